@@ -1,0 +1,108 @@
+"""Shared pieces of the partner API: the one error body, cursor pagination, idempotency header parsing."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.http import Http404
+from rest_framework import exceptions, pagination
+from rest_framework.response import Response
+from rest_framework.views import exception_handler as drf_exception_handler
+
+from oms_project.errors import DomainError, ErrorCode
+
+
+def error_body(
+    code: str, message: str, *, field: str | None = None, errors: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """Every 4xx of the API has this shape: ``{"code", "message", "field", "errors"}``."""
+    return {"code": str(code), "message": message, "field": field, "errors": errors or {}}
+
+
+def _first_field(errors: Any, prefix: str = "") -> str | None:
+    if isinstance(errors, dict):
+        for key, value in errors.items():
+            if key == "non_field_errors":
+                return prefix.rstrip(".") or None
+            return _first_field(value, f"{prefix}{key}.") or f"{prefix}{key}"
+    if isinstance(errors, list):
+        for index, value in enumerate(errors):
+            if isinstance(value, dict | list) and value:
+                return _first_field(value, f"{prefix.rstrip('.')}[{index}].")
+    return None
+
+
+def _flatten_message(errors: Any) -> str:
+    if isinstance(errors, dict):
+        for value in errors.values():
+            return _flatten_message(value)
+    if isinstance(errors, list):
+        for value in errors:
+            if value:
+                return _flatten_message(value)
+    return str(errors)
+
+
+_DRF_CODES: dict[type[exceptions.APIException], str] = {
+    exceptions.NotAuthenticated: ErrorCode.NOT_AUTHENTICATED,
+    exceptions.AuthenticationFailed: ErrorCode.NOT_AUTHENTICATED,
+    exceptions.PermissionDenied: ErrorCode.PERMISSION_DENIED,
+    exceptions.NotFound: ErrorCode.NOT_FOUND,
+    exceptions.MethodNotAllowed: ErrorCode.METHOD_NOT_ALLOWED,
+    exceptions.UnsupportedMediaType: ErrorCode.UNSUPPORTED_MEDIA_TYPE,
+    exceptions.Throttled: ErrorCode.THROTTLED,
+    exceptions.ParseError: ErrorCode.VALIDATION_ERROR,
+    exceptions.ValidationError: ErrorCode.VALIDATION_ERROR,
+}
+
+
+def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
+    """DRF's handler, reshaped: one JSON body for every error, DomainError mapped by its code."""
+    if isinstance(exc, DomainError):
+        errors = {exc.field: [exc.message]} if exc.field else {}
+        body = error_body(exc.code, exc.message, field=exc.field, errors=errors)
+        if exc.details:
+            body["details"] = exc.details
+        return Response(body, status=exc.http_status)
+    if isinstance(exc, Http404):
+        exc = exceptions.NotFound()
+    elif isinstance(exc, DjangoPermissionDenied):
+        exc = exceptions.PermissionDenied()
+
+    response = drf_exception_handler(exc, context)
+    if response is None:
+        return None
+    code = next((c for cls, c in _DRF_CODES.items() if isinstance(exc, cls)), ErrorCode.CONFLICT)
+    if isinstance(exc, exceptions.ValidationError):
+        detail = exc.detail if isinstance(exc.detail, dict) else {"non_field_errors": exc.detail}
+        field = _first_field(detail)
+        response.data = error_body(code, _flatten_message(detail), field=field, errors=detail)
+    else:
+        detail = getattr(exc, "detail", str(exc))
+        response.data = error_body(code, str(detail))
+    if isinstance(exc, exceptions.AuthenticationFailed | exceptions.NotAuthenticated):
+        response.status_code = 401
+        response["WWW-Authenticate"] = "Api-Key"
+    return response
+
+
+class CursorPagination(pagination.CursorPagination):
+    """API.md lists: ``results``, ``next``, ``previous``; ``page_size`` default 20, at most 100."""
+
+    page_size = 20
+    page_size_query_param = "page_size"
+    max_page_size = 100
+    ordering = "-created_at"
+
+    def get_page_size(self, request: Any) -> int:
+        raw = request.query_params.get(self.page_size_query_param)
+        if raw is None:
+            return self.page_size
+        try:
+            size = int(raw)
+        except ValueError:
+            raise exceptions.ValidationError({"page_size": ["Must be an integer from 1 to 100."]}) from None
+        if not 1 <= size <= self.max_page_size:
+            raise exceptions.ValidationError({"page_size": ["Must be an integer from 1 to 100."]})
+        return size

@@ -1,0 +1,56 @@
+"""``python manage.py run_workers``: the cart and order Temporal workers of this codebase."""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from oms_project import temporal
+from oms_project.errors import TemporalUnavailable
+from oms_project.workers import QUEUES, activity_thread_pool, build_workers, run_until, task_queue_name
+
+
+class Command(BaseCommand):
+    help = "Run the Temporal workers (cart and order task queues) until SIGTERM or SIGINT."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument(
+            "--queue",
+            action="append",
+            choices=QUEUES,
+            help="Run only this logical queue (repeatable). Default: all of them.",
+        )
+        parser.add_argument("--max-concurrent-activities", type=int, default=None)
+        parser.add_argument("--max-concurrent-workflow-tasks", type=int, default=None)
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        queues = options["queue"] or list(QUEUES)
+        try:
+            asyncio.run(self._run(queues, options))
+        except TemporalUnavailable as exc:
+            raise CommandError(str(exc)) from None
+
+    async def _run(self, queues: list[str], options: dict[str, Any]) -> None:
+        client = await temporal.connect()
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, stop.set)
+        with activity_thread_pool(options["max_concurrent_activities"]) as executor:
+            workers = build_workers(
+                client,
+                queues=queues,
+                activity_executor=executor,
+                max_concurrent_activities=options["max_concurrent_activities"],
+                max_concurrent_workflow_tasks=options["max_concurrent_workflow_tasks"],
+            )
+            if not workers:
+                raise CommandError("No app registers workflows or activities for " + ", ".join(queues))
+            names = ", ".join(task_queue_name(q) for q in queues)
+            self.stdout.write(f"Workers polling {names} on {temporal.temporal_address()}; Ctrl-C stops.")
+            self.stdout.flush()
+            await run_until(workers, stop)
+        self.stdout.write("Workers stopped.")

@@ -1,0 +1,254 @@
+"""The only place that talks to the Temporal client from Django code.
+
+Web views are synchronous; the Temporal client is asyncio. One long-lived client lives on a dedicated
+event-loop thread per process (see docs/adr/0003-sync-views-temporal-bridge.md), and the helpers below
+submit coroutines to it and wait. Failures come back as ``DomainError`` (business refusals from a validator
+or workflow) or ``TemporalUnavailable`` (the server cannot be reached).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import threading
+from collections.abc import Awaitable, Callable
+from datetime import timedelta
+from typing import Any, TypeVar
+
+from django.conf import settings
+from temporalio.api.workflowservice.v1 import GetSystemInfoRequest
+from temporalio.client import (
+    Client,
+    RPCError,
+    WithStartWorkflowOperation,
+    WorkflowHandle,
+    WorkflowQueryFailedError,
+    WorkflowUpdateFailedError,
+)
+from temporalio.common import WorkflowIDConflictPolicy
+from temporalio.exceptions import ApplicationError
+from temporalio.service import RPCStatusCode, TLSConfig
+
+from oms_project.errors import DomainError, NotFound, TemporalUnavailable
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+
+def temporal_address() -> str:
+    return settings.TEMPORAL_ADDRESS or settings.TEMPORAL_EMBEDDED_ADDRESS
+
+
+def _tls_config() -> bool | TLSConfig:
+    if not settings.TEMPORAL_TLS:
+        return False
+    if not (settings.TEMPORAL_TLS_CLIENT_CERT or settings.TEMPORAL_TLS_CLIENT_KEY or settings.TEMPORAL_TLS_SERVER_CA):
+        return True
+
+    def read(path: str) -> bytes | None:
+        if not path:
+            return None
+        with open(path, "rb") as handle:
+            return handle.read()
+
+    return TLSConfig(
+        client_cert=read(settings.TEMPORAL_TLS_CLIENT_CERT),
+        client_private_key=read(settings.TEMPORAL_TLS_CLIENT_KEY),
+        server_root_ca_cert=read(settings.TEMPORAL_TLS_SERVER_CA),
+    )
+
+
+async def connect(address: str | None = None, namespace: str | None = None) -> Client:
+    """A new client configured from settings (workers and the bridge both use this)."""
+    try:
+        return await Client.connect(
+            address or temporal_address(),
+            namespace=namespace or settings.TEMPORAL_NAMESPACE,
+            api_key=settings.TEMPORAL_API_KEY or None,
+            tls=_tls_config(),
+        )
+    except RuntimeError as exc:  # the Rust core raises RuntimeError for connection failures
+        raise TemporalUnavailable(
+            f"Cannot reach Temporal at {address or temporal_address()} "
+            f"(namespace {namespace or settings.TEMPORAL_NAMESPACE}): {exc}"
+        ) from exc
+
+
+class _ClientBridge:
+    """A background event loop that owns one client; safe to use from any thread, reset after fork."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._pid: int | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._client: Client | None = None
+
+    def _ensure_loop(self) -> asyncio.AbstractEventLoop:
+        if self._loop is not None and self._pid == os.getpid():
+            return self._loop
+        with self._lock:
+            if self._loop is None or self._pid != os.getpid():
+                loop = asyncio.new_event_loop()
+                thread = threading.Thread(target=loop.run_forever, name="temporal-client-loop", daemon=True)
+                thread.start()
+                self._loop, self._pid, self._client = loop, os.getpid(), None
+        return self._loop
+
+    async def _get_client(self) -> Client:
+        # Runs on the bridge loop only, so no lock is needed around the lazy connect.
+        if self._client is None:
+            self._client = await connect()
+        return self._client
+
+    def run(self, fn: Callable[[Client], Awaitable[T]], timeout: float | None = None) -> T:
+        loop = self._ensure_loop()
+
+        async def call() -> T:
+            return await fn(await self._get_client())
+
+        future = asyncio.run_coroutine_threadsafe(call(), loop)
+        try:
+            return future.result(timeout=timeout or settings.TEMPORAL_RPC_TIMEOUT.total_seconds() * 3)
+        except TimeoutError as exc:
+            future.cancel()
+            raise TemporalUnavailable("The workflow service did not answer in time.") from exc
+
+    def reset(self) -> None:
+        """Forget the client (tests point settings at a new server)."""
+        with self._lock:
+            self._client = None
+
+
+bridge = _ClientBridge()
+
+
+def run(fn: Callable[[Client], Awaitable[T]], timeout: float | None = None) -> T:
+    """Run ``fn(client)`` on the shared client and translate Temporal failures into domain errors."""
+    try:
+        return bridge.run(fn, timeout)
+    except (WorkflowUpdateFailedError, WorkflowQueryFailedError) as exc:
+        raise _domain_error_from(exc) from exc
+    except RPCError as exc:
+        if exc.status == RPCStatusCode.NOT_FOUND:
+            raise NotFound(str(exc)) from exc
+        if exc.status in (RPCStatusCode.UNAVAILABLE, RPCStatusCode.DEADLINE_EXCEEDED):
+            raise TemporalUnavailable(str(exc)) from exc
+        raise
+
+
+def _domain_error_from(exc: Exception) -> DomainError:
+    cause: BaseException | None = exc
+    while cause is not None:
+        if isinstance(cause, ApplicationError):
+            return application_error_to_domain(cause)
+        cause = cause.__cause__
+    return DomainError(str(exc))
+
+
+def application_error_to_domain(error: ApplicationError) -> DomainError:
+    payload: dict[str, Any] = {"code": error.type, "message": error.message}
+    if error.details and isinstance(error.details[0], dict):
+        payload.update(error.details[0])
+    return DomainError.from_payload(payload)
+
+
+def domain_error_to_application(error: DomainError, *, non_retryable: bool = True) -> ApplicationError:
+    """The inverse, used by activities and update validators (carries message, field and details)."""
+    return ApplicationError(error.message, error.as_payload(), type=str(error.code), non_retryable=non_retryable)
+
+
+# --- Thin typed helpers used by services -------------------------------------------------------------
+
+
+def start_workflow(
+    workflow: Any,
+    arg: Any,
+    *,
+    workflow_id: str,
+    task_queue: str,
+    execution_timeout: timedelta | None = None,
+) -> str:
+    """Start a workflow, or attach to the running one with the same id (ids are deterministic)."""
+
+    async def call(client: Client) -> str:
+        handle = await client.start_workflow(
+            workflow,
+            arg,
+            id=workflow_id,
+            task_queue=task_queue,
+            id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+            execution_timeout=execution_timeout,
+        )
+        return handle.id
+
+    return run(call)
+
+
+def execute_update(workflow_id: str, update: Any, arg: Any = None, *, result_type: type | None = None) -> Any:
+    async def call(client: Client) -> Any:
+        handle: WorkflowHandle = client.get_workflow_handle(workflow_id)
+        if arg is None:
+            return await handle.execute_update(update, result_type=result_type)
+        return await handle.execute_update(update, arg, result_type=result_type)
+
+    return run(call)
+
+
+def update_with_start(
+    update: Any,
+    arg: Any,
+    *,
+    workflow: Any,
+    workflow_arg: Any,
+    workflow_id: str,
+    task_queue: str,
+) -> Any:
+    """Apply an update, starting the workflow first if it does not run yet (no create race)."""
+
+    async def call(client: Client) -> Any:
+        operation = WithStartWorkflowOperation(
+            workflow,
+            workflow_arg,
+            id=workflow_id,
+            task_queue=task_queue,
+            id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+        )
+        return await client.execute_update_with_start_workflow(update, arg, start_workflow_operation=operation)
+
+    return run(call)
+
+
+def query(workflow_id: str, query_fn: Any, arg: Any = None, *, result_type: type | None = None) -> Any:
+    async def call(client: Client) -> Any:
+        handle: WorkflowHandle = client.get_workflow_handle(workflow_id)
+        if arg is None:
+            return await handle.query(query_fn, result_type=result_type)
+        return await handle.query(query_fn, arg, result_type=result_type)
+
+    return run(call)
+
+
+def signal(workflow_id: str, signal_fn: Any, arg: Any = None) -> None:
+    async def call(client: Client) -> None:
+        handle: WorkflowHandle = client.get_workflow_handle(workflow_id)
+        if arg is None:
+            await handle.signal(signal_fn)
+        else:
+            await handle.signal(signal_fn, arg)
+
+    run(call)
+
+
+def ping(timeout: float = 3.0) -> None:
+    """Raise TemporalUnavailable unless the server answers (used by /readyz)."""
+
+    async def call(client: Client) -> None:
+        await client.workflow_service.get_system_info(GetSystemInfoRequest(), timeout=timedelta(seconds=timeout))
+
+    try:
+        run(call, timeout=timeout + 1)
+    except TemporalUnavailable:
+        raise
+    except Exception as exc:
+        raise TemporalUnavailable(f"Temporal at {temporal_address()} is not reachable: {exc}") from exc

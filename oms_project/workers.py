@@ -1,0 +1,123 @@
+"""Builds the Temporal workers from what each app declares in its ``worker.py``.
+
+An app that owns a process adds ``<app>/worker.py`` with ``COMPONENTS = [WorkerComponents(...)]``;
+``run_workers`` and the test fixtures pick it up, so a new workflow never touches this module.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import importlib
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+from django.apps import apps
+from django.conf import settings
+from temporalio.client import Client
+from temporalio.worker import Worker
+from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
+
+log = logging.getLogger(__name__)
+
+CART = "cart"
+ORDER = "order"
+QUEUES = (CART, ORDER)
+
+
+@dataclass(frozen=True)
+class WorkerComponents:
+    queue: str  # CART or ORDER: the logical queue; settings map it to the real task queue name
+    workflows: Sequence[type] = ()
+    activities: Sequence[Callable] = ()
+
+
+@dataclass
+class QueueComponents:
+    workflows: list[type] = field(default_factory=list)
+    activities: list[Callable] = field(default_factory=list)
+
+
+def task_queue_name(queue: str) -> str:
+    return {CART: settings.CART_TASK_QUEUE, ORDER: settings.ORDER_TASK_QUEUE}[queue]
+
+
+def collect_components() -> dict[str, QueueComponents]:
+    """Everything the installed apps declare, grouped by logical queue."""
+    collected = {queue: QueueComponents() for queue in QUEUES}
+    for app_config in apps.get_app_configs():
+        module_name = f"{app_config.name}.worker"
+        try:
+            module = importlib.import_module(module_name)
+        except ModuleNotFoundError as exc:
+            if exc.name != module_name:
+                raise
+            continue
+        for component in getattr(module, "COMPONENTS", ()):
+            target = collected[component.queue]
+            target.workflows.extend(w for w in component.workflows if w not in target.workflows)
+            target.activities.extend(a for a in component.activities if a not in target.activities)
+    return collected
+
+
+def workflow_runner() -> SandboxedWorkflowRunner:
+    # Workflow modules import only pure code (contracts, domain); Django and the apps pass through so that
+    # the occasional type import under imports_passed_through() is not re-imported in the sandbox.
+    restrictions = SandboxRestrictions.default.with_passthrough_modules("django", "environ", "oms_project")
+    return SandboxedWorkflowRunner(restrictions=restrictions)
+
+
+def build_workers(
+    client: Client,
+    *,
+    queues: Sequence[str] = QUEUES,
+    task_queues: dict[str, str] | None = None,
+    activity_executor: concurrent.futures.ThreadPoolExecutor,
+    max_concurrent_activities: int | None = None,
+    max_concurrent_workflow_tasks: int | None = None,
+) -> list[Worker]:
+    """One worker per logical queue. ``task_queues`` overrides names (tests use a unique queue per run)."""
+    components = collect_components()
+    workers = []
+    for queue in queues:
+        parts = components[queue]
+        if not parts.workflows and not parts.activities:
+            log.warning("No workflows or activities registered for the %s queue", queue)
+            continue
+        workers.append(
+            Worker(
+                client,
+                task_queue=(task_queues or {}).get(queue) or task_queue_name(queue),
+                workflows=parts.workflows,
+                activities=parts.activities,
+                activity_executor=activity_executor,
+                workflow_runner=workflow_runner(),
+                max_concurrent_activities=max_concurrent_activities or settings.WORKER_MAX_CONCURRENT_ACTIVITIES,
+                max_concurrent_local_activities=max_concurrent_activities or settings.WORKER_MAX_CONCURRENT_ACTIVITIES,
+                max_concurrent_workflow_tasks=max_concurrent_workflow_tasks
+                or settings.WORKER_MAX_CONCURRENT_WORKFLOW_TASKS,
+                sticky_queue_schedule_to_start_timeout=settings.WORKER_STICKY_TIMEOUT,
+                graceful_shutdown_timeout=settings.WORKER_GRACEFUL_SHUTDOWN,
+            )
+        )
+    return workers
+
+
+def activity_thread_pool(max_workers: int | None = None) -> concurrent.futures.ThreadPoolExecutor:
+    size = max_workers or settings.WORKER_MAX_CONCURRENT_ACTIVITIES
+    # Local and regular activities share the pool, so it holds both limits.
+    return concurrent.futures.ThreadPoolExecutor(max_workers=size * 2, thread_name_prefix="activity")
+
+
+async def run_until(workers: Sequence[Worker], stop: asyncio.Event) -> None:
+    """Run workers until ``stop`` is set, then shut them down gracefully (in-flight activities finish)."""
+    tasks = [asyncio.create_task(worker.run()) for worker in workers]
+    stop_task = asyncio.create_task(stop.wait())
+    done, _ = await asyncio.wait([*tasks, stop_task], return_when=asyncio.FIRST_COMPLETED)
+    for task in done:
+        if task is not stop_task and task.exception():
+            log.error("A worker stopped with an error", exc_info=task.exception())
+    await asyncio.gather(*(worker.shutdown() for worker in workers), return_exceptions=True)
+    await asyncio.gather(*tasks, return_exceptions=True)
+    stop_task.cancel()

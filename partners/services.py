@@ -1,0 +1,89 @@
+"""Partner and API key services. A key is ``oms_<prefix>_<secret>``; only SHA-256 of the whole key is kept."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.db import transaction
+from django.utils import timezone
+
+from oms_project.errors import InvalidInput
+from partners.models import ApiKey, Partner
+
+KEY_PREFIX = "oms"
+VALID_SCOPES = frozenset(ApiKey.Scope.values)
+
+
+def hash_key(raw_key: str) -> str:
+    return hashlib.sha256(raw_key.encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class IssuedKey:
+    api_key: ApiKey
+    raw_key: str  # shown once, never stored
+
+
+def validate_scopes(scopes: Iterable[str]) -> list[str]:
+    cleaned = sorted({scope.strip() for scope in scopes if scope.strip()})
+    unknown = [scope for scope in cleaned if scope not in VALID_SCOPES]
+    if not cleaned or unknown:
+        raise InvalidInput(
+            f"Scopes must be one or more of {', '.join(sorted(VALID_SCOPES))}"
+            + (f"; unknown: {', '.join(unknown)}" if unknown else ""),
+            field="scopes",
+        )
+    return cleaned
+
+
+@transaction.atomic
+def api_key_create(
+    *, partner_name: str, scopes: Iterable[str], expires_in_days: int | None = None, name: str = ""
+) -> IssuedKey:
+    """Create the partner if needed and issue a new key for it."""
+    partner_name = partner_name.strip()
+    if not partner_name:
+        raise InvalidInput("A partner name is required.", field="partner")
+    if expires_in_days is not None and expires_in_days < 1:
+        raise InvalidInput("expires-in-days must be at least 1.", field="expires_in_days")
+    clean_scopes = validate_scopes(scopes)
+    partner, _ = Partner.objects.get_or_create(name=partner_name)
+    prefix = secrets.token_hex(6)
+    raw_key = f"{KEY_PREFIX}_{prefix}_{secrets.token_urlsafe(32)}"
+    api_key = ApiKey.objects.create(
+        partner=partner,
+        name=name,
+        prefix=prefix,
+        key_hash=hash_key(raw_key),
+        scopes=clean_scopes,
+        expires_at=timezone.now() + timedelta(days=expires_in_days) if expires_in_days else None,
+    )
+    return IssuedKey(api_key=api_key, raw_key=raw_key)
+
+
+def api_key_revoke(*, api_key: ApiKey) -> None:
+    if api_key.revoked_at is None:
+        api_key.revoked_at = timezone.now()
+        api_key.save(update_fields=["revoked_at"])
+
+
+def api_key_authenticate(raw_key: str) -> ApiKey | None:
+    """The usable key for this secret, or None (unknown, wrong secret, revoked, expired, partner inactive)."""
+    parts = raw_key.split("_", 2)
+    if len(parts) != 3 or parts[0] != KEY_PREFIX:
+        return None
+    api_key = ApiKey.objects.select_related("partner").filter(prefix=parts[1]).first()
+    if api_key is None or not hmac.compare_digest(api_key.key_hash, hash_key(raw_key)):
+        return None
+    if not api_key.is_usable:
+        return None
+    now = timezone.now()
+    # Writing on every request would serialize requests on one row; a minute's precision is enough.
+    if api_key.last_used_at is None or now - api_key.last_used_at > timedelta(minutes=1):
+        ApiKey.objects.filter(pk=api_key.pk).update(last_used_at=now)
+    return api_key

@@ -1,0 +1,123 @@
+"""Real Temporal servers for tests: the dev server in a background loop thread, time-skipping per test."""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import contextlib
+import threading
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Iterator
+from typing import Any, TypeVar
+
+from temporalio.client import Client
+from temporalio.testing import WorkflowEnvironment
+from temporalio.worker import Worker
+
+from oms_project.binaries import temporal_cli_path, temporal_test_server_path
+from oms_project.workers import QUEUES, activity_thread_pool, build_workers, run_until
+
+T = TypeVar("T")
+
+
+class LoopThread:
+    """An event loop on its own thread, so workers keep running while synchronous tests block."""
+
+    def __init__(self, name: str) -> None:
+        self.loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(target=self.loop.run_forever, name=name, daemon=True)
+        self._thread.start()
+
+    def run(self, coro: Coroutine[Any, Any, T], timeout: float = 120) -> T:
+        return asyncio.run_coroutine_threadsafe(coro, self.loop).result(timeout)
+
+    def submit(self, coro: Coroutine[Any, Any, T]) -> concurrent.futures.Future[T]:
+        return asyncio.run_coroutine_threadsafe(coro, self.loop)
+
+    def call(self, fn: Callable[[], Awaitable[T]], timeout: float = 120) -> T:
+        async def wrapper() -> T:
+            return await fn()
+
+        return self.run(wrapper(), timeout)
+
+    def stop(self) -> None:
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self._thread.join(timeout=10)
+
+
+async def start_dev_server(extra_args: tuple[str, ...] = ()) -> WorkflowEnvironment:
+    """A real ``temporal server start-dev`` from the installed binary, loopback only, on a free port."""
+    return await WorkflowEnvironment.start_local(
+        dev_server_existing_path=temporal_cli_path(),
+        ip="127.0.0.1",
+        dev_server_log_level="error",
+        dev_server_extra_args=list(extra_args),
+    )
+
+
+async def start_time_skipping() -> WorkflowEnvironment:
+    return await WorkflowEnvironment.start_time_skipping(test_server_existing_path=temporal_test_server_path())
+
+
+class RunningWorkers:
+    """The project's real workers (every app's workflows and activities) polling until ``stop()``."""
+
+    def __init__(self, loop: LoopThread, client: Client, task_queues: dict[str, str] | None = None) -> None:
+        self._loop = loop
+        self._stop: asyncio.Event | None = None
+        self._executor = activity_thread_pool()
+        self.task_queues = task_queues or {}
+        self.workers: list[Worker] = loop.call(self._build(client))
+        self._future = loop.submit(self._run())
+
+    def _build(self, client: Client) -> Callable[[], Awaitable[list[Worker]]]:
+        async def build() -> list[Worker]:
+            self._stop = asyncio.Event()
+            return build_workers(client, task_queues=self.task_queues, activity_executor=self._executor)
+
+        return build
+
+    async def _run(self) -> None:
+        assert self._stop is not None
+        await run_until(self.workers, self._stop)
+
+    def stop(self) -> None:
+        stop = self._stop
+        if stop is not None:
+            self._loop.loop.call_soon_threadsafe(stop.set)
+            with contextlib.suppress(Exception):
+                self._future.result(timeout=30)
+        self._executor.shutdown(wait=False, cancel_futures=True)
+
+
+@contextlib.asynccontextmanager
+async def workers_on(client: Client) -> AsyncIterator[dict[str, str]]:
+    """For async tests (time-skipping): the project's workers on fresh, unique task queues in this loop.
+
+    Yields the logical-queue -> task-queue map to start workflows on.
+    """
+    suffix = uuid.uuid4().hex[:8]
+    task_queues = {queue: f"test-{queue}-{suffix}" for queue in QUEUES}
+    with activity_thread_pool() as executor:
+        workers = build_workers(client, task_queues=task_queues, activity_executor=executor)
+        stop = asyncio.Event()
+        runner = asyncio.create_task(run_until(workers, stop))
+        try:
+            yield task_queues
+        finally:
+            stop.set()
+            await runner
+
+
+@contextlib.contextmanager
+def settings_override(**values: Any) -> Iterator[None]:
+    from django.conf import settings
+
+    old = {key: getattr(settings, key) for key in values}
+    for key, value in values.items():
+        setattr(settings, key, value)
+    try:
+        yield
+    finally:
+        for key, value in old.items():
+            setattr(settings, key, value)
