@@ -7,6 +7,11 @@ from oms_project import health
 api_v1 = [
     path("schema/", SpectacularAPIView.as_view(api_version="v1"), name="api-schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    path("", include("catalog.api.urls")),
+    path("", include("carts.api.urls")),
+    path("", include("orders.api.urls")),
+    path("", include("partners.api.urls")),
+    path("", include("customers.api.urls")),
 ]
 
 urlpatterns = [
@@ -15,4 +20,8 @@ urlpatterns = [
     path("metrics", health.metrics, name="metrics"),
     path("admin/", admin.site.urls),
     path("api/v1/", include(api_v1)),
+    path("", include("customers.urls")),
+    path("", include("carts.urls")),
+    path("", include("orders.urls")),
+    path("", include("catalog.urls")),
 ]
