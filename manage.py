@@ -1,5 +1,5 @@
 #!/usr/bin/env python
-"""Django's command-line utility for administrative tasks."""
+"""Django's command-line utility, with one-line errors for bad configuration instead of a traceback wall."""
 
 import os
 import sys
@@ -7,9 +7,21 @@ import sys
 
 def main() -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "oms_project.settings")
+    from django.core.exceptions import ImproperlyConfigured
     from django.core.management import execute_from_command_line
+    from django.db.utils import OperationalError
 
-    execute_from_command_line(sys.argv)
+    from oms_project.errors import TemporalUnavailable
+
+    try:
+        execute_from_command_line(sys.argv)
+    except (ImproperlyConfigured, OperationalError, TemporalUnavailable) as exc:
+        if os.environ.get("OMS_TRACEBACK"):
+            raise
+        what = {ImproperlyConfigured: "configuration", OperationalError: "database"}.get(type(exc), "temporal")
+        first_line = (str(exc).strip().splitlines() or [exc.__class__.__name__])[0]
+        sys.stderr.write(f"error: {what}: {first_line} (set OMS_TRACEBACK=1 for the traceback)\n")
+        sys.exit(2)
 
 
 if __name__ == "__main__":

@@ -5,8 +5,6 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from oms_project import health
 
 api_v1 = [
-    path("schema/", SpectacularAPIView.as_view(api_version="v1"), name="api-schema"),
-    path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("", include("catalog.api.urls")),
     path("", include("carts.api.urls")),
     path("", include("orders.api.urls")),
@@ -19,6 +17,8 @@ urlpatterns = [
     path("readyz", health.readyz, name="readyz"),
     path("metrics", health.metrics, name="metrics"),
     path("admin/", admin.site.urls),
+    path("api/schema/", SpectacularAPIView.as_view(api_version="v1"), name="api-schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("api/v1/", include(api_v1)),
     path("", include("customers.urls")),
     path("", include("carts.urls")),

@@ -10,7 +10,14 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from oms_project import temporal
 from oms_project.errors import TemporalUnavailable
-from oms_project.workers import QUEUES, activity_thread_pool, build_workers, run_until, task_queue_name
+from oms_project.workers import (
+    QUEUES,
+    activity_thread_pool,
+    build_workers,
+    collect_components,
+    run_until,
+    task_queue_name,
+)
 
 
 class Command(BaseCommand):
@@ -28,6 +35,9 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         queues = options["queue"] or list(QUEUES)
+        components = collect_components()
+        if not any(components[q].workflows or components[q].activities for q in queues):
+            raise CommandError("No app registers workflows or activities for " + ", ".join(queues))
         try:
             asyncio.run(self._run(queues, options))
         except TemporalUnavailable as exc:
@@ -47,8 +57,6 @@ class Command(BaseCommand):
                 max_concurrent_activities=options["max_concurrent_activities"],
                 max_concurrent_workflow_tasks=options["max_concurrent_workflow_tasks"],
             )
-            if not workers:
-                raise CommandError("No app registers workflows or activities for " + ", ".join(queues))
             names = ", ".join(task_queue_name(q) for q in queues)
             self.stdout.write(f"Workers polling {names} on {temporal.temporal_address()}; Ctrl-C stops.")
             self.stdout.flush()

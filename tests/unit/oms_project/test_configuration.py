@@ -1,0 +1,59 @@
+"""Bad configuration gives a one-line error; the production profile passes Django's deploy checks."""
+
+from __future__ import annotations
+
+import os
+import secrets
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[3]
+
+
+def manage(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
+    clean = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "DATABASE_", "TEMPORAL_"))}
+    clean.update(env)
+    return subprocess.run(
+        [sys.executable, "manage.py", *args], cwd=ROOT, env=clean, capture_output=True, text=True, timeout=120
+    )
+
+
+def test_production_profile_passes_deploy_checks() -> None:
+    result = manage(
+        "check",
+        "--deploy",
+        "--fail-level",
+        "WARNING",
+        DJANGO_SETTINGS_MODULE="oms_project.settings_production",
+        DJANGO_SECRET_KEY=secrets.token_urlsafe(50),
+        DJANGO_ALLOWED_HOSTS="oms.example.com",
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "no issues" in result.stdout
+
+
+def test_production_profile_without_secret_is_a_one_line_error() -> None:
+    result = manage("check", DJANGO_SETTINGS_MODULE="oms_project.settings_production")
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines() == [
+        "error: configuration: Set the DJANGO_SECRET_KEY environment variable (set OMS_TRACEBACK=1 for the traceback)"
+    ]
+
+
+@pytest.mark.parametrize(
+    ("url", "expected"),
+    [
+        ("postgres://nobody@127.0.0.1:1/nothing", "error: database: "),
+        ("nosuchdb://x/y", "error: configuration: "),
+    ],
+)
+def test_bad_database_url_is_a_one_line_error(url: str, expected: str) -> None:
+    result = manage("migrate", "--check", DATABASE_URL=url)
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith(expected)
+    assert "Traceback" not in result.stderr
