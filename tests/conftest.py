@@ -25,10 +25,27 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
 
 @pytest.fixture(scope="session")
-def django_db_modify_db_settings() -> None:
+def django_db_modify_db_settings(django_db_blocker: pytest.FixtureRequest) -> None:
     db = settings.DATABASES["default"]
+    # Worker threads must not keep connections open after their activity: an open connection would stop the
+    # test database from being dropped at the end of the run.
+    db["CONN_MAX_AGE"] = 0
     if db["ENGINE"].endswith("postgresql"):
         db.setdefault("TEST", {})["NAME"] = f"test_oms_{os.getpid()}"
+        with django_db_blocker.unblock():  # type: ignore[attr-defined]
+            drop_abandoned_test_databases()
+
+
+def drop_abandoned_test_databases() -> None:
+    """Drop ``test_oms_<pid>`` databases of runs that died on this machine (their pid is gone)."""
+    from django.db import connection
+
+    with connection._nodb_cursor() as cursor:
+        cursor.execute("SELECT datname FROM pg_database WHERE datname ~ '^test_oms_[0-9]+$'")
+        for (name,) in cursor.fetchall():
+            pid = int(name.rsplit("_", 1)[1])
+            if pid != os.getpid() and not os.path.exists(f"/proc/{pid}"):
+                cursor.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 @pytest.fixture(scope="session")

@@ -1,0 +1,142 @@
+"""The README's run command, end to end: it starts everything, serves, stops cleanly and keeps its data."""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[3]
+pytestmark = [pytest.mark.integration, pytest.mark.slow]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def http_get(url: str, headers: dict[str, str] | None = None) -> tuple[int, bytes]:
+    request = urllib.request.Request(url, headers=headers or {})
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return response.status, response.read()
+    except urllib.error.HTTPError as exc:
+        return exc.code, exc.read()
+    except OSError:
+        return 0, b""
+
+
+def wait_for(predicate, timeout: float, what: str) -> None:  # type: ignore[no-untyped-def]
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return
+        time.sleep(0.5)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+class Launcher:
+    def __init__(self, data_dir: Path) -> None:
+        self.web, self.grpc, self.ui = free_port(), free_port(), free_port()
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("DATABASE_", "TEMPORAL_", "DJANGO_"))}
+        env.update(OMS_DATA_DIR=str(data_dir), PYTHONUNBUFFERED="1")
+        self.log_path = data_dir / "launcher.log"
+        self.log = open(self.log_path, "w")  # noqa: SIM115 - closed in stop()
+        self.process = subprocess.Popen(
+            [
+                sys.executable,
+                "manage.py",
+                "runoms",
+                "--port",
+                str(self.web),
+                "--temporal-port",
+                str(self.grpc),
+                "--temporal-ui-port",
+                str(self.ui),
+                "--web-workers",
+                "1",
+            ],
+            cwd=ROOT,
+            env=env,
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
+        )
+
+    @property
+    def base(self) -> str:
+        return f"http://127.0.0.1:{self.web}"
+
+    def output(self) -> str:
+        return self.log_path.read_text()
+
+    def wait_ready(self) -> None:
+        wait_for(lambda: http_get(f"{self.base}/readyz")[0] == 200 or self.process.poll() is not None, 180, "readyz")
+        assert self.process.poll() is None, self.output()
+
+    def stop(self) -> None:
+        self.process.send_signal(signal.SIGINT)
+        self.process.wait(timeout=60)
+        self.log.close()
+
+
+def descendants_alive(output: str, launcher_pid: int) -> list[int]:
+    """Processes whose command line mentions this launcher's data dir or ports (left-overs)."""
+    alive = []
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit():
+            continue
+        try:
+            cmdline = (proc / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+            status = (proc / "status").read_text()
+        except OSError:
+            continue
+        ppid = int(re.search(r"PPid:\s+(\d+)", status).group(1))
+        if ppid == launcher_pid or output in cmdline:
+            alive.append(int(proc.name))
+    return alive
+
+
+def test_run_command_starts_everything_stops_cleanly_and_keeps_data(tmp_path: Path) -> None:
+    launcher = Launcher(tmp_path)
+    try:
+        launcher.wait_ready()
+        out = launcher.output()
+        assert f"http://127.0.0.1:{launcher.web}/admin/" in out
+        assert f"UI: http://127.0.0.1:{launcher.ui}/namespaces/default/workflows" in out
+
+        status, body = http_get(f"{launcher.base}/readyz")
+        assert status == 200 and b'"temporal": "ok"' in body
+        ui_status, _ = http_get(f"http://127.0.0.1:{launcher.ui}/namespaces/default/workflows")
+        assert ui_status == 200
+        assert http_get(f"{launcher.base}/admin/login/")[0] == 200
+
+        key = re.search(r"(oms_[0-9a-f]{12}_\S+)", out)
+        assert key, out
+        status, body = http_get(f"{launcher.base}/api/v1/products/", {"Authorization": f"Api-Key {key.group(1)}"})
+        assert status == 200, body
+    finally:
+        launcher.stop()
+    assert launcher.process.returncode == 0, launcher.output()
+    assert "Stopped." in launcher.output()
+    assert descendants_alive(str(tmp_path / "temporal.sqlite3"), launcher.process.pid) == []
+    for port in (launcher.web, launcher.grpc, launcher.ui):
+        with socket.socket() as sock:
+            assert sock.connect_ex(("127.0.0.1", port)) != 0, f"port {port} still open"
+
+    # Second start on the same data: migrations and demo data are idempotent, Temporal state is kept.
+    again = Launcher(tmp_path)
+    try:
+        again.wait_ready()
+    finally:
+        again.stop()
+    assert again.process.returncode == 0, again.output()
