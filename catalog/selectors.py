@@ -57,19 +57,20 @@ def sellable_variants() -> Q:
     return Q(is_active=True, product__is_active=True)
 
 
-def _variants_with_available() -> QuerySet[Variant]:
-    """Active variants annotated with ``available`` (sum over active warehouses) in the same query."""
+def variant_available_expression() -> Coalesce:
+    """``available`` of the outer Variant row as a subquery (on hand minus allocated over active warehouses)."""
     stock = (
         StockLevel.objects.filter(variant=OuterRef("pk"), warehouse__is_active=True)
         .values("variant")
         .annotate(total=Sum(F("on_hand") - F("allocated")))
         .values("total")
     )
-    return (
-        Variant.objects.filter(is_active=True)
-        .annotate(available=Coalesce(Subquery(stock, output_field=IntegerField()), 0))
-        .order_by("id")
-    )
+    return Coalesce(Subquery(stock, output_field=IntegerField()), 0)
+
+
+def _variants_with_available() -> QuerySet[Variant]:
+    """Active variants annotated with ``available`` in the same query."""
+    return Variant.objects.filter(is_active=True).annotate(available=variant_available_expression()).order_by("id")
 
 
 def product_list(*, search: str = "", sku: str = "") -> QuerySet[Product]:
