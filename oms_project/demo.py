@@ -24,6 +24,12 @@ ADMIN_USERNAME = "admin"
 CUSTOMER_EMAIL = "customer@example.com"
 PARTNER_NAME = "Demo Marketplace"
 ACTOR = "seed_demo"
+# The documented defaults of the OMS_DEMO_* settings: public, so fine for a laptop and nowhere else.
+DEMO_DEFAULTS = {
+    "DEMO_ADMIN_PASSWORD": "admin",
+    "DEMO_CUSTOMER_PASSWORD": "customer",
+    "DEMO_API_KEY": "oms_000000000001_demo-key-for-local-use-only",
+}
 
 # code, name, priority (lower is tried first when stock is picked for an order)
 WAREHOUSES = [("main", "Main warehouse (Berlin)", 10), ("north", "North depot (Hamburg)", 20)]

@@ -196,7 +196,8 @@ PAYMENT_AUTHORIZATION_TTL = timedelta(days=env.float("PAYMENT_AUTHORIZATION_TTL_
 STOCK_LOW_THRESHOLD = env.int("STOCK_LOW_THRESHOLD", default=5)  # admin "low stock" filter: available <= this
 
 # --- Demo data set (manage.py seed_demo, run by the embedded launcher) --------------------------------------
-# Fixed, documented defaults so the embedded run can always print working credentials; never use them in production.
+# Fixed, documented defaults (also in oms_project.demo.DEMO_DEFAULTS) so the embedded run can always print working
+# credentials; seed_demo refuses them when DEBUG is off.
 DEMO_ADMIN_PASSWORD = env.str("OMS_DEMO_ADMIN_PASSWORD", default="admin")
 DEMO_CUSTOMER_PASSWORD = env.str("OMS_DEMO_CUSTOMER_PASSWORD", default="customer")
 DEMO_API_KEY = env.str("OMS_DEMO_API_KEY", default="oms_000000000001_demo-key-for-local-use-only")

@@ -7,7 +7,8 @@ from typing import Any
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from oms_project.demo import demo_seed
+from oms_project.demo import DEMO_DEFAULTS, demo_seed
+from oms_project.errors import DomainError
 
 
 class Command(BaseCommand):
@@ -18,13 +19,27 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument(
-            "--force", action="store_true", help="Run even with DEBUG off (the demo credentials are public)."
+            "--force", action="store_true", help="Run with DEBUG off even with the public default credentials."
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
-        if not settings.DEBUG and not options["force"]:
-            raise CommandError("Refusing to load demo data with DEBUG off (its passwords are public); use --force.")
-        result = demo_seed()
+        public = [
+            name
+            for name, setting in (
+                ("OMS_DEMO_ADMIN_PASSWORD", "DEMO_ADMIN_PASSWORD"),
+                ("OMS_DEMO_API_KEY", "DEMO_API_KEY"),
+            )
+            if getattr(settings, setting) == DEMO_DEFAULTS[setting]
+        ]
+        if public and not settings.DEBUG and not options["force"]:
+            raise CommandError(
+                f"Refusing to load demo data with DEBUG off and the public default {' and '.join(public)}; "
+                "set them or pass --force."
+            )
+        try:
+            result = demo_seed()
+        except DomainError as exc:
+            raise CommandError(f"Demo data not loaded: {exc.message} (check OMS_DEMO_API_KEY)") from None
         made = ", ".join(f"{count} {what}" for what, count in result.created.items() if count) or "nothing new"
         self.stdout.write(self.style.SUCCESS(f"Demo data ready ({made})."))
         self.stdout.write(f"  staff login (/admin/): {result.admin_username} / {result.admin_password}")
