@@ -15,7 +15,6 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.db import transaction
-from django.utils.text import slugify
 
 from catalog.models import Product, StockMovement
 from catalog.services import (
@@ -23,15 +22,16 @@ from catalog.services import (
     Change,
     product_slug,
     product_upsert,
+    sku_problem,
     stock_set_on_hand,
     variant_upsert,
+    warehouse_code_is_valid,
     warehouse_get_or_create,
 )
 from oms_project import money
 from oms_project.errors import DomainError
 
 COLUMNS = ("sku", "product", "variant", "price", "currency", "warehouse", "on_hand")
-SKU_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
 MAX_PRICE = Decimal("9999999999.99")  # the column holds 12 digits, 2 of them decimals
 MAX_REPORTED_ERRORS = 100
 
@@ -118,8 +118,8 @@ def _parse_row(line: int, raw: dict[str, str]) -> tuple[CatalogRow | None, list[
             problems.append(f"{name} is empty")
 
     sku = values["sku"]
-    if sku and (len(sku) > 64 or not SKU_RE.match(sku)):
-        problems.append(f"sku {sku!r} must be up to 64 letters, digits, '.', '_' or '-' (starting with a letter/digit)")
+    if sku and (why := sku_problem(sku)):
+        problems.append(f"sku {sku!r}: {why}")
     for name in ("product", "variant"):
         if len(values[name]) > 200:
             problems.append(f"{name} is longer than 200 characters")
@@ -144,7 +144,7 @@ def _parse_row(line: int, raw: dict[str, str]) -> tuple[CatalogRow | None, list[
                 problems.append(f"price {values['price']} has more than {digits} decimal(s)")
 
     warehouse = values["warehouse"]
-    if warehouse and (len(warehouse) > 32 or slugify(warehouse) != warehouse.lower()):
+    if warehouse and not warehouse_code_is_valid(warehouse):
         problems.append(f"warehouse {warehouse!r} must be a code of letters, digits, '-' or '_' (up to 32)")
 
     on_hand: int | None = None

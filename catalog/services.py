@@ -110,10 +110,23 @@ def variant_upsert(
     return variant, Change.UPDATED
 
 
+def sku_problem(sku: str) -> str | None:
+    """Why ``sku`` is not a valid SKU (the model field's own validators), or None."""
+    try:
+        Variant._meta.get_field("sku").run_validators(sku)
+    except ValidationError as exc:
+        return " ".join(exc.messages)
+    return None
+
+
+def warehouse_code_is_valid(code: str) -> bool:
+    return 0 < len(code) <= 32 and slugify(code) == code.lower()
+
+
 def warehouse_get_or_create(*, code: str, name: str = "", priority: int | None = None) -> tuple[Warehouse, bool]:
     """The warehouse ``code``, created with ``name``/``priority`` if missing (an existing one is left as it is)."""
     code = code.strip()
-    if not code or slugify(code) != code.lower() or len(code) > 32:
+    if not warehouse_code_is_valid(code):
         raise InvalidInput(
             f"Warehouse code {code!r} must be a short slug (letters, digits, '-', '_').", field="warehouse"
         )
