@@ -16,7 +16,7 @@ from decimal import Decimal
 
 from django.db import transaction
 
-from catalog.models import Product, StockMovement
+from catalog.models import Product, StockLevel, StockMovement, Variant
 from catalog.services import (
     MAX_ON_HAND,
     Change,
@@ -244,15 +244,12 @@ def catalog_import(
     every: int = 1000,
 ) -> ImportSummary:
     """Apply validated rows in one transaction; any refused row rolls back the whole file."""
-    summary = ImportSummary(rows=len(rows))
     errors: list[RowError] = []
     with transaction.atomic():
-        products: dict[str, Product] = {}
-        variants: set[str] = set()
-        warehouses: set[str] = set()
+        applier = _Applier(rows, actor=actor, reason=reason)
         for index, row in enumerate(rows, start=1):
             try:
-                summary.stock_changed += _apply_row(row, products, variants, warehouses, summary, actor, reason)
+                applier.apply(row)
             except DomainError as exc:  # e.g. on_hand below what orders already hold
                 errors.append(RowError(row.line, exc.message))
                 if len(errors) >= MAX_REPORTED_ERRORS:
@@ -261,37 +258,59 @@ def catalog_import(
                 progress(f"applied {index} of {len(rows)} rows")
         if errors:
             raise CatalogFileInvalid(errors)  # leaving the atomic block by an exception rolls everything back
-    return summary
+    return applier.summary
 
 
-def _apply_row(
-    row: CatalogRow,
-    products: dict[str, Product],
-    variants: set[str],
-    warehouses: set[str],
-    summary: ImportSummary,
-    actor: str,
-    reason: str,
-) -> int:
-    if row.product not in products:
-        products[row.product], change = product_upsert(name=row.product)
-        summary.products[change] += 1
-    if row.sku not in variants:
-        _, change = variant_upsert(
-            sku=row.sku, product=products[row.product], name=row.variant, price=row.price, currency=row.currency
+class _Applier:
+    """Calls the services row by row, skipping the calls a snapshot read up front shows would change nothing
+    (a re-import of an unchanged file then costs a few queries, not several per row)."""
+
+    def __init__(self, rows: list[CatalogRow], *, actor: str, reason: str) -> None:
+        self.actor, self.reason = actor, reason
+        self.summary = ImportSummary(rows=len(rows))
+        self.products: dict[str, Product] = {}
+        self.variants_done: set[str] = set()
+        self.warehouses_done: set[str] = set()
+        skus = sorted({row.sku for row in rows})
+        self.known_variants: dict[str, tuple[str, str, Decimal, str]] = {}
+        self.known_levels: dict[tuple[str, str], int] = {}
+        for chunk in (skus[i : i + 500] for i in range(0, len(skus), 500)):
+            for v in Variant.objects.filter(sku__in=chunk).select_related("product"):
+                self.known_variants[v.sku] = (v.product.slug, v.name, v.price, v.currency)
+            levels = StockLevel.objects.filter(variant__sku__in=chunk).values_list(
+                "variant__sku", "warehouse__code", "on_hand"
+            )
+            self.known_levels.update({(sku, code): on_hand for sku, code, on_hand in levels})
+
+    def apply(self, row: CatalogRow) -> None:
+        if row.product not in self.products:
+            self.products[row.product], change = product_upsert(name=row.product)
+            self.summary.products[change] += 1
+        if row.sku not in self.variants_done:
+            self._variant(row)
+            self.variants_done.add(row.sku)
+        if row.warehouse not in self.warehouses_done:
+            _, created = warehouse_get_or_create(code=row.warehouse)
+            self.warehouses_done.add(row.warehouse)
+            self.summary.warehouses_created += int(created)
+        if self.known_levels.get((row.sku, row.warehouse)) == row.on_hand:
+            return
+        movement = stock_set_on_hand(
+            sku=row.sku,
+            warehouse_code=row.warehouse,
+            on_hand=row.on_hand,
+            kind=StockMovement.Kind.IMPORT,
+            reason=self.reason,
+            actor=self.actor,
         )
-        variants.add(row.sku)
-        summary.variants[change] += 1
-    if row.warehouse not in warehouses:
-        _, created = warehouse_get_or_create(code=row.warehouse)
-        warehouses.add(row.warehouse)
-        summary.warehouses_created += int(created)
-    movement = stock_set_on_hand(
-        sku=row.sku,
-        warehouse_code=row.warehouse,
-        on_hand=row.on_hand,
-        kind=StockMovement.Kind.IMPORT,
-        reason=reason,
-        actor=actor,
-    )
-    return int(movement is not None)
+        self.summary.stock_changed += movement is not None
+
+    def _variant(self, row: CatalogRow) -> None:
+        product = self.products[row.product]
+        if self.known_variants.get(row.sku) == (product.slug, row.variant, row.price, row.currency):
+            self.summary.variants[Change.UNCHANGED] += 1
+            return
+        _, change = variant_upsert(
+            sku=row.sku, product=product, name=row.variant, price=row.price, currency=row.currency
+        )
+        self.summary.variants[change] += 1
