@@ -9,6 +9,7 @@ constraints are the last line behind them. Reservations for orders live in ``cat
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from decimal import Decimal
 from enum import StrEnum
 from typing import Any
@@ -167,9 +168,10 @@ def _record_on_hand_change(
 ) -> StockMovement:
     new_on_hand = level.on_hand + delta
     if new_on_hand < level.allocated or new_on_hand < 0:
+        why = f"{level.allocated} unit(s) are allocated to orders" if level.allocated else "stock cannot be negative"
         raise StockBelowAllocated(
             f"{level.variant.sku} at {level.warehouse.code}: on hand would be {new_on_hand}, "
-            f"but {level.allocated} unit(s) are allocated to orders (on hand now {level.on_hand}).",
+            f"but {why} (on hand now {level.on_hand}).",
             field="on_hand",
             details={"on_hand": level.on_hand, "allocated": level.allocated, "requested_delta": delta},
         )
@@ -187,7 +189,7 @@ def _record_on_hand_change(
     )
 
 
-def _idempotent(idempotency_key: str | None, write: Any) -> StockMovement | None:
+def _idempotent(idempotency_key: str | None, write: Callable[[], StockMovement | None]) -> StockMovement | None:
     """Run ``write`` once per key: a repeated key returns the first movement (also under a concurrent race)."""
     existing = _existing_movement(idempotency_key)
     if existing is not None:

@@ -170,7 +170,7 @@ def test_adjust_rejects_bad_input(kind: str, quantity: int, reason: str, field: 
 def test_adjust_never_below_zero_or_allocated() -> None:
     make_variant("A-1")
     receive("A-1", "main", 5)
-    with pytest.raises(StockBelowAllocated):
+    with pytest.raises(StockBelowAllocated, match="would be -1, but stock cannot be negative"):
         stock_adjust(sku="A-1", warehouse_code="main", kind="write_off", quantity=6, reason="x", actor="t")
     allocate("A-1", "main", 4)
     with pytest.raises(StockBelowAllocated):
