@@ -6,10 +6,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db.models import F, Q, Sum
+from django.db.models import Exists, F, IntegerField, OuterRef, Prefetch, Q, QuerySet, Subquery, Sum
 from django.db.models.functions import Coalesce
 
-from catalog.models import StockLevel, Variant
+from catalog.models import Product, StockLevel, Variant
 
 
 @dataclass(frozen=True)
@@ -55,3 +55,45 @@ def variant_snapshots(skus: Iterable[str]) -> dict[str, VariantSnapshot]:
 def sellable_variants() -> Q:
     """Filter for variants a customer may buy (active variant of an active product)."""
     return Q(is_active=True, product__is_active=True)
+
+
+def variant_available_expression() -> Coalesce:
+    """``available`` of the outer Variant row as a subquery (on hand minus allocated over active warehouses)."""
+    stock = (
+        StockLevel.objects.filter(variant=OuterRef("pk"), warehouse__is_active=True)
+        .values("variant")
+        .annotate(total=Sum(F("on_hand") - F("allocated")))
+        .values("total")
+    )
+    return Coalesce(Subquery(stock, output_field=IntegerField()), 0)
+
+
+def _variants_with_available() -> QuerySet[Variant]:
+    """Active variants annotated with ``available`` in the same query."""
+    return Variant.objects.filter(is_active=True).annotate(available=variant_available_expression()).order_by("id")
+
+
+def product_list(*, search: str = "", sku: str = "") -> QuerySet[Product]:
+    """Active products with at least one active variant, each with ``active_variants`` prefetched (2 queries).
+
+    ``search`` matches the product's name or description or an active variant's SKU or name (case-insensitive);
+    ``sku`` keeps the product owning that exact active SKU.
+    """
+    active_variants = Variant.objects.filter(product=OuterRef("pk"), is_active=True)
+    products = Product.objects.filter(is_active=True).filter(Exists(active_variants))
+    if search:
+        products = products.filter(
+            Q(name__icontains=search)
+            | Q(description__icontains=search)
+            | Exists(active_variants.filter(Q(sku__icontains=search) | Q(name__icontains=search)))
+        )
+    if sku:
+        products = products.filter(Exists(active_variants.filter(sku=sku)))
+    return products.prefetch_related(
+        Prefetch("variants", queryset=_variants_with_available(), to_attr="active_variants")
+    )
+
+
+def product_get(*, product_id: int) -> Product | None:
+    """One product as ``product_list`` shows it, or None if it is unknown or not sellable."""
+    return product_list().filter(pk=product_id).first()

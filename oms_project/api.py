@@ -6,7 +6,7 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.http import Http404
-from rest_framework import exceptions, pagination
+from rest_framework import exceptions, pagination, serializers
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
@@ -106,3 +106,14 @@ class CursorPagination(pagination.CursorPagination):
         if not 1 <= size <= self.max_page_size:
             raise exceptions.ValidationError({"page_size": ["Must be an integer from 1 to 100."]})
         return size
+
+
+class ErrorBodySerializer(serializers.Serializer):
+    """The one error body, for the OpenAPI schema (``OpenApiResponse(ErrorBodySerializer)``)."""
+
+    code = serializers.CharField(help_text="Machine-readable error code (see oms_project.errors.ErrorCode).")
+    message = serializers.CharField()
+    field = serializers.CharField(allow_null=True, help_text="The offending input field, if any.")
+    errors = serializers.DictField(
+        child=serializers.ListField(child=serializers.CharField()), help_text="Messages per field."
+    )

@@ -27,6 +27,7 @@ class ErrorCode(StrEnum):
     INVALID_QUANTITY = "invalid_quantity"
     TOO_MANY_LINES = "too_many_lines"
     INSUFFICIENT_STOCK = "insufficient_stock"
+    STOCK_BELOW_ALLOCATED = "stock_below_allocated"
     CART_EXPIRED = "cart_expired"
     CART_CHECKED_OUT = "cart_checked_out"
     CART_EMPTY = "cart_empty"
@@ -56,6 +57,7 @@ HTTP_STATUS: dict[str, int] = {
     ErrorCode.INVALID_QUANTITY: 400,
     ErrorCode.TOO_MANY_LINES: 400,
     ErrorCode.INSUFFICIENT_STOCK: 409,
+    ErrorCode.STOCK_BELOW_ALLOCATED: 409,
     ErrorCode.CART_EXPIRED: 409,
     ErrorCode.CART_CHECKED_OUT: 409,
     ErrorCode.CART_EMPTY: 409,

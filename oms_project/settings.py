@@ -198,6 +198,14 @@ DEFAULT_CURRENCY = env.str("OMS_DEFAULT_CURRENCY", default="EUR")
 CART_GUEST_IDLE_TIMEOUT = timedelta(hours=env.float("CART_GUEST_IDLE_HOURS", default=24))
 CART_CUSTOMER_IDLE_TIMEOUT = timedelta(days=env.float("CART_CUSTOMER_IDLE_DAYS", default=30))
 PAYMENT_AUTHORIZATION_TTL = timedelta(days=env.float("PAYMENT_AUTHORIZATION_TTL_DAYS", default=7))
+STOCK_LOW_THRESHOLD = env.int("STOCK_LOW_THRESHOLD", default=5)  # admin "low stock" filter: available <= this
+
+# --- Demo data set (manage.py seed_demo, run by the embedded launcher) --------------------------------------
+# Fixed, documented defaults (also in oms_project.demo.DEMO_DEFAULTS) so the embedded run can always print working
+# credentials; seed_demo refuses them when DEBUG is off.
+DEMO_ADMIN_PASSWORD = env.str("OMS_DEMO_ADMIN_PASSWORD", default="admin")
+DEMO_CUSTOMER_PASSWORD = env.str("OMS_DEMO_CUSTOMER_PASSWORD", default="customer")
+DEMO_API_KEY = env.str("OMS_DEMO_API_KEY", default="oms_000000000001_demo-key-for-local-use-only")
 
 LOGGING = {
     "version": 1,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import re
 import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -64,6 +65,36 @@ def api_key_create(
         expires_at=timezone.now() + timedelta(days=expires_in_days) if expires_in_days else None,
     )
     return IssuedKey(api_key=api_key, raw_key=raw_key)
+
+
+KEY_RE = re.compile(rf"^{KEY_PREFIX}_([0-9a-f]{{12}})_([A-Za-z0-9_-]{{16,128}})$")
+
+
+@transaction.atomic
+def api_key_create_with_secret(
+    *, partner_name: str, scopes: Iterable[str], raw_key: str, name: str = ""
+) -> tuple[ApiKey, bool]:
+    """Register a key whose secret the caller chose (the demo data set only: its key must be printable on every run).
+
+    Idempotent: the same ``raw_key`` again returns the existing key and ``False``. Real keys come from
+    ``api_key_create``, which draws the secret itself.
+    """
+    match = KEY_RE.match(raw_key)
+    if match is None:
+        raise InvalidInput(
+            f"A key must look like {KEY_PREFIX}_<12 hex digits>_<16-128 letters, digits, '-' or '_'>.", field="key"
+        )
+    existing = ApiKey.objects.select_related("partner").filter(prefix=match.group(1)).first()
+    if existing is not None:
+        if not hmac.compare_digest(existing.key_hash, hash_key(raw_key)) or existing.partner.name != partner_name:
+            raise InvalidInput("Another key already uses this prefix.", field="key")
+        return existing, False
+    clean_scopes = validate_scopes(scopes)
+    partner, _ = Partner.objects.get_or_create(name=partner_name.strip())
+    api_key = ApiKey.objects.create(
+        partner=partner, name=name, prefix=match.group(1), key_hash=hash_key(raw_key), scopes=clean_scopes
+    )
+    return api_key, True
 
 
 def api_key_revoke(*, api_key: ApiKey) -> None:

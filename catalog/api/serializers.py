@@ -1,0 +1,44 @@
+"""Partner API shapes of the catalog (API.md "Catalog")."""
+
+from __future__ import annotations
+
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from catalog.models import Product, Variant
+from oms_project import money
+
+
+@extend_schema_field({"type": "string", "format": "decimal", "example": "12.50"})
+class MoneyAmountField(serializers.Field):
+    """A decimal string with exactly the currency's minor digits (reads ``currency`` from the same object)."""
+
+    def __init__(self, currency_attr: str = "currency", **kwargs: object) -> None:
+        self.currency_attr = currency_attr
+        kwargs.setdefault("read_only", True)
+        super().__init__(**kwargs)  # type: ignore[arg-type]
+
+    def get_attribute(self, instance: object) -> object:
+        return instance
+
+    def to_representation(self, instance: object) -> str:
+        return money.format_amount(getattr(instance, self.source), getattr(instance, self.currency_attr))
+
+
+class VariantSerializer(serializers.ModelSerializer):
+    price = MoneyAmountField()
+    available = serializers.IntegerField(read_only=True, help_text="Sellable units now, over active warehouses.")
+
+    class Meta:
+        model = Variant
+        fields = ["sku", "name", "price", "currency", "available"]
+        read_only_fields = fields
+
+
+class ProductSerializer(serializers.ModelSerializer):
+    variants = VariantSerializer(many=True, read_only=True, source="active_variants")
+
+    class Meta:
+        model = Product
+        fields = ["id", "name", "description", "variants"]
+        read_only_fields = fields
