@@ -193,6 +193,10 @@ DEFAULT_CURRENCY = env.str("OMS_DEFAULT_CURRENCY", default="EUR")
 CART_GUEST_IDLE_TIMEOUT = timedelta(hours=env.float("CART_GUEST_IDLE_HOURS", default=24))
 CART_CUSTOMER_IDLE_TIMEOUT = timedelta(days=env.float("CART_CUSTOMER_IDLE_DAYS", default=30))
 PAYMENT_AUTHORIZATION_TTL = timedelta(days=env.float("PAYMENT_AUTHORIZATION_TTL_DAYS", default=7))
+# Dotted path of the payment provider class (payments.providers.PaymentProvider); the sandbox PSP by default.
+PAYMENT_PROVIDER = env.str("PAYMENT_PROVIDER", default="payments.sandbox.SandboxProvider")
+SANDBOX_SLOW_SECONDS = env.float("SANDBOX_SLOW_SECONDS", default=3)  # how long pm_card_slow takes to answer
+SANDBOX_FLAKY_FAILURES = env.int("SANDBOX_FLAKY_FAILURES", default=2)  # transient failures of pm_card_flaky
 
 LOGGING = {
     "version": 1,
