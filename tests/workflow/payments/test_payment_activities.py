@@ -6,6 +6,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import timedelta
+from types import SimpleNamespace
 from typing import Any
 
 from temporalio import workflow
@@ -15,12 +16,14 @@ from temporalio.exceptions import ActivityError, ApplicationError
 with workflow.unsafe.imports_passed_through():
     import pytest
     from asgiref.sync import sync_to_async
+    from temporalio.client import Client
 
     from catalog.contracts import STOCK_RESERVE, ReserveInput, ReserveResult, StockLine
     from oms_project.errors import InsufficientStock
     from oms_project.temporal import application_error_to_domain
     from payments.contracts import PAYMENT_AUTHORIZE, AuthorizeInput, PaymentResult
     from payments.errors import PaymentDeclined
+    from tests.temporal_env import settings_override
     from tests.workflow.activity_worker import order_activity_worker
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -43,25 +46,36 @@ class CallAuthorizeWorkflow:
 
 
 @workflow.defn
+class CallAuthorizeOnceWorkflow:
+    """No retries: a missed heartbeat (2 s timeout) would fail the call."""
+
+    @workflow.run
+    async def run(self, inp: AuthorizeInput) -> Outcome:
+        return await _call(PAYMENT_AUTHORIZE, inp, PaymentResult, maximum_attempts=1)
+
+
+@workflow.defn
 class CallReserveWorkflow:
     @workflow.run
     async def run(self, inp: ReserveInput) -> Outcome:
         return await _call(STOCK_RESERVE, inp, ReserveResult)
 
 
-async def _call(name: str, arg: Any, result_type: type) -> Outcome:
+async def _call(name: str, arg: Any, result_type: type, maximum_attempts: int = 5) -> Outcome:
     try:
         result = await workflow.execute_activity(
             name,
             arg,
             result_type=result_type,
             start_to_close_timeout=timedelta(seconds=10),
-            retry_policy=RetryPolicy(initial_interval=timedelta(milliseconds=100), maximum_attempts=5),
+            heartbeat_timeout=timedelta(seconds=2),
+            retry_policy=RetryPolicy(initial_interval=timedelta(milliseconds=100), maximum_attempts=maximum_attempts),
         )
         return Outcome(result=result)
     except ActivityError as error:
         cause = error.cause
-        assert isinstance(cause, ApplicationError)
+        if not isinstance(cause, ApplicationError):
+            return Outcome(error_type=type(cause).__name__, message=str(cause))
         return Outcome(
             error_type=cause.type, non_retryable=cause.non_retryable, details=list(cause.details), message=cause.message
         )
@@ -91,6 +105,20 @@ async def test_flaky_card_is_retried_by_temporal_then_authorized(skip_env) -> No
     assert outcome.error_type is None, outcome
     assert PaymentResult(**outcome.result).status == "authorized"
     assert await ledger_attempts("F-1") == 3
+
+
+@pytest.mark.integration
+async def test_slow_card_heartbeats_while_it_waits(temporal_server: str) -> None:
+    # On the dev server: the time-skipping server does not enforce heartbeat timeouts.
+    client = await Client.connect(temporal_server)
+    with settings_override(SANDBOX_SLOW_SECONDS=3.5):  # longer than the 2 s heartbeat timeout
+        outcome = await run(
+            SimpleNamespace(client=client), CallAuthorizeOnceWorkflow, authorize_input("S-1", "pm_card_slow")
+        )
+
+    assert outcome.error_type is None, outcome
+    assert PaymentResult(**outcome.result).status == "authorized"
+    assert await ledger_attempts("S-1") == 1
 
 
 async def test_decline_is_non_retryable_and_round_trips_as_payment_declined(skip_env) -> None:  # type: ignore[no-untyped-def]
