@@ -15,7 +15,6 @@ from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
     import pytest
-    from asgiref.sync import sync_to_async
     from temporalio.client import Client
 
     from catalog.contracts import STOCK_RESERVE, ReserveInput, ReserveResult, StockLine
@@ -24,7 +23,7 @@ with workflow.unsafe.imports_passed_through():
     from payments.contracts import PAYMENT_AUTHORIZE, AuthorizeInput, PaymentResult
     from payments.errors import PaymentDeclined
     from tests.temporal_env import settings_override
-    from tests.workflow.activity_worker import order_activity_worker
+    from tests.workflow.activity_worker import db_call, order_activity_worker
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -81,7 +80,7 @@ async def _call(name: str, arg: Any, result_type: type, maximum_attempts: int = 
         )
 
 
-@sync_to_async
+@db_call
 def ledger_attempts(order_number: str) -> int:
     from payments.models import SandboxLedgerEntry
 
@@ -134,7 +133,7 @@ async def test_decline_is_non_retryable_and_round_trips_as_payment_declined(skip
 async def test_insufficient_stock_is_non_retryable_with_line_details(skip_env) -> None:  # type: ignore[no-untyped-def]
     from tests.stock_helpers import stock
 
-    await sync_to_async(stock)("ACT-SKU", "main", 1)
+    await db_call(stock)("ACT-SKU", "main", 1)
     ok = await run(skip_env, CallReserveWorkflow, ReserveInput("R-1", [StockLine("ACT-SKU", 1)], "k-ok"))
     assert ReserveResult(**ok.result).allocations == [{"sku": "ACT-SKU", "warehouse": "main", "quantity": 1}]
 

@@ -16,14 +16,13 @@ from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
     import pytest
-    from asgiref.sync import sync_to_async
     from temporalio.client import WorkflowFailureError
     from temporalio.exceptions import CancelledError
 
     from catalog.contracts import STOCK_RELEASE, STOCK_RESERVE, ReserveInput, ReserveResult, StockLine, StockOrderInput
     from payments.contracts import PAYMENT_AUTHORIZE, PAYMENT_VOID, AuthorizeInput, PaymentOrderInput, PaymentResult
     from sagas.saga import CompensationRecord, Saga
-    from tests.workflow.activity_worker import order_activity_worker
+    from tests.workflow.activity_worker import db_call, order_activity_worker
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -114,14 +113,14 @@ def flaky(order_number: str) -> None:
         raise ApplicationError("refused once", type="test_refusal", non_retryable=True)
 
 
-@sync_to_async
+@db_call
 def given_stock(on_hand: int = 5) -> None:
     from tests.stock_helpers import stock
 
     stock("SAGA-SKU", "main", on_hand)
 
 
-@sync_to_async
+@db_call
 def db_state(order_number: str) -> dict:
     from catalog.stock import stock_held_by_order
     from payments.models import Payment
