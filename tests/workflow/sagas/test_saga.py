@@ -38,6 +38,7 @@ class CheckoutInput:
     gate_before_payment: bool = False  # a compensation that blocks until the test opens the gate
     flaky_last: bool = False  # a last step whose compensation fails a few times first
     wait_for_cancel: bool = False
+    late_step: bool = False  # registers one more compensation after compensating
 
 
 @workflow.defn
@@ -86,6 +87,9 @@ class SagaCheckoutWorkflow:
         except (ActivityError, ApplicationError):
             await self.saga.compensate()
             await self.saga.compensate()  # idempotent: runs nothing again
+            if inp.late_step:  # e.g. a step that was in flight when a cancel update compensated
+                self.saga.add_compensation("late", STOCK_RELEASE, StockOrderInput(number, f"{key}:late.release"))
+                await self.saga.compensate()
             return ["failed", *self.timeline]
         except asyncio.CancelledError:
             await self.saga.compensate()
@@ -157,12 +161,13 @@ async def wait_for(handle, predicate, timeout: float = 20.0) -> dict:  # type: i
 async def test_declined_payment_compensates_in_reverse_order(skip_env) -> None:  # type: ignore[no-untyped-def]
     await given_stock()
     async with order_activity_worker(skip_env.client, workflows=[SagaCheckoutWorkflow]) as queue:
-        handle = await start(skip_env, queue, CheckoutInput("S-1", "pm_card_declined"))
-        assert await handle.result() == ["failed", "authorize:done", "reserve:done"]
+        handle = await start(skip_env, queue, CheckoutInput("S-1", "pm_card_declined", late_step=True))
+        assert await handle.result() == ["failed", "authorize:done", "reserve:done", "late:done"]
         progress = await handle.query(SagaCheckoutWorkflow.progress)
 
     assert progress["pending"] == []
     assert [(r["step"], r["status"], r["attempts"]) for r in progress["records"]] == [
+        ("late", "done", 1),
         ("authorize", "done", 1),
         ("reserve", "done", 1),
     ]
