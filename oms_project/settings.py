@@ -206,6 +206,10 @@ STOCK_LOW_THRESHOLD = env.int("STOCK_LOW_THRESHOLD", default=5)  # admin "low st
 DEMO_ADMIN_PASSWORD = env.str("OMS_DEMO_ADMIN_PASSWORD", default="admin")
 DEMO_CUSTOMER_PASSWORD = env.str("OMS_DEMO_CUSTOMER_PASSWORD", default="customer")
 DEMO_API_KEY = env.str("OMS_DEMO_API_KEY", default="oms_000000000001_demo-key-for-local-use-only")
+# Dotted path of the payment provider class (payments.providers.PaymentProvider); the sandbox PSP by default.
+PAYMENT_PROVIDER = env.str("PAYMENT_PROVIDER", default="payments.sandbox.SandboxProvider")
+SANDBOX_SLOW_SECONDS = env.float("SANDBOX_SLOW_SECONDS", default=3)  # how long pm_card_slow takes to answer
+SANDBOX_FLAKY_FAILURES = env.int("SANDBOX_FLAKY_FAILURES", default=2)  # transient failures of pm_card_flaky
 
 LOGGING = {
     "version": 1,
