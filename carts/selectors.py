@@ -47,10 +47,12 @@ def cart_view(*, cart: Cart) -> CartView:
     """The cart's contents. A closed cart answers with its error (409 cart_expired / cart_checked_out)."""
     domain.ensure_open(cart.status)
     try:
-        return temporal.query(cart_workflow_id(cart.cart_id), "get", result_type=CartView)
+        view: CartView = temporal.query(cart_workflow_id(cart.cart_id), "get", result_type=CartView)
     except NotFound:
         # The row is written before the first update starts the workflow; until then the cart is empty.
         return empty_view(cart)
+    domain.ensure_open(view.status)  # closed a moment ago, the row not yet updated by the workflow
+    return view
 
 
 def empty_view(cart: Cart) -> CartView:

@@ -40,6 +40,7 @@ from carts.models import Cart
 from carts.selectors import cart_open_for_customer, cart_view
 from carts.workflows import CartWorkflow
 from catalog.selectors import variant_snapshots
+from customers.models import Customer
 from oms_project import temporal
 from oms_project.errors import NotFound
 from oms_project.money import format_amount
@@ -126,6 +127,12 @@ def cart_for_customer(*, customer: Any) -> Cart:
 
 def cart_create_for_session(*, session_key: str) -> Cart:
     return _new_cart(session_key=session_key)
+
+
+def customer_for_user(*, user: Any) -> Customer:
+    """The shop customer behind a signed-in user (created on first use: any account may shop)."""
+    customer, _ = Customer.objects.get_or_create(user=user)
+    return customer
 
 
 # --- mutations --------------------------------------------------------------------------------------------
