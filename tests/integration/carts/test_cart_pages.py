@@ -41,7 +41,11 @@ def test_product_page_adds_to_the_guest_cart_and_the_cart_page_edits_it(skus) ->
     guest.post("/cart/lines/MUG/remove/")
     assert _cart_lines(guest) == {"TEE-S": 4}
     # Errors are shown, never a 500: out of stock, unknown product, bad quantity.
-    for sku, quantity, text in (("MUG", 9, b"Only 5 of MUG available"), ("NOPE", 1, b"no product"), ("MUG", 0, b"1 to 999")):
+    for sku, quantity, text in (
+        ("MUG", 9, b"Only 5 of MUG available"),
+        ("NOPE", 1, b"no product"),
+        ("MUG", 0, b"1 to 999"),
+    ):
         page = _add(guest, sku, quantity)
         assert page.status_code == 200 and text in page.content, page.content
     page = guest.post("/cart/add/", {"sku": "MUG", "quantity": "lots"}, follow=True)
@@ -79,7 +83,7 @@ def test_guest_cart_merges_into_the_customer_cart_at_login(skus, shopper) -> Non
 def test_login_without_a_guest_cart_and_failed_login_do_not_touch_carts(skus, shopper) -> None:  # type: ignore[no-untyped-def]
     client = Client()
     page = client.post("/login/", {"username": "ann", "password": "wrong"})
-    assert page.status_code == 200 and b"role=\"alert\"" in page.content
+    assert page.status_code == 200 and b'role="alert"' in page.content
     assert client.post("/login/", {"username": "ann", "password": "correct horse battery"}).status_code == 302
     assert _cart_lines(client) == {}
 
