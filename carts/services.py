@@ -35,7 +35,7 @@ from carts.contracts import (
     TouchInput,
     cart_workflow_id,
 )
-from carts.errors import CartCheckedOut, CartEmpty
+from carts.errors import CartCheckedOut, CartEmpty, CartExpired
 from carts.models import Cart
 from carts.selectors import cart_open_for_customer, cart_view
 from carts.workflows import CartWorkflow
@@ -86,9 +86,10 @@ def _mutate(cart: Cart, update: Any, arg: Any) -> CartView:
             id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
         )
     except WorkflowAlreadyStartedError:
+        # The workflow ended after we read the row; the row says why (it is written before the workflow ends).
         cart.refresh_from_db()
         domain.ensure_open(cart.status)
-        raise
+        raise CartExpired("This cart is no longer open; start a new one.") from None
     _refresh_expiry_hint(cart, view)
     return view
 
