@@ -35,7 +35,8 @@ from partners.services import api_key_create
 wh, _ = Warehouse.objects.get_or_create(code="bench", defaults={"name": "Bench"})
 product, _ = Product.objects.get_or_create(slug="bench", defaults={"name": "Bench product"})
 for sku in %r:
-    v, _ = Variant.objects.get_or_create(sku=sku, defaults=dict(product=product, name=sku, price=Decimal("9.99"), currency="EUR"))
+    v, _ = Variant.objects.get_or_create(
+        sku=sku, defaults=dict(product=product, name=sku, price=Decimal("9.99"), currency="EUR"))
     StockLevel.objects.get_or_create(variant=v, warehouse=wh, defaults={"on_hand": 10**9})
 print(api_key_create(partner_name="bench", scopes=["orders"]).raw_key)
 """
@@ -121,9 +122,8 @@ def verdict(results: list[dict]) -> list[str]:
     lines = []
     for r in results:
         p50_ok, p99_ok = r["p50_ms"] <= TARGET_P50_MS, r["p99_ms"] <= TARGET_P99_MS
-        lines.append(
-            f"- concurrency {r['concurrency']}: p50 {'met' if p50_ok else 'NOT met'}, p99 {'met' if p99_ok else 'NOT met'}"
-        )
+        met = {True: "met", False: "NOT met"}
+        lines.append(f"- concurrency {r['concurrency']}: p50 {met[p50_ok]}, p99 {met[p99_ok]}")
     best = max(r["rate"] for r in results)
     lines.append(
         f"- throughput: {best:.0f} mutations/s, target {TARGET_RATE:.0f}: {'met' if best >= TARGET_RATE else 'NOT met'}"
@@ -151,7 +151,8 @@ def write_section(results: list[dict], stack: Stack, command: str, notes: str) -
             f"Machine: {machine()}.",
             f"Stack: gunicorn {stack.web_workers} workers x {stack.web_threads} threads, "
             f"{stack.worker_processes} x `manage.py run_workers`, "
-            f"Temporal dev server (`--db-filename`, WAL), database {'PostgreSQL' if 'DATABASE_URL' in stack.env else 'SQLite (WAL)'}; "
+            "Temporal dev server (`--db-filename`, WAL), database "
+            f"{'PostgreSQL' if 'DATABASE_URL' in stack.env else 'SQLite (WAL)'}; "
             "load from a separate process over loopback, one cart and keep-alive connection per client.",
             "",
             *table,
