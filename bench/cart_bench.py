@@ -11,10 +11,10 @@ keep-alive connection per client thread. Writes the results into docs/benchmarks
 from __future__ import annotations
 
 import argparse
-import http.client
 import json
 import os
 import platform
+import socket
 import statistics
 import sys
 import tempfile
@@ -44,15 +44,34 @@ SECTION_START, SECTION_END = "<!-- cart-bench:start -->", "<!-- cart-bench:end -
 
 
 class ApiClient:
+    """A minimal keep-alive HTTP/1.1 client: the load process should spend its CPU on waiting, not parsing."""
+
     def __init__(self, port: int, key: str) -> None:
-        self.conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
-        self.headers = {"Authorization": f"Api-Key {key}", "Content-Type": "application/json"}
+        self.sock = socket.create_connection(("127.0.0.1", port), timeout=60)
+        self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        self.head = f"Host: 127.0.0.1:{port}\r\nAuthorization: Api-Key {key}\r\nContent-Type: application/json\r\n"
+        self.buffer = b""
 
     def call(self, method: str, path: str, body: dict | None = None) -> tuple[int, dict]:
-        self.conn.request(method, path, body=json.dumps(body) if body is not None else None, headers=self.headers)
-        response = self.conn.getresponse()
-        data = response.read()
-        return response.status, json.loads(data) if data else {}
+        payload = json.dumps(body).encode() if body is not None else b""
+        request = f"{method} {path} HTTP/1.1\r\n{self.head}Content-Length: {len(payload)}\r\n\r\n".encode()
+        self.sock.sendall(request + payload)
+        while b"\r\n\r\n" not in self.buffer:
+            self._recv()
+        head, self.buffer = self.buffer.split(b"\r\n\r\n", 1)
+        lines = head.decode("latin-1").split("\r\n")
+        status = int(lines[0].split(" ", 2)[1])
+        length = next(int(line.split(":", 1)[1]) for line in lines[1:] if line.lower().startswith("content-length:"))
+        while len(self.buffer) < length:
+            self._recv()
+        data, self.buffer = self.buffer[:length], self.buffer[length:]
+        return status, json.loads(data) if data else {}
+
+    def _recv(self) -> None:
+        chunk = self.sock.recv(65536)
+        if not chunk:
+            raise ConnectionError("the server closed the connection")
+        self.buffer += chunk
 
 
 def run_level(port: int, key: str, concurrency: int, requests_per_client: int, warmup: int = 10) -> dict:
@@ -105,6 +124,39 @@ def run_level(port: int, key: str, concurrency: int, requests_per_client: int, w
     }
 
 
+def breakdown(port: int, key: str, samples: int = 60) -> list[tuple[str, float]]:
+    """Median latency of each hop of an add, serially, to show where the time goes."""
+    api = ApiClient(port, key)
+    _, cart = api.call("POST", "/api/v1/carts/")
+    path = f"/api/v1/carts/{cart['id']}/"
+    steps = [
+        ("`GET /healthz` (gunicorn + Django, no database)", "GET", "/healthz", None),
+        (
+            "add refused before Temporal (API key, cart row, validation)",
+            "POST",
+            path + "items/",
+            {"sku": SKUS[0], "quantity": 0},
+        ),
+        ("`GET` cart (one workflow query)", "GET", path, None),
+        ("`DELETE` an absent line (one update, no activity)", "DELETE", path + "items/NONE/", None),
+        ("`POST` add (one update + local activity)", "POST", path + "items/", {"sku": SKUS[1], "quantity": 1}),
+    ]
+    result = []
+    for label, method, url, body in steps:
+        times = []
+        for i in range(samples + 5):
+            start = time.perf_counter()
+            api.call(method, url, body)
+            if i >= 5:
+                times.append((time.perf_counter() - start) * 1000)
+        result.append((label, statistics.median(times)))
+    return result
+
+
+def load_average() -> float:
+    return os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+
+
 def machine() -> str:
     cpu = platform.processor() or platform.machine()
     try:
@@ -114,8 +166,7 @@ def machine() -> str:
                 break
     except OSError:
         pass
-    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
-    return f"{cpu}, {os.cpu_count()} CPUs, Python {platform.python_version()}, load average {load:.2f} at start"
+    return f"{cpu}, {os.cpu_count()} CPUs, Python {platform.python_version()}"
 
 
 def verdict(results: list[dict]) -> list[str]:
@@ -131,7 +182,14 @@ def verdict(results: list[dict]) -> list[str]:
     return lines
 
 
-def write_section(results: list[dict], stack: Stack, command: str, notes: str) -> None:
+def write_section(
+    results: list[dict],
+    hops: list[tuple[str, float]],
+    loads: tuple[float, float],
+    stack: Stack,
+    command: str,
+    notes: str,
+) -> None:
     table = [
         "| concurrency | requests | errors | p50 ms | p99 ms | mean ms | mutations/s |",
         "|---|---|---|---|---|---|---|",
@@ -148,7 +206,8 @@ def write_section(results: list[dict], stack: Stack, command: str, notes: str) -
             "",
             f"Command: `{command}` ({time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())})",
             "",
-            f"Machine: {machine()}.",
+            f"Machine: {machine()}; 1-minute load average {loads[0]:.1f} before and {loads[1]:.1f} after the run "
+            "(the machine is shared with other test runs).",
             f"Stack: gunicorn {stack.web_workers} workers x {stack.web_threads} threads, "
             f"{stack.worker_processes} x `manage.py run_workers`, "
             "Temporal dev server (`--db-filename`, WAL), database "
@@ -159,6 +218,12 @@ def write_section(results: list[dict], stack: Stack, command: str, notes: str) -
             "",
             f"Targets: p50 <= {TARGET_P50_MS:.0f} ms, p99 <= {TARGET_P99_MS:.0f} ms, >= {TARGET_RATE:.0f} mutations/s.",
             *verdict(results),
+            "",
+            "Where the time of one add goes (serial, median of 60):",
+            "",
+            "| step | median ms |",
+            "|---|---|",
+            *[f"| {label} | {ms:.1f} |" for label, ms in hops],
             "",
             notes,
             SECTION_END,
@@ -197,6 +262,11 @@ def main() -> None:
     ):
         log("seeding variants and an API key")
         key = stack.manage("shell", "-c", SEED % SKUS, capture=True).strip().splitlines()[-1]
+        load_before = load_average()
+        log("latency breakdown ...")
+        hops = breakdown(stack.web_port, key)
+        for label, ms in hops:
+            log(f"  {ms:6.1f} ms  {label}")
         results = []
         for concurrency in args.concurrency:
             per_client = max(1, args.requests // concurrency)
@@ -210,7 +280,7 @@ def main() -> None:
         for line in verdict(results):
             log(line)
         if not args.no_write:
-            write_section(results, stack, command.strip(), args.notes)
+            write_section(results, hops, (load_before, load_average()), stack, command.strip(), args.notes)
 
 
 if __name__ == "__main__":

@@ -29,6 +29,9 @@ def shopper(live_oms):  # type: ignore[no-untyped-def]
 def test_product_page_adds_to_the_guest_cart_and_the_cart_page_edits_it(skus) -> None:  # type: ignore[no-untyped-def]
     guest = Client()
     variant = Variant.objects.get(sku="TEE-S")
+    listing = guest.get("/")
+    assert listing.status_code == 200 and f'href="/products/{variant.product_id}/"'.encode() in listing.content
+    assert b"Product OLD" not in listing.content  # inactive variants are not sold
     page = guest.get(f"/products/{variant.product_id}/")
     assert page.status_code == 200 and b"TEE-S" in page.content and b"12.50" in page.content
     assert b"100 in stock" in page.content
