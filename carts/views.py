@@ -6,6 +6,7 @@ A signed-in customer's cart is their one open cart; a guest's cart id lives in t
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import datetime
 
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
@@ -112,7 +113,14 @@ def _render_cart(request: HttpRequest, *, partial: bool) -> HttpResponse:
         except DomainError as exc:
             error = exc.message
     template = "carts/_cart.html" if partial else "carts/cart.html"
-    context = {"cart": view, "cart_error": error, "max_quantity": MAX_QUANTITY, "partial": partial}
+    expires_at = datetime.fromisoformat(view.expires_at) if view and view.expires_at else None
+    context = {
+        "cart": view,
+        "expires_at": expires_at,
+        "cart_error": error,
+        "max_quantity": MAX_QUANTITY,
+        "partial": partial,
+    }
     return render(request, template, context)
 
 
