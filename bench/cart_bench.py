@@ -210,7 +210,7 @@ def write_section(
             "(the machine is shared with other test runs).",
             f"Stack: gunicorn {stack.web_workers} workers x {stack.web_threads} threads, "
             f"{stack.worker_processes} x `manage.py run_workers`, "
-            "Temporal dev server (`--db-filename`, WAL), database "
+            f"Temporal dev server (`--db-filename`, pragmas {', '.join(stack.sqlite_pragmas)}), database "
             f"{'PostgreSQL' if 'DATABASE_URL' in stack.env else 'SQLite (WAL)'}; "
             "load from a separate process over loopback, one cart and keep-alive connection per client.",
             "",
@@ -247,6 +247,12 @@ def main() -> None:
     parser.add_argument("--web-workers", type=int, default=2)
     parser.add_argument("--web-threads", type=int, default=8)
     parser.add_argument("--worker-processes", type=int, default=1)
+    parser.add_argument(
+        "--sqlite-pragma",
+        action="append",
+        default=None,
+        help="dev server pragma (repeatable; default journal_mode=wal)",
+    )
     parser.add_argument("--no-write", action="store_true", help="print only; leave docs/benchmarks.md alone")
     parser.add_argument("--notes", default="", help="a sentence appended to the results section")
     args = parser.parse_args()
