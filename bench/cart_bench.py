@@ -74,7 +74,8 @@ class ApiClient:
         self.buffer += chunk
 
 
-def run_level(port: int, key: str, concurrency: int, requests_per_client: int, warmup: int = 10) -> dict:
+def run_level(stack: Stack, key: str, concurrency: int, requests_per_client: int, warmup: int = 10) -> dict:
+    port = stack.web_port
     latencies: list[float] = []
     errors: list[str] = []
     lock = threading.Lock()
@@ -108,9 +109,13 @@ def run_level(port: int, key: str, concurrency: int, requests_per_client: int, w
         thread.start()
     barrier.wait()
     started = time.perf_counter()
+    cpu_before, own_before = stack.cpu_seconds(), sum(os.times()[:2])
     for thread in threads:
         thread.join()
     elapsed = time.perf_counter() - started
+    cpu_after, own_after = stack.cpu_seconds(), sum(os.times()[:2])
+    cpu = {name: cpu_after[name] - cpu_before.get(name, 0.0) for name in cpu_after}
+    cpu["load generator"] = own_after - own_before
     latencies.sort()
     return {
         "concurrency": concurrency,
@@ -121,6 +126,8 @@ def run_level(port: int, key: str, concurrency: int, requests_per_client: int, w
         "p99_ms": latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))],
         "mean_ms": statistics.fmean(latencies),
         "rate": len(latencies) / elapsed,
+        # Includes the GET per client at the end; close enough for a per-mutation cost.
+        "cpu_ms_per_mutation": {name: seconds * 1000 / len(latencies) for name, seconds in cpu.items()},
     }
 
 
@@ -219,6 +226,17 @@ def write_section(
             f"Targets: p50 <= {TARGET_P50_MS:.0f} ms, p99 <= {TARGET_P99_MS:.0f} ms, >= {TARGET_RATE:.0f} mutations/s.",
             *verdict(results),
             "",
+            "CPU time per mutation by process (ms; from /proc, over each level):",
+            "",
+            "| concurrency | " + " | ".join(results[0]["cpu_ms_per_mutation"]) + " | total |",
+            "|---|" + "---|" * (len(results[0]["cpu_ms_per_mutation"]) + 1),
+            *[
+                f"| {r['concurrency']} | "
+                + " | ".join(f"{v:.1f}" for v in r["cpu_ms_per_mutation"].values())
+                + f" | {sum(r['cpu_ms_per_mutation'].values()):.1f} |"
+                for r in results
+            ],
+            "",
             "Where the time of one add goes (serial, median of 60):",
             "",
             "| step | median ms |",
@@ -277,11 +295,12 @@ def main() -> None:
         for concurrency in args.concurrency:
             per_client = max(1, args.requests // concurrency)
             log(f"concurrency {concurrency}: {per_client * concurrency} adds ...")
-            result = run_level(stack.web_port, key, concurrency, per_client)
+            result = run_level(stack, key, concurrency, per_client)
             log(
                 f"concurrency {concurrency}: p50 {result['p50_ms']:.1f} ms, p99 {result['p99_ms']:.1f} ms, "
                 f"{result['rate']:.0f} mutations/s, errors {result['errors']} {result['error_samples']}"
             )
+            log("  CPU ms per mutation: " + ", ".join(f"{n} {v:.1f}" for n, v in result["cpu_ms_per_mutation"].items()))
             results.append(result)
         for line in verdict(results):
             log(line)

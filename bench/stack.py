@@ -174,6 +174,24 @@ class Stack:
                     proc.wait()
         self.procs.clear()
 
+    def cpu_seconds(self) -> dict[str, float]:
+        """CPU time used so far by each started process and its children (Linux /proc), for per-request costs."""
+        tick = os.sysconf("SC_CLK_TCK")
+        stats: dict[int, tuple[int, float]] = {}  # pid -> (parent pid, cpu seconds)
+        for entry in Path("/proc").iterdir():
+            if not entry.name.isdigit():
+                continue
+            try:
+                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            stats[int(entry.name)] = (int(fields[1]), (int(fields[11]) + int(fields[12])) / tick)
+
+        def tree(pid: int) -> float:
+            return stats.get(pid, (0, 0.0))[1] + sum(tree(child) for child, (ppid, _) in stats.items() if ppid == pid)
+
+        return {name: tree(proc.pid) for name, proc in self.procs}
+
     def __enter__(self) -> Stack:
         try:
             return self.start()
