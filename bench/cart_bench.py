@@ -74,25 +74,32 @@ class ApiClient:
         self.buffer += chunk
 
 
-def run_level(stack: Stack, key: str, concurrency: int, requests_per_client: int, warmup: int = 10) -> dict:
+def run_level(stack: Stack, key: str, concurrency: int, requests_per_client: int, lines: int, warmup: int = 10) -> dict:
     port = stack.web_port
     latencies: list[float] = []
     errors: list[str] = []
     lock = threading.Lock()
-    barrier = threading.Barrier(concurrency + 1)
+    barrier = threading.Barrier(concurrency + 1, timeout=120)
 
     def client_thread(index: int) -> None:
+        try:
+            run_client(index)
+        except BaseException:
+            barrier.abort()  # the main thread stops waiting and the run fails loudly
+            raise
+
+    def run_client(index: int) -> None:
         api = ApiClient(port, key)
         status, cart = api.call("POST", "/api/v1/carts/")
         assert status == 201, cart
         path = f"/api/v1/carts/{cart['id']}/items/"
         for i in range(warmup):
-            api.call("POST", path, {"sku": SKUS[i % len(SKUS)], "quantity": 1})
+            api.call("POST", path, {"sku": SKUS[i % lines], "quantity": 1})
         barrier.wait()
         mine: list[float] = []
         for i in range(requests_per_client):
             start = time.perf_counter()
-            status, body = api.call("POST", path, {"sku": SKUS[(index + i) % len(SKUS)], "quantity": 1})
+            status, body = api.call("POST", path, {"sku": SKUS[(index + i) % lines], "quantity": 1})
             mine.append((time.perf_counter() - start) * 1000)
             if status != 200:
                 with lock:
@@ -196,6 +203,7 @@ def write_section(
     stack: Stack,
     command: str,
     notes: str,
+    lines: int,
 ) -> None:
     table = [
         "| concurrency | requests | errors | p50 ms | p99 ms | mean ms | mutations/s |",
@@ -219,7 +227,8 @@ def write_section(
             f"{stack.worker_processes} x `manage.py run_workers`, "
             f"Temporal dev server (`--db-filename`, pragmas {', '.join(stack.sqlite_pragmas)}), database "
             f"{'PostgreSQL' if 'DATABASE_URL' in stack.env else 'SQLite (WAL)'}; "
-            "load from a separate process over loopback, one cart and keep-alive connection per client.",
+            "load from a separate process over loopback, one cart and keep-alive connection per client, each add "
+            f"one unit of the next of {min(lines, len(SKUS))} SKUs (so a cart holds that many lines).",
             "",
             *table,
             "",
@@ -265,6 +274,7 @@ def main() -> None:
     parser.add_argument("--web-workers", type=int, default=2)
     parser.add_argument("--web-threads", type=int, default=8)
     parser.add_argument("--worker-processes", type=int, default=1)
+    parser.add_argument("--lines", type=int, default=5, help="distinct SKUs each client's cart cycles through (<= 50)")
     parser.add_argument(
         "--sqlite-pragma",
         action="append",
@@ -295,7 +305,7 @@ def main() -> None:
         for concurrency in args.concurrency:
             per_client = max(1, args.requests // concurrency)
             log(f"concurrency {concurrency}: {per_client * concurrency} adds ...")
-            result = run_level(stack, key, concurrency, per_client)
+            result = run_level(stack, key, concurrency, per_client, min(args.lines, len(SKUS)))
             log(
                 f"concurrency {concurrency}: p50 {result['p50_ms']:.1f} ms, p99 {result['p99_ms']:.1f} ms, "
                 f"{result['rate']:.0f} mutations/s, errors {result['errors']} {result['error_samples']}"
@@ -305,7 +315,7 @@ def main() -> None:
         for line in verdict(results):
             log(line)
         if not args.no_write:
-            write_section(results, hops, (load_before, load_average()), stack, command.strip(), args.notes)
+            write_section(results, hops, (load_before, load_average()), stack, command.strip(), args.notes, args.lines)
 
 
 if __name__ == "__main__":
