@@ -284,7 +284,8 @@ def main() -> None:
     parser.add_argument("--no-write", action="store_true", help="print only; leave docs/benchmarks.md alone")
     parser.add_argument("--notes", default="", help="a sentence appended to the results section")
     args = parser.parse_args()
-    command = "python bench/cart_bench.py " + " ".join(sys.argv[1:])
+    shown = [a for a, prev in zip(sys.argv[1:], ["", *sys.argv[1:]], strict=False) if "--notes" not in (a, prev)]
+    command = "python bench/cart_bench.py " + " ".join(shown) + (" --notes '...'" if args.notes else "")
     with (
         tempfile.TemporaryDirectory(prefix="oms-bench-") as tmp,
         Stack(
