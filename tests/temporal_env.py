@@ -51,7 +51,7 @@ async def start_dev_server(extra_args: tuple[str, ...] = ()) -> WorkflowEnvironm
         dev_server_existing_path=temporal_cli_path(),
         ip="127.0.0.1",
         dev_server_log_level="error",
-        dev_server_extra_args=list(extra_args),
+        dev_server_extra_args=["--dynamic-config-value", "history.maxInFlightUpdates=100", *extra_args],
     )
 
 

@@ -173,6 +173,9 @@ class Command(BaseCommand):
                 "--namespace",
                 settings.TEMPORAL_NAMESPACE,
                 "--ui-disable-news-fetch",
+                # The default of 10 in-flight updates per workflow makes the server refuse bursts on one cart.
+                "--dynamic-config-value",
+                "history.maxInFlightUpdates=100",
                 "--log-level",
                 "error",
             ],
