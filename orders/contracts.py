@@ -113,6 +113,7 @@ class OrderProgress:
     delivery_status: str
     failure_reason: str
     cancel_reason: str
+    cancel_requested: bool
     pending_compensations: list[str]
 
 

@@ -47,6 +47,7 @@ LOCAL_STEP: dict[str, Any] = {
 PAYMENT_STEP: dict[str, Any] = {
     "start_to_close_timeout": timedelta(seconds=30),
     "schedule_to_close_timeout": timedelta(minutes=10),
+    "heartbeat_timeout": timedelta(seconds=10),  # a killed worker's attempt is retried after this, not 30 s
     "retry_policy": RetryPolicy(initial_interval=timedelta(milliseconds=500), maximum_interval=timedelta(seconds=10)),
 }
 
@@ -251,6 +252,7 @@ class OrderWorkflow:
             delivery_status=self._delivery_status,
             failure_reason=self._failure_reason,
             cancel_reason=self._cancel_reason,
+            cancel_requested=self._cancel is not None,
             pending_compensations=list(self._saga.pending),
         )
 
