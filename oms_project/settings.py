@@ -203,6 +203,10 @@ ORDER_IDEMPOTENCY_TTL = timedelta(hours=env.float("ORDER_IDEMPOTENCY_TTL_HOURS",
 # with the same body takes it over and finishes the same order.
 ORDER_IDEMPOTENCY_STALE_AFTER = timedelta(seconds=env.float("ORDER_IDEMPOTENCY_STALE_SECONDS", default=60))
 DELIVERY_PROVIDER = env.str("DELIVERY_PROVIDER", default="orders.delivery.SandboxDeliveryProvider")
+# Dotted path of the payment provider class (payments.providers.PaymentProvider); the sandbox PSP by default.
+PAYMENT_PROVIDER = env.str("PAYMENT_PROVIDER", default="payments.sandbox.SandboxProvider")
+SANDBOX_SLOW_SECONDS = env.float("SANDBOX_SLOW_SECONDS", default=3)  # how long pm_card_slow takes to answer
+SANDBOX_FLAKY_FAILURES = env.int("SANDBOX_FLAKY_FAILURES", default=2)  # transient failures of pm_card_flaky
 
 LOGGING = {
     "version": 1,
