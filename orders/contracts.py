@@ -62,6 +62,7 @@ class PlaceOrderInput:
     delivery: dict[str, str | None]  # priority, period_start, period_end (ISO 8601)
     payment: PaymentInput
     actor: str
+    placed_at: str  # ISO 8601: the order's created_at and its first event's time
 
 
 @dataclass

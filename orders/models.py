@@ -101,7 +101,7 @@ class OrderEvent(models.Model):
     idempotency_key = models.CharField(max_length=255, unique=True)
 
     class Meta:
-        ordering = ["at", "id"]
+        ordering = ["id"]  # insertion order is the workflow's order
 
     def __str__(self) -> str:
         return f"{self.order_id} {self.type}"

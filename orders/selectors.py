@@ -14,7 +14,7 @@ from partners.models import Partner
 def _with_details(qs: QuerySet[Order]) -> QuerySet[Order]:
     return qs.prefetch_related(
         Prefetch("lines", queryset=OrderLine.objects.order_by("position")),
-        Prefetch("events", queryset=OrderEvent.objects.order_by("at", "id")),
+        Prefetch("events", queryset=OrderEvent.objects.order_by("id")),
     )
 
 

@@ -166,6 +166,7 @@ def order_place(
         delivery={"priority": str(priority), "period_start": period_start, "period_end": period_end},
         payment=PaymentInput(method=method, token=token),
         actor=actor,
+        placed_at=timezone.now().isoformat(),
     )
     order_start(inp=inp)
     order = order_get(number=number)
@@ -196,7 +197,7 @@ def order_record(*, inp: PlaceOrderInput) -> None:
     """The workflow's first activity: write the order, its lines and the ``created`` event, exactly once."""
     if Order.objects.filter(number=inp.number).exists():
         return
-    now = timezone.now()
+    now = parse_datetime(inp.placed_at) or timezone.now()
     try:
         with transaction.atomic():
             order = Order.objects.create(

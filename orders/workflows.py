@@ -13,13 +13,10 @@ from typing import Any
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
-from temporalio.exceptions import ActivityError, ApplicationError
+from temporalio.exceptions import ActivityError, ApplicationError, FailureError
 
 with workflow.unsafe.imports_passed_through():
     from catalog.contracts import STOCK_RELEASE, STOCK_RESERVE, ReserveInput, ReserveResult, StockLine, StockOrderInput
-    from payments.contracts import PAYMENT_AUTHORIZE, PAYMENT_VOID, AuthorizeInput, PaymentOrderInput, PaymentResult
-    from sagas.saga import Saga
-
     from orders.contracts import (
         DELIVERY_CANCEL,
         DELIVERY_REQUEST,
@@ -36,6 +33,8 @@ with workflow.unsafe.imports_passed_through():
         business_error,
     )
     from orders.domain import DeliveryStatus, FailureReason, PaymentStatus, Status, is_cancellable
+    from payments.contracts import PAYMENT_AUTHORIZE, PAYMENT_VOID, AuthorizeInput, PaymentOrderInput, PaymentResult
+    from sagas.saga import Saga
 
 # Database steps: retried (transient faults) until they succeed; a DomainError comes back non-retryable.
 LOCAL_STEP: dict[str, Any] = {
@@ -95,7 +94,7 @@ class OrderWorkflow:
             await self._checkout(inp)
         except _CancelRequested:
             await self._cancel_order()
-        except ActivityError as error:
+        except FailureError as error:  # ActivityError; a local activity's failure can arrive unwrapped
             await self._fail(_failure_reason(error), error)
         else:
             await self._await_fulfilment()
@@ -180,10 +179,10 @@ class OrderWorkflow:
         remaining = datetime.fromisoformat(expires_at) - workflow.now()
         return max(remaining, timedelta(seconds=1))
 
-    async def _fail(self, reason: str, error: ActivityError) -> None:
+    async def _fail(self, reason: str, error: FailureError) -> None:
         self._step = "compensating"
         self._failure_reason = reason
-        detail = str(error.cause.message) if isinstance(error.cause, ApplicationError) else str(error)
+        detail = _root_cause(error).message
         await self._apply("step_failed", {"step": self._saga_step, "reason": reason, "detail": detail})
         await self._saga.compensate()
         self._status = Status.FAILED
@@ -298,8 +297,12 @@ class OrderWorkflow:
         )
 
 
-def _failure_reason(error: ActivityError) -> str:
-    cause = error.cause
+def _root_cause(error: FailureError) -> FailureError:
+    return error.cause if isinstance(error, ActivityError) and isinstance(error.cause, FailureError) else error
+
+
+def _failure_reason(error: FailureError) -> str:
+    cause = _root_cause(error)
     if isinstance(cause, ApplicationError) and cause.type in BUSINESS_FAILURES:
         return cause.type
     return FailureReason.STEP_FAILED
