@@ -118,4 +118,4 @@ def test_killing_the_worker_mid_saga_loses_no_order_and_charges_nobody_twice(liv
     assert ledger.orders_charged == confirmed
     assert stock("SLOW-1") == (50, len(confirmed))
     assert ledger_matches_levels("SLOW-1")
-    assert settings.ORDER_TASK_QUEUE != queue  # the override did not leak
+    assert queue != settings.ORDER_TASK_QUEUE  # the override did not leak
