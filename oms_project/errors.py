@@ -30,6 +30,7 @@ class ErrorCode(StrEnum):
     CART_EXPIRED = "cart_expired"
     CART_CHECKED_OUT = "cart_checked_out"
     CART_EMPTY = "cart_empty"
+    CART_MERGED = "cart_merged"
     CURRENCY_MISMATCH = "currency_mismatch"
     PAYMENT_DECLINED = "payment_declined"
     NOT_CANCELLABLE = "not_cancellable"
@@ -59,6 +60,7 @@ HTTP_STATUS: dict[str, int] = {
     ErrorCode.CART_EXPIRED: 409,
     ErrorCode.CART_CHECKED_OUT: 409,
     ErrorCode.CART_EMPTY: 409,
+    ErrorCode.CART_MERGED: 409,
     ErrorCode.CURRENCY_MISMATCH: 400,
     ErrorCode.PAYMENT_DECLINED: 402,
     ErrorCode.NOT_CANCELLABLE: 409,

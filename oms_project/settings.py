@@ -192,6 +192,8 @@ WORKER_STICKY_TIMEOUT = timedelta(seconds=env.float("WORKER_STICKY_TIMEOUT_SECON
 DEFAULT_CURRENCY = env.str("OMS_DEFAULT_CURRENCY", default="EUR")
 CART_GUEST_IDLE_TIMEOUT = timedelta(hours=env.float("CART_GUEST_IDLE_HOURS", default=24))
 CART_CUSTOMER_IDLE_TIMEOUT = timedelta(days=env.float("CART_CUSTOMER_IDLE_DAYS", default=30))
+# A cart workflow continues as new once its history holds this many events (or earlier, when Temporal suggests).
+CART_MAX_HISTORY_EVENTS = env.int("CART_MAX_HISTORY_EVENTS", default=5000)
 PAYMENT_AUTHORIZATION_TTL = timedelta(days=env.float("PAYMENT_AUTHORIZATION_TTL_DAYS", default=7))
 # Orders (docs/orders.md "Totals"): amounts are in the order's currency and rounded by oms_project.money.quantize.
 ORDER_TAX_RATE = env.str("ORDER_TAX_RATE", default="0")  # catalog prices are tax-inclusive by default

@@ -26,7 +26,7 @@ from temporalio.client import (
     WorkflowQueryFailedError,
     WorkflowUpdateFailedError,
 )
-from temporalio.common import WorkflowIDConflictPolicy
+from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCStatusCode, TLSConfig
 
@@ -203,8 +203,12 @@ def update_with_start(
     workflow_arg: Any,
     workflow_id: str,
     task_queue: str,
+    id_reuse_policy: WorkflowIDReusePolicy = WorkflowIDReusePolicy.ALLOW_DUPLICATE,
 ) -> Any:
-    """Apply an update, starting the workflow first if it does not run yet (no create race)."""
+    """Apply an update, starting the workflow first if it does not run yet (no create race).
+
+    ``id_reuse_policy=REJECT_DUPLICATE`` keeps a finished workflow (a closed cart) from being started again.
+    """
 
     async def call(client: Client) -> Any:
         operation = WithStartWorkflowOperation(
@@ -213,6 +217,7 @@ def update_with_start(
             id=workflow_id,
             task_queue=task_queue,
             id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+            id_reuse_policy=id_reuse_policy,
         )
         return await client.execute_update_with_start_workflow(update, arg, start_workflow_operation=operation)
 

@@ -1,0 +1,185 @@
+"""The embedded OMS stack as separate processes, for benchmarks: Temporal dev server, workers, gunicorn.
+
+Reusable: ``with Stack(workdir) as stack: ...`` starts everything (SQLite in ``workdir`` unless
+``DATABASE_URL`` is set), ``stack.manage(...)`` runs management commands against it, ``stack.base_url`` is
+the web server. The orders benchmark uses the same class.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Sequence
+from pathlib import Path
+from types import TracebackType
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from oms_project.binaries import temporal_cli_path  # noqa: E402
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def wait_for_port(port: int, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with socket.socket() as sock:
+            if sock.connect_ex(("127.0.0.1", port)) == 0:
+                return
+        time.sleep(0.1)
+    raise TimeoutError(f"nothing listens on 127.0.0.1:{port} after {timeout}s")
+
+
+def log(message: str) -> None:
+    print(f"[{time.strftime('%H:%M:%S')}] {message}", flush=True)
+
+
+class Stack:
+    def __init__(
+        self,
+        workdir: Path,
+        *,
+        web_workers: int = 2,
+        web_threads: int = 8,
+        worker_processes: int = 1,
+        extra_env: dict[str, str] | None = None,
+        temporal_dynamic_config: Sequence[str] = ("history.maxInFlightUpdates=100",),
+    ) -> None:
+        self.workdir = Path(workdir)
+        self.workdir.mkdir(parents=True, exist_ok=True)
+        self.web_workers, self.web_threads = web_workers, web_threads
+        self.worker_processes = worker_processes
+        self.temporal_port, self.web_port = free_port(), free_port()
+        self.dynamic_config = list(temporal_dynamic_config)
+        self.procs: list[tuple[str, subprocess.Popen]] = []
+        self.env = {
+            **os.environ,
+            "OMS_DATA_DIR": str(self.workdir),
+            "TEMPORAL_ADDRESS": f"127.0.0.1:{self.temporal_port}",
+            "DJANGO_DEBUG": "0",
+            "DJANGO_SECRET_KEY": "bench-only-secret-key-not-for-production-0123456789",
+            "DJANGO_ALLOWED_HOSTS": "127.0.0.1,localhost",
+            "API_RATE_LIMIT": "1000000/min",
+            "LOG_LEVEL": "WARNING",
+            "PYTHONUNBUFFERED": "1",
+            **(extra_env or {}),
+        }
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.web_port}"
+
+    @property
+    def database(self) -> str:
+        return self.env.get("DATABASE_URL") or f"SQLite {self.workdir / 'oms.sqlite3'}"
+
+    def _spawn(self, name: str, args: Sequence[str]) -> subprocess.Popen:
+        out = open(self.workdir / f"{name}.log", "ab")  # noqa: SIM115 - lives as long as the process
+        proc = subprocess.Popen(args, cwd=ROOT, env=self.env, stdout=out, stderr=subprocess.STDOUT)
+        self.procs.append((name, proc))
+        return proc
+
+    def manage(self, *args: str, capture: bool = False) -> str:
+        result = subprocess.run(
+            [sys.executable, "manage.py", *args], cwd=ROOT, env=self.env, check=True, capture_output=capture, text=True
+        )
+        return result.stdout if capture else ""
+
+    def start(self) -> Stack:
+        temporal_args = [
+            temporal_cli_path(),
+            "server",
+            "start-dev",
+            "--ip",
+            "127.0.0.1",
+            "--port",
+            str(self.temporal_port),
+            "--headless",
+            "--db-filename",
+            str(self.workdir / "temporal.sqlite"),
+            "--sqlite-pragma",
+            "journal_mode=wal",
+            "--log-level",
+            "error",
+        ]
+        for value in self.dynamic_config:
+            temporal_args += ["--dynamic-config-value", value]
+        log(f"starting Temporal dev server on :{self.temporal_port}")
+        self._spawn("temporal", temporal_args)
+        wait_for_port(self.temporal_port)
+        log(f"migrating {self.database}")
+        self.manage("migrate", "--noinput", "-v", "0")
+        log(f"starting {self.worker_processes} x manage.py run_workers")
+        for index in range(self.worker_processes):
+            self._spawn(f"workers-{index}", [sys.executable, "manage.py", "run_workers"])
+        log(f"starting gunicorn on :{self.web_port} ({self.web_workers} workers x {self.web_threads} threads)")
+        gunicorn = shutil.which("gunicorn", path=str(Path(sys.executable).parent)) or "gunicorn"
+        self._spawn(
+            "web",
+            [
+                gunicorn,
+                "oms_project.wsgi:application",
+                "--bind",
+                f"127.0.0.1:{self.web_port}",
+                "--workers",
+                str(self.web_workers),
+                "--threads",
+                str(self.web_threads),
+                "--worker-class",
+                "gthread",
+                "--log-level",
+                "warning",
+            ],
+        )
+        self._wait_ready()
+        return self
+
+    def _wait_ready(self, timeout: float = 90) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            for name, proc in self.procs:
+                if proc.poll() is not None:
+                    raise RuntimeError(f"{name} exited with {proc.returncode}; see {self.workdir / (name + '.log')}")
+            try:
+                with urllib.request.urlopen(self.base_url + "/readyz", timeout=2) as response:
+                    if response.status == 200:
+                        log("stack ready")
+                        return
+            except OSError:
+                pass
+            time.sleep(0.2)
+        raise TimeoutError("the stack did not become ready")
+
+    def stop(self) -> None:
+        for name, proc in reversed(self.procs):
+            if proc.poll() is None:
+                proc.terminate()
+                try:
+                    proc.wait(timeout=20)
+                except subprocess.TimeoutExpired:
+                    log(f"{name} did not stop; killing it")
+                    proc.kill()
+                    proc.wait()
+        self.procs.clear()
+
+    def __enter__(self) -> Stack:
+        try:
+            return self.start()
+        except BaseException:
+            self.stop()
+            raise
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.stop()

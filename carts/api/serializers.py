@@ -1,0 +1,44 @@
+"""One cart shape for every cart endpoint (API.md "Carts"), plus the inputs."""
+
+from __future__ import annotations
+
+from rest_framework import serializers
+
+
+class CartLineSerializer(serializers.Serializer):
+    sku = serializers.CharField()
+    name = serializers.CharField()
+    quantity = serializers.IntegerField()
+    unit_price = serializers.CharField(help_text='Decimal string in the cart\'s currency, e.g. "12.50".')
+    line_total = serializers.CharField(help_text="unit_price x quantity, decimal string.")
+
+
+class CartSerializer(serializers.Serializer):
+    id = serializers.CharField(source="cart_id", help_text="Opaque cart id.")
+    lines = CartLineSerializer(many=True)
+    item_count = serializers.IntegerField(help_text="Total units over all lines.")
+    subtotal = serializers.CharField(help_text="Decimal string.")
+    currency = serializers.CharField(help_text="ISO 4217.")
+    expires_at = serializers.DateTimeField(help_text="When the idle cart expires (each change pushes it back).")
+
+    def to_representation(self, instance):  # type: ignore[no-untyped-def]
+        data = super().to_representation(instance)
+        data["expires_at"] = instance.expires_at or None  # already ISO 8601 with offset from the workflow
+        return data
+
+
+class CartItemAddSerializer(serializers.Serializer):
+    # Ranges are checked by the cart's domain rules, so the error code is the specific one (invalid_quantity).
+    sku = serializers.CharField(max_length=200)
+    quantity = serializers.IntegerField()
+
+
+class CartItemSetSerializer(serializers.Serializer):
+    quantity = serializers.IntegerField(help_text="0 removes the line.")
+
+
+class ErrorSerializer(serializers.Serializer):
+    code = serializers.CharField()
+    message = serializers.CharField()
+    field = serializers.CharField(allow_null=True)
+    errors = serializers.DictField()

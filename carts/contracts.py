@@ -1,0 +1,185 @@
+"""Everything that crosses the Temporal boundary for carts: ids, activity names, payload dataclasses.
+
+Pure module (no Django): the workflow sandbox imports it. Money travels as decimal strings because the
+default data converter has no Decimal.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+# Activity names are fixed strings: workflow histories hold them, so renaming one breaks replay.
+CART_PRICE_SKUS = "carts.price_skus"
+CART_RECORD_STATUS = "carts.record_status"
+
+WORKFLOW_ID_PREFIX = "cart-"
+
+
+def cart_workflow_id(cart_id: str) -> str:
+    """``cart-<uuid hex>``: opaque, never personal data."""
+    return f"{WORKFLOW_ID_PREFIX}{cart_id}"
+
+
+# --- Update inputs ---------------------------------------------------------------------------------------
+
+
+@dataclass
+class AddItemInput:
+    sku: str
+    quantity: int
+
+
+@dataclass
+class SetQuantityInput:
+    sku: str
+    quantity: int  # 0 removes the line
+
+
+@dataclass
+class RemoveItemInput:
+    sku: str
+
+
+@dataclass
+class ResetInput:
+    pass
+
+
+@dataclass
+class TouchInput:
+    """A no-op mutation: starts the workflow (update-with-start) and pushes the idle deadline."""
+
+
+@dataclass
+class LineInput:
+    sku: str
+    quantity: int
+
+
+@dataclass
+class MergeInput:
+    source_cart_id: str  # merging the same source twice is a no-op
+    lines: list[LineInput] = field(default_factory=list)
+
+
+@dataclass
+class CloseInput:
+    reason: str  # "merged": the guest cart's lines now live in the customer's cart
+
+
+@dataclass
+class CheckoutInput:
+    idempotency_key: str
+
+
+# --- Results ---------------------------------------------------------------------------------------------
+
+
+@dataclass
+class CartLine:
+    sku: str
+    name: str
+    quantity: int
+    unit_price: str
+    line_total: str
+
+
+@dataclass
+class CartContents:
+    """The checkout hand-off: final, re-priced contents of a closed cart."""
+
+    cart_id: str
+    currency: str
+    lines: list[CartLine]
+    subtotal: str
+
+
+@dataclass
+class CartViewLine:
+    sku: str
+    name: str
+    quantity: int
+    unit_price: str
+    line_total: str
+    available: int  # sellable units when the line was last priced
+
+
+@dataclass
+class CartView:
+    """What queries and mutations return."""
+
+    cart_id: str
+    status: str
+    currency: str
+    lines: list[CartViewLine]
+    item_count: int
+    subtotal: str
+    expires_at: str  # ISO 8601 with offset
+
+
+# --- Workflow input and carried state --------------------------------------------------------------------
+
+
+@dataclass
+class StateLine:
+    sku: str
+    name: str
+    quantity: int
+    unit_price: str
+    available: int
+
+
+@dataclass
+class CartState:
+    """The whole cart; carried verbatim across continue-as-new."""
+
+    cart_id: str
+    currency: str
+    status: str = "open"
+    lines: list[StateLine] = field(default_factory=list)
+    deadline: str = ""  # ISO 8601; the idle timer fires here
+    merged_from: list[str] = field(default_factory=list)
+    checkout_key: str | None = None
+    checkout_contents: CartContents | None = None
+    mutations: int = 0
+
+
+@dataclass
+class CartWorkflowInput:
+    cart_id: str
+    currency: str
+    idle_timeout_seconds: float
+    # Continue-as-new once history has this many events (or when the server suggests it earlier).
+    max_history_events: int = 5000
+    state: CartState | None = None
+
+
+# --- Activity payloads -----------------------------------------------------------------------------------
+
+
+@dataclass
+class PriceInput:
+    skus: list[str]
+
+
+@dataclass
+class PricedSku:
+    sku: str
+    name: str
+    unit_price: str
+    currency: str
+    available: int
+    is_active: bool
+
+
+@dataclass
+class PriceResult:
+    items: list[PricedSku]  # unknown SKUs are absent
+
+
+@dataclass
+class RecordStatusInput:
+    cart_id: str
+    status: str
+    checkout_key: str | None = None
+    contents: CartContents | None = None

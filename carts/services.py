@@ -1,0 +1,259 @@
+"""Cart writes. Views call these; these call the cart workflow through ``oms_project.temporal`` only.
+
+Who writes what (see docs/carts.md): the service creates the ``Cart`` row (owner, open) before the first
+update starts the workflow; after that only the workflow's ``carts.record_status`` activity changes the
+row's status, before the workflow ends. ``expires_at`` on the row is a hint for lists, refreshed here.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from temporalio.common import WorkflowIDReusePolicy
+from temporalio.exceptions import WorkflowAlreadyStartedError
+
+from carts import domain
+from carts.contracts import (
+    AddItemInput,
+    CartContents,
+    CartLine,
+    CartView,
+    CartWorkflowInput,
+    CheckoutInput,
+    CloseInput,
+    LineInput,
+    MergeInput,
+    RemoveItemInput,
+    ResetInput,
+    SetQuantityInput,
+    TouchInput,
+    cart_workflow_id,
+)
+from carts.errors import CartCheckedOut, CartEmpty, CartExpired
+from carts.models import Cart
+from carts.selectors import cart_open_for_customer, cart_view
+from carts.workflows import CartWorkflow
+from catalog.selectors import variant_snapshots
+from customers.models import Customer
+from oms_project import temporal
+from oms_project.errors import NotFound
+from oms_project.money import format_amount
+
+log = logging.getLogger(__name__)
+
+# The row's expires_at is only rewritten when it moved by more than this, so most mutations write nothing.
+EXPIRY_HINT_SLACK = timedelta(minutes=1)
+
+
+def _idle_timeout(cart: Cart) -> timedelta:
+    return settings.CART_CUSTOMER_IDLE_TIMEOUT if cart.customer_id else settings.CART_GUEST_IDLE_TIMEOUT
+
+
+def _workflow_input(cart: Cart) -> CartWorkflowInput:
+    return CartWorkflowInput(
+        cart_id=cart.cart_id,
+        currency=cart.currency,
+        idle_timeout_seconds=_idle_timeout(cart).total_seconds(),
+        max_history_events=settings.CART_MAX_HISTORY_EVENTS,
+    )
+
+
+def _new_cart(**owner: Any) -> Cart:
+    cart = Cart(currency=settings.DEFAULT_CURRENCY, **owner)
+    cart.expires_at = timezone.now() + _idle_timeout(cart)
+    cart.save()
+    return cart
+
+
+def _mutate(cart: Cart, update: Any, arg: Any) -> CartView:
+    """Apply one update, starting the cart's workflow with it if needed (no create race)."""
+    domain.ensure_open(cart.status)
+    try:
+        view: CartView = temporal.update_with_start(
+            update,
+            arg,
+            workflow=CartWorkflow.run,
+            workflow_arg=_workflow_input(cart),
+            workflow_id=cart_workflow_id(cart.cart_id),
+            task_queue=settings.CART_TASK_QUEUE,
+            # A finished cart workflow (expired, checked out) must never be started again under its id.
+            id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+        )
+    except WorkflowAlreadyStartedError:
+        # The workflow ended after we read the row; the row says why (it is written before the workflow ends).
+        cart.refresh_from_db()
+        domain.ensure_open(cart.status)
+        raise CartExpired("This cart is no longer open; start a new one.") from None
+    _refresh_expiry_hint(cart, view)
+    return view
+
+
+def _refresh_expiry_hint(cart: Cart, view: CartView) -> None:
+    if not view.expires_at:
+        return
+    expires_at = datetime.fromisoformat(view.expires_at)
+    if cart.expires_at is None or expires_at - cart.expires_at > EXPIRY_HINT_SLACK:
+        Cart.objects.filter(pk=cart.pk, status=Cart.Status.OPEN).update(expires_at=expires_at)
+        cart.expires_at = expires_at
+
+
+# --- creating and finding the caller's cart ---------------------------------------------------------------
+
+
+def cart_create_for_partner(*, partner: Any) -> CartView:
+    cart = _new_cart(partner=partner)
+    return _mutate(cart, CartWorkflow.touch, TouchInput())
+
+
+def cart_for_customer(*, customer: Any) -> Cart:
+    """The customer's one open cart (the same on every device), created on first use."""
+    cart = cart_open_for_customer(customer=customer)
+    if cart is not None:
+        return cart
+    try:
+        with transaction.atomic():
+            return _new_cart(customer=customer)
+    except IntegrityError:  # another request created it first (one open cart per customer is a DB constraint)
+        cart = cart_open_for_customer(customer=customer)
+        if cart is None:
+            raise
+        return cart
+
+
+def cart_create_for_session(*, session_key: str) -> Cart:
+    return _new_cart(session_key=session_key)
+
+
+def customer_for_user(*, user: Any) -> Customer:
+    """The shop customer behind a signed-in user (created on first use: any account may shop)."""
+    customer, _ = Customer.objects.get_or_create(user=user)
+    return customer
+
+
+# --- mutations --------------------------------------------------------------------------------------------
+
+
+def cart_add_item(*, cart: Cart, sku: str, quantity: int) -> CartView:
+    domain.check_sku(sku)
+    domain.check_quantity(quantity)
+    return _mutate(cart, CartWorkflow.add_item, AddItemInput(sku=sku, quantity=quantity))
+
+
+def cart_set_quantity(*, cart: Cart, sku: str, quantity: int) -> CartView:
+    domain.check_sku(sku)
+    domain.check_quantity(quantity, allow_zero=True)
+    return _mutate(cart, CartWorkflow.set_quantity, SetQuantityInput(sku=sku, quantity=quantity))
+
+
+def cart_remove_item(*, cart: Cart, sku: str) -> CartView:
+    domain.check_sku(sku)
+    return _mutate(cart, CartWorkflow.remove_item, RemoveItemInput(sku=sku))
+
+
+def cart_reset(*, cart: Cart) -> CartView:
+    return _mutate(cart, CartWorkflow.reset, ResetInput())
+
+
+def cart_merge_guest_into_customer(*, guest_cart_id: str, customer: Any) -> CartView | None:
+    """At login: the guest cart's lines go into the customer's cart, then the guest cart is closed.
+
+    Safe to repeat: the customer's workflow remembers merged source carts, and closing is idempotent.
+    """
+    guest = Cart.objects.filter(cart_id=guest_cart_id, customer=None, partner=None).first()
+    if guest is None or guest.status != Cart.Status.OPEN:
+        return None
+    view = cart_view(cart=guest)
+    target = cart_for_customer(customer=customer)
+    merged = None
+    if view.lines:
+        lines = [LineInput(sku=line.sku, quantity=line.quantity) for line in view.lines]
+        merged = _mutate(target, CartWorkflow.merge, MergeInput(source_cart_id=guest.cart_id, lines=lines))
+    try:
+        temporal.execute_update(
+            cart_workflow_id(guest.cart_id), CartWorkflow.close, CloseInput(reason="merged"), result_type=CartView
+        )
+    except NotFound:
+        # Never started, so there is no workflow to close; the row is the cart's only record.
+        Cart.objects.filter(pk=guest.pk, status=Cart.Status.OPEN).update(status=Cart.Status.MERGED)
+    return merged
+
+
+def cart_checkout_close(*, cart_id: str, idempotency_key: str) -> CartContents:
+    """The order hand-off: re-price, close the cart and return its final contents, exactly once.
+
+    The same ``idempotency_key`` again returns the same contents (also after the workflow has ended: the
+    row keeps them); another key on a checked-out cart raises ``CartCheckedOut``; an empty cart ``CartEmpty``.
+    The caller is responsible for ownership (use a ``cart_get_for_*`` selector first).
+    """
+    cart = Cart.objects.filter(cart_id=cart_id).first()
+    if cart is None:
+        raise NotFound("No cart with that id.")
+    if cart.status != Cart.Status.OPEN:
+        return _recorded_checkout(cart, idempotency_key)
+    try:
+        return temporal.execute_update(
+            cart_workflow_id(cart.cart_id),
+            CartWorkflow.checkout,
+            CheckoutInput(idempotency_key=idempotency_key),
+            result_type=CartContents,
+        )
+    except NotFound:
+        cart.refresh_from_db()
+        if cart.status != Cart.Status.OPEN:  # the workflow finished between our read and the update
+            return _recorded_checkout(cart, idempotency_key)
+        raise CartEmpty() from None  # no workflow was ever started: nothing was ever added
+
+
+def _recorded_checkout(cart: Cart, idempotency_key: str) -> CartContents:
+    if cart.status == Cart.Status.CHECKED_OUT:
+        if cart.checkout_key == idempotency_key and cart.checkout_contents:
+            return contents_from_json(cart.checkout_contents)
+        raise CartCheckedOut()
+    domain.ensure_open(cart.status)
+    raise CartCheckedOut()
+
+
+def contents_from_json(data: dict[str, Any]) -> CartContents:
+    return CartContents(
+        cart_id=data["cart_id"],
+        currency=data["currency"],
+        lines=[CartLine(**line) for line in data["lines"]],
+        subtotal=data["subtotal"],
+    )
+
+
+# --- called by the workflow's activities -------------------------------------------------------------------
+
+
+def cart_record_status(
+    *, cart_id: str, status: str, checkout_key: str | None = None, contents: CartContents | None = None
+) -> None:
+    """Record that the workflow closed the cart. Idempotent: only an open row changes."""
+    fields: dict[str, Any] = {"status": status, "updated_at": timezone.now()}
+    if status == Cart.Status.CHECKED_OUT:
+        fields.update(
+            checkout_key=checkout_key or "", checkout_contents=dataclasses.asdict(contents) if contents else None
+        )
+    Cart.objects.filter(cart_id=cart_id, status=Cart.Status.OPEN).update(**fields)
+
+
+def cart_price_skus(*, skus: list[str]) -> list[dict[str, Any]]:
+    """Server-side name, price and sellable stock per SKU, as the workflow needs them (unknown: absent)."""
+    snapshots = variant_snapshots(skus)
+    return [
+        {
+            "sku": snap.sku,
+            "name": snap.name,
+            "unit_price": format_amount(snap.price, snap.currency),
+            "currency": snap.currency,
+            "available": snap.available,
+            "is_active": snap.is_active,
+        }
+        for snap in snapshots.values()
+    ]

@@ -1,0 +1,137 @@
+"""The customer cart page and its plain-form actions (work without JavaScript; post, then redirect).
+
+A signed-in customer's cart is their one open cart; a guest's cart id lives in the session.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_GET, require_POST
+
+from carts import selectors, services
+from carts.contracts import CartView
+from carts.domain import MAX_QUANTITY, Status
+from carts.models import Cart
+from carts.receivers import SESSION_CART_KEY
+from oms_project.errors import DomainError, NotFound
+
+_CLOSED_MESSAGES = {
+    Status.EXPIRED: "Your previous cart expired after a period of inactivity; this is a new one.",
+    Status.CHECKED_OUT: "Your previous cart was checked out; this is a new one.",
+}
+
+
+def current_cart(request: HttpRequest, *, create: bool) -> Cart | None:
+    """The visitor's open cart; with ``create`` a new one if there is none (or the old one closed)."""
+    if request.user.is_authenticated:
+        return services.cart_for_customer(customer=services.customer_for_user(user=request.user))
+    cart_id = request.session.get(SESSION_CART_KEY)
+    if cart_id:
+        try:
+            cart = selectors.cart_get_for_session(cart_id=cart_id, session_key=request.session.session_key or "")
+        except NotFound:
+            cart = None
+        if cart is not None and cart.status == Cart.Status.OPEN:
+            return cart
+        if cart is not None and cart.status in _CLOSED_MESSAGES:
+            messages.info(request, _CLOSED_MESSAGES[cart.status])
+        del request.session[SESSION_CART_KEY]
+    if not create:
+        return None
+    if request.session.session_key is None:
+        request.session.save()
+    cart = services.cart_create_for_session(session_key=request.session.session_key)
+    request.session[SESSION_CART_KEY] = cart.cart_id
+    return cart
+
+
+def _back(request: HttpRequest) -> HttpResponseRedirect:
+    target = request.POST.get("next", "")
+    if not url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        target = reverse("carts:cart")
+    return redirect(target)
+
+
+def _quantity(request: HttpRequest, default: int | None = None) -> int | None:
+    raw = request.POST.get("quantity", "")
+    if raw == "" and default is not None:
+        return default
+    try:
+        return int(raw)
+    except ValueError:
+        return None
+
+
+def _mutate(request: HttpRequest, action: Callable[[Cart], CartView], success: str) -> HttpResponseRedirect:
+    """Run one cart service; a closed cart is replaced by a new one once, other refusals become a message."""
+    cart = current_cart(request, create=True)
+    assert cart is not None
+    try:
+        try:
+            action(cart)
+        except DomainError as error:
+            if error.code not in ("cart_expired", "cart_checked_out", "cart_merged"):
+                raise
+            cart.refresh_from_db()
+            messages.info(
+                request, _CLOSED_MESSAGES.get(cart.status, "Your previous cart was closed; this is a new one.")
+            )
+            fresh = current_cart(request, create=True)
+            assert fresh is not None
+            action(fresh)
+    except DomainError as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(request, success)
+    return _back(request)
+
+
+@require_GET
+def cart_page(request: HttpRequest) -> HttpResponse:
+    cart = current_cart(request, create=False)
+    view, error = None, None
+    if cart is not None:
+        try:
+            view = selectors.cart_view(cart=cart)
+        except DomainError as exc:
+            error = exc.message
+    return render(request, "carts/cart.html", {"cart": view, "cart_error": error, "max_quantity": MAX_QUANTITY})
+
+
+@require_POST
+def cart_add(request: HttpRequest) -> HttpResponseRedirect:
+    sku = request.POST.get("sku", "")
+    quantity = _quantity(request, default=1)
+    if quantity is None:
+        messages.error(request, f"Quantity must be a whole number from 1 to {MAX_QUANTITY}.")
+        return _back(request)
+    return _mutate(request, lambda c: services.cart_add_item(cart=c, sku=sku, quantity=quantity), "Added to your cart.")
+
+
+@require_POST
+def cart_line_update(request: HttpRequest, sku: str) -> HttpResponseRedirect:
+    quantity = _quantity(request)
+    if quantity is None:
+        messages.error(request, f"Quantity must be a whole number from 0 to {MAX_QUANTITY}.")
+        return _back(request)
+    return _mutate(
+        request, lambda c: services.cart_set_quantity(cart=c, sku=sku, quantity=quantity), "Your cart was updated."
+    )
+
+
+@require_POST
+def cart_line_remove(request: HttpRequest, sku: str) -> HttpResponseRedirect:
+    return _mutate(request, lambda c: services.cart_remove_item(cart=c, sku=sku), "The item was removed.")
+
+
+@require_POST
+def cart_clear(request: HttpRequest) -> HttpResponseRedirect:
+    return _mutate(request, lambda c: services.cart_reset(cart=c), "Your cart is empty.")
