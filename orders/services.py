@@ -27,7 +27,7 @@ from orders.contracts import (
     PlaceOrderInput,
     order_workflow_id,
 )
-from orders.domain import PricedLine, PricingRules, Priority
+from orders.domain import Channel, PricedLine, PricingRules, Priority
 from orders.errors import CurrencyMismatch, InvalidQuantity, OrderNotCancellable, TooManyLines, UnknownSku
 from orders.models import Order, OrderEvent, OrderLine
 from partners.models import Partner
@@ -173,6 +173,36 @@ def order_place(
     if order is None:  # the update returns only after the record activity committed
         raise InvalidTransition("The order was not recorded.")
     return order
+
+
+def order_place_from_cart(
+    *,
+    cart_id: str,
+    partner: Partner,
+    contact: dict[str, str],
+    shipping_address: dict[str, str],
+    delivery: dict[str, Any] | None,
+    payment: dict[str, str],
+    idempotency_key: str,
+    actor: str,
+) -> Order:
+    """Close the cart exactly once and place its order. The order number derives from the cart id, so one cart
+    can only ever become one order, whatever the retries; the same key re-reads the closed cart's contents."""
+    from carts.services import cart_checkout_close
+
+    contents = cart_checkout_close(cart_id=cart_id, idempotency_key=idempotency_key)
+    return order_place(
+        partner=partner,
+        channel=Channel.CART,
+        lines=[{"sku": line.sku, "quantity": line.quantity} for line in contents.lines],
+        contact=contact,
+        shipping_address=shipping_address,
+        delivery=delivery,
+        payment=payment,
+        external_ref="",
+        idempotency_key=f"cart:{contents.cart_id}",
+        actor=actor,
+    )
 
 
 def order_start(*, inp: PlaceOrderInput) -> None:

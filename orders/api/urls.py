@@ -8,4 +8,6 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("orders/", views.OrderListCreateApi.as_view(), name="order-list"),
     path("orders/<str:number>/", views.OrderDetailApi.as_view(), name="order-detail"),
     path("orders/<str:number>/cancel/", views.OrderCancelApi.as_view(), name="order-cancel"),
+    # The carts app owns carts/api/urls.py; checkout creates an order, so it is routed here.
+    path("carts/<str:cart_id>/checkout/", views.CartCheckoutApi.as_view(), name="cart-checkout"),
 ]

@@ -13,10 +13,12 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from carts.selectors import cart_get_for_partner
 from oms_project.api import CursorPagination, exception_handler
 from orders import selectors, services
 from orders.api.serializers import (
     CancelInputSerializer,
+    CheckoutInputSerializer,
     ErrorSerializer,
     OrderCreateSerializer,
     OrderFilterSerializer,
@@ -183,3 +185,46 @@ class OrderCancelApi(APIView):
         serializer.is_valid(raise_exception=True)
         services.order_cancel(number=order.number, reason=serializer.validated_data["reason"], actor=actor_of(request))
         return Response(order_body(order.number))
+
+
+class CartCheckoutApi(APIView):
+    """Lives in the orders app (the carts app owns carts/api/urls.py); it creates an order."""
+
+    permission_classes = [HasOrdersScope]
+
+    @extend_schema(
+        operation_id="carts_checkout",
+        tags=["carts"],
+        parameters=[IDEMPOTENCY_KEY_PARAMETER],
+        request=CheckoutInputSerializer,
+        responses={
+            201: OrderSerializer,
+            **ERRORS,
+            409: OpenApiResponse(
+                ErrorSerializer,
+                description="`cart_checked_out`, `cart_empty`, `cart_expired`, or the first request with this key "
+                "is still running.",
+            ),
+            422: OpenApiResponse(ErrorSerializer, description="The key was used with a different body."),
+        },
+    )
+    def post(self, request: Request, cart_id: str) -> Response:
+        cart = cart_get_for_partner(cart_id=cart_id, partner=request.user.partner)
+
+        def checkout(service_key: str) -> Response:
+            serializer = CheckoutInputSerializer(data=request.data)
+            serializer.is_valid(raise_exception=True)
+            data = serializer.validated_data
+            order = services.order_place_from_cart(
+                cart_id=cart.cart_id,
+                partner=request.user.partner,
+                contact=dict(data["customer"]),
+                shipping_address=dict(data["shipping_address"]),
+                delivery=dict(data["delivery"]) if data.get("delivery") else None,
+                payment=dict(data["payment"]),
+                idempotency_key=service_key,
+                actor=actor_of(request),
+            )
+            return created_response(order)
+
+        return run_idempotent(request, scope=f"carts.checkout:{cart.cart_id}", work=checkout)
