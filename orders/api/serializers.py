@@ -8,6 +8,8 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+# The one error body's schema component (oms_project.api.error_body); one class, so one "Error" component.
+from carts.api.serializers import ErrorSerializer  # noqa: F401
 from oms_project.money import format_amount
 from orders.domain import Priority, Status
 
@@ -208,12 +210,3 @@ class OrderSerializer(serializers.Serializer):
     created_at = serializers.DateTimeField()
     updated_at = serializers.DateTimeField()
     events = OrderEventSerializer(many=True)
-
-
-class ErrorSerializer(serializers.Serializer):
-    """The one error body (oms_project.api.error_body)."""
-
-    code = serializers.CharField()
-    message = serializers.CharField()
-    field = serializers.CharField(allow_null=True)
-    errors = serializers.DictField()
