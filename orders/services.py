@@ -116,13 +116,46 @@ def order_place(
     The same ``idempotency_key`` always gives the same order: its number derives from the key and the
     workflow id from the number, so a repeat attaches to the running workflow or finds the recorded row.
     """
-    if (partner is None) == (customer is None):
-        raise InvalidInput("An order belongs to exactly one partner or one customer.")
-    number = order_number_for(idempotency_key)
-    existing = order_get(number=number)
+    existing = order_get(number=order_number_for(idempotency_key))
     if existing is not None:
         return existing
+    inp = order_prepare(
+        partner=partner,
+        customer=customer,
+        channel=channel,
+        lines=lines,
+        contact=contact,
+        shipping_address=shipping_address,
+        delivery=delivery,
+        payment=payment,
+        external_ref=external_ref,
+        idempotency_key=idempotency_key,
+        actor=actor,
+    )
+    order_start(inp=inp)
+    order = order_get(number=inp.number)
+    if order is None:  # the update returns only after the record activity committed
+        raise InvalidTransition("The order was not recorded.")
+    return order
 
+
+def order_prepare(
+    *,
+    partner: Partner | None = None,
+    customer: Customer | None = None,
+    channel: str,
+    lines: list[dict[str, Any]],
+    contact: dict[str, str],
+    shipping_address: dict[str, str],
+    delivery: dict[str, Any] | None,
+    payment: dict[str, str],
+    external_ref: str = "",
+    idempotency_key: str,
+    actor: str,
+) -> PlaceOrderInput:
+    """Validate and price an order into the workflow's input (no writes)."""
+    if (partner is None) == (customer is None):
+        raise InvalidInput("An order belongs to exactly one partner or one customer.")
     priced, currency = _price_lines(lines)
     delivery = delivery or {}
     priority = delivery.get("priority") or Priority.NORMAL
@@ -136,9 +169,8 @@ def order_place(
     if method not in ("card", "external") or not token:
         raise InvalidInput("Payment is {method: card, token} or {method: external, reference}.", field="payment")
     totals = domain.compute_totals(priced, currency, pricing_rules(), priority=priority)
-
-    inp = PlaceOrderInput(
-        number=number,
+    return PlaceOrderInput(
+        number=order_number_for(idempotency_key),
         channel=channel,
         partner_id=partner.pk if partner else None,
         customer_id=customer.pk if customer else None,
@@ -168,11 +200,6 @@ def order_place(
         actor=actor,
         placed_at=timezone.now().isoformat(),
     )
-    order_start(inp=inp)
-    order = order_get(number=number)
-    if order is None:  # the update returns only after the record activity committed
-        raise InvalidTransition("The order was not recorded.")
-    return order
 
 
 def order_place_from_cart(
