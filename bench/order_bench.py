@@ -22,16 +22,15 @@ import tempfile
 import threading
 import time
 import uuid
-from datetime import timedelta
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from temporalio import activity, workflow
 from temporalio.client import Client
 from temporalio.worker import Worker
 
 from bench.cart_bench import machine
+from bench.noop_saga import NoopSaga, noop
 from bench.stack import ROOT, Stack, log
 
 TARGET_P50_MS, TARGET_RATE = 250.0, 20.0
@@ -56,25 +55,6 @@ rows = Order.objects.filter(number__in=%r).values_list("number", "status", "upda
 print(json.dumps({n: [s, u.timestamp()] for n, s, u in rows}))
 """
 SECTION_START, SECTION_END = "<!-- order-bench:start -->", "<!-- order-bench:end -->"
-
-# The order saga's shape: record, reserve, write | authorize (regular) | write, delivery, confirm write.
-NOOP_PLAN = ["local", "local", "local", "regular", "local", "local", "local"]
-
-
-@activity.defn(name="bench.noop")
-async def noop(step: int) -> int:
-    return step
-
-
-@workflow.defn(name="BenchNoopSaga", sandboxed=False)
-class NoopSaga:
-    @workflow.run
-    async def run(self, _: str) -> None:
-        for step, kind in enumerate(NOOP_PLAN):
-            if kind == "local":
-                await workflow.execute_local_activity(noop, step, start_to_close_timeout=timedelta(seconds=10))
-            else:
-                await workflow.execute_activity(noop, step, start_to_close_timeout=timedelta(seconds=10))
 
 
 def percentile(values: list[float], fraction: float) -> float:

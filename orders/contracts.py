@@ -69,6 +69,7 @@ class PlaceOrderInput:
 class EventInput:
     type: str
     data: dict[str, Any] = field(default_factory=dict)
+    at: str | None = None  # when it happened, if earlier than the write that records it
 
 
 @dataclass

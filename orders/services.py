@@ -349,7 +349,7 @@ def order_apply(*, inp: ApplyInput) -> None:
             OrderEvent(
                 order=order,
                 type=event.type,
-                at=at,
+                at=(parse_datetime(event.at) if event.at else None) or at,
                 actor=inp.actor,
                 data=event.data,
                 idempotency_key=f"{inp.idempotency_key}:{index}",

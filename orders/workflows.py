@@ -79,6 +79,7 @@ class OrderWorkflow:
         self._cancel: CancelInput | None = None
         self._actor = "system"
         self._writes = 0
+        self._deferred: list[EventInput] = []
         self._authorization: PaymentResult | None = None
         self._saga = Saga(on_compensation=self._compensated)
 
@@ -115,7 +116,8 @@ class OrderWorkflow:
             **LOCAL_STEP,
         )
         allocations = [{"sku": a.sku, "warehouse": a.warehouse, "quantity": a.quantity} for a in reserved.allocations]
-        await self._apply("stock_reserved", {"allocations": allocations})
+        # Recorded with the next write (one local activity fewer per order), stamped with its own time.
+        self._defer("stock_reserved", {"allocations": allocations})
 
         self._begin("authorize_payment")
         self._saga.add_compensation("authorize_payment", PAYMENT_VOID, PaymentOrderInput(number, self._key("void")))
@@ -272,6 +274,9 @@ class OrderWorkflow:
             {"step": step, "activity": getattr(record, "activity", "")},
         )
 
+    def _defer(self, event_type: str, data: dict[str, Any]) -> None:
+        self._deferred.append(EventInput(event_type, data, at=workflow.now().isoformat()))
+
     async def _apply(
         self,
         event_type: str,
@@ -290,11 +295,12 @@ class OrderWorkflow:
                 idempotency_key=self._key(f"w{self._writes}:{event_type}"),
                 actor=actor or "system",
                 at=workflow.now().isoformat(),
-                events=[EventInput(event_type, data), *(more or [])],
+                events=[*self._deferred, EventInput(event_type, data), *(more or [])],
                 **changes,
             ),
             **LOCAL_STEP,
         )
+        self._deferred = []
 
 
 def _root_cause(error: FailureError) -> FailureError:
