@@ -195,7 +195,9 @@ def sustained(results: list[dict]) -> float:
     return max(ok, default=0.0)
 
 
-def write_section(stack: Stack, command: str, steady: dict, ramp: list[dict], ceiling: list[dict]) -> list[str]:
+def write_section(
+    stack: Stack, command: str, steady: dict, ramp: list[dict], ceiling: list[dict], notes: str = ""
+) -> list[str]:
     rows = [
         "| workload | offered /s | sent | completed | errors | p50 ms | p99 ms | achieved /s |",
         "|---|---|---|---|---|---|---|---|",
@@ -231,6 +233,7 @@ def write_section(stack: Stack, command: str, steady: dict, ramp: list[dict], ce
             *rows,
             "",
             *verdict,
+            *(["", notes] if notes else []),
             SECTION_END,
         ]
     )
@@ -256,8 +259,10 @@ def main() -> None:
     parser.add_argument("--web-threads", type=int, default=8)
     parser.add_argument("--worker-processes", type=int, default=1)
     parser.add_argument("--no-write", action="store_true")
+    parser.add_argument("--notes", default="", help="a paragraph appended to the results section")
     args = parser.parse_args()
-    command = ("python bench/order_bench.py " + " ".join(sys.argv[1:])).strip()
+    shown = [a for a in sys.argv[1:] if a not in ("--notes", args.notes)]
+    command = ("python bench/order_bench.py " + " ".join(shown)).strip()
     with (
         tempfile.TemporaryDirectory(prefix="oms-order-bench-") as tmp,
         Stack(
@@ -282,7 +287,7 @@ def main() -> None:
         noop_rates = sorted({args.steady_rate, *args.ramp, 2 * max(args.ramp), 3 * max(args.ramp)})
         ceiling = asyncio.run(run_noop(stack.env["TEMPORAL_ADDRESS"], noop_rates, args.ramp_seconds))
         if not args.no_write:
-            for line in write_section(stack, command, steady, ramp, ceiling):
+            for line in write_section(stack, command, steady, ramp, ceiling, args.notes):
                 log(line)
 
 
