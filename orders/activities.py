@@ -36,7 +36,6 @@ def delivery_request(inp: DeliveryRequestInput) -> DeliveryRequestResult:
         ),
         idempotency_key=inp.idempotency_key,
     )
-    services.order_set_delivery_reference(number=order.number, reference=receipt.reference)
     return DeliveryRequestResult(reference=receipt.reference, provider=receipt.provider)
 
 

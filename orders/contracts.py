@@ -86,6 +86,7 @@ class ApplyInput:
     delivery_status: str | None = None
     failure_reason: str | None = None
     cancel_reason: str | None = None
+    delivery_reference: str | None = None
 
 
 @dataclass

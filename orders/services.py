@@ -338,7 +338,7 @@ def order_apply(*, inp: ApplyInput) -> None:
                 raise InvalidTransition(f"{order.number}: payment {order.payment_status} -> {inp.payment_status}.")
             order.payment_status = inp.payment_status
             changed.append("payment_status")
-        for name in ("delivery_status", "failure_reason", "cancel_reason"):
+        for name in ("delivery_status", "failure_reason", "cancel_reason", "delivery_reference"):
             value = getattr(inp, name)
             if value is not None and value != getattr(order, name):
                 setattr(order, name, value)
@@ -356,10 +356,6 @@ def order_apply(*, inp: ApplyInput) -> None:
             )
             for index, event in enumerate(inp.events)
         )
-
-
-def order_set_delivery_reference(*, number: str, reference: str) -> None:
-    Order.objects.filter(number=number).update(delivery_reference=reference)
 
 
 def order_cancel(*, number: str, reason: str, actor: str) -> Order:

@@ -162,6 +162,7 @@ class OrderWorkflow:
             {"reference": delivery.reference, "provider": delivery.provider},
             more=[EventInput("confirmed", {})],
             status=Status.CONFIRMED,
+            delivery_reference=delivery.reference,
         )
 
     async def _await_fulfilment(self) -> None:

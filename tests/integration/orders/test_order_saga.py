@@ -41,6 +41,7 @@ def test_happy_path_confirms_with_stock_allocated_and_payment_authorized(live_om
 
     order = wait_for(number)
     assert (order.status, order.payment_status) == ("confirmed", "authorized")
+    assert order.delivery_reference.startswith("D-")
     assert stock("TEA-1") == (5, 2)
     payment = payment_get(order_number=number)
     assert payment is not None and payment.status == "authorized" and str(payment.amount) == "11.58"
