@@ -59,7 +59,7 @@ def _sleep(seconds: float) -> None:
     """Wait like a slow PSP; inside an activity, keep heartbeating so a heartbeat timeout does not fire."""
     deadline = time.monotonic() + seconds
     while (left := deadline - time.monotonic()) > 0:
-        if activity.in_activity():
+        if activity.in_activity() and not activity.info().is_local:
             activity.heartbeat()
         time.sleep(min(left, 0.5))
 

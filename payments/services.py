@@ -61,7 +61,24 @@ def _move(payment: Payment, status: str, **fields: object) -> None:
     payment.save()
 
 
-def _declined(payment: Payment, result: ProviderResult) -> PaymentDeclined:
+# Refusals that mean "the authorization is not in the state this operation needs" (another operation won a
+# race): a state conflict, not a payment decline.
+_CONFLICTS = {
+    "already_captured",
+    "already_voided",
+    "already_refunded",
+    "authorization_voided",
+    "not_captured",
+    "unknown_authorization",
+}
+
+
+def _declined(payment: Payment, result: ProviderResult) -> PaymentDeclined | InvalidTransition:
+    if result.decline_reason in _CONFLICTS:
+        return InvalidTransition(
+            f"The provider refused: {result.decline_reason}.",
+            details={"reason": result.decline_reason, "order_number": payment.order_number},
+        )
     return PaymentDeclined(
         f"The payment was declined ({result.decline_reason}).",
         details={"reason": result.decline_reason, "order_number": payment.order_number},

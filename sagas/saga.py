@@ -81,9 +81,13 @@ class Saga:
         start_to_close_timeout: timedelta | None = None,
     ) -> None:
         """Register BEFORE running the step: a step that failed half-way (or timed out after doing its work)
-        must be compensated too, so compensations must be idempotent and safe when the step never ran."""
+        must be compensated too, so compensations must be idempotent and safe when the step never ran.
+
+        Registering while (or after) compensating is allowed (a step that was in flight when a cancel update
+        started the compensation): a running ``compensate()`` picks it up next, a finished one on the next call.
+        Check ``compensating`` before starting another step."""
         if self._task is not None:
-            raise RuntimeError("the saga is already compensating")
+            workflow.logger.warning("compensation for step %s registered while compensating", step)
         record = CompensationRecord(step=step, activity=activity, local=local)
         self._compensations.append(
             _Compensation(
@@ -98,7 +102,7 @@ class Saga:
 
     @property
     def records(self) -> list[CompensationRecord]:
-        """Every registered compensation in run order (newest step first), as copies."""
+        """Every registered compensation, newest registration first (the order they run), as copies."""
         return [dataclasses.replace(c.record) for c in reversed(self._compensations)]
 
     @property
@@ -106,9 +110,10 @@ class Saga:
         return self._task is not None
 
     async def compensate(self) -> None:
-        """Run every compensation (reverse order) to completion. A second call runs nothing more: it waits
-        for the first to finish. A cancellation arriving meanwhile is re-raised only after all are done."""
-        if self._task is None:
+        """Run every registered compensation not yet done (newest first) to completion. A second call runs
+        nothing more (it waits for the first to finish) unless compensations were registered since. A
+        cancellation arriving meanwhile is re-raised only after all are done."""
+        if self._task is None or (self._task.done() and self._next() is not None):
             self._task = asyncio.create_task(self._run_all())
         cancelled = False
         while not self._task.done():
@@ -122,8 +127,12 @@ class Saga:
             raise asyncio.CancelledError
         self._task.result()
 
+    def _next(self) -> _Compensation | None:
+        return next((c for c in reversed(self._compensations) if c.record.status == PENDING), None)
+
     async def _run_all(self) -> None:
-        for compensation in reversed(self._compensations):
+        # Newest pending first, one at a time; re-evaluated after each, so late registrations run too.
+        while (compensation := self._next()) is not None:
             await self._run(compensation)
             if self._on_compensation is not None:
                 try:

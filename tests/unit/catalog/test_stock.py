@@ -162,18 +162,28 @@ def test_restock_without_shipment_is_a_noop() -> None:
     assert level("SKU-A", "main").on_hand == 5
 
 
+# PostgreSQL's max_connections (100 by default) is shared with the test runner and other sessions, so at
+# most this many threads hold a connection at once; the rest queue behind them, still racing.
+MAX_CONNECTIONS = 50
+
+
 def _in_threads(count: int, target) -> list:  # type: ignore[no-untyped-def]
     results: list = [None] * count
     barrier = threading.Barrier(count)
+    connections = threading.BoundedSemaphore(MAX_CONNECTIONS)
 
     def run(i: int) -> None:
         try:
             barrier.wait()
-            results[i] = target(i)
-        except Exception as exc:  # the outcome under test
+            with connections:
+                try:
+                    results[i] = target(i)
+                except Exception as exc:  # the outcome under test
+                    results[i] = exc
+                finally:
+                    connection.close()
+        except threading.BrokenBarrierError as exc:
             results[i] = exc
-        finally:
-            connection.close()
 
     threads = [threading.Thread(target=run, args=(i,)) for i in range(count)]
     for t in threads:
