@@ -11,10 +11,10 @@ keep-alive connection per client thread. Writes the results into docs/benchmarks
 from __future__ import annotations
 
 import argparse
-import http.client
 import json
 import os
 import platform
+import socket
 import statistics
 import sys
 import tempfile
@@ -44,35 +44,62 @@ SECTION_START, SECTION_END = "<!-- cart-bench:start -->", "<!-- cart-bench:end -
 
 
 class ApiClient:
+    """A minimal keep-alive HTTP/1.1 client: the load process should spend its CPU on waiting, not parsing."""
+
     def __init__(self, port: int, key: str) -> None:
-        self.conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
-        self.headers = {"Authorization": f"Api-Key {key}", "Content-Type": "application/json"}
+        self.sock = socket.create_connection(("127.0.0.1", port), timeout=60)
+        self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        self.head = f"Host: 127.0.0.1:{port}\r\nAuthorization: Api-Key {key}\r\nContent-Type: application/json\r\n"
+        self.buffer = b""
 
     def call(self, method: str, path: str, body: dict | None = None) -> tuple[int, dict]:
-        self.conn.request(method, path, body=json.dumps(body) if body is not None else None, headers=self.headers)
-        response = self.conn.getresponse()
-        data = response.read()
-        return response.status, json.loads(data) if data else {}
+        payload = json.dumps(body).encode() if body is not None else b""
+        request = f"{method} {path} HTTP/1.1\r\n{self.head}Content-Length: {len(payload)}\r\n\r\n".encode()
+        self.sock.sendall(request + payload)
+        while b"\r\n\r\n" not in self.buffer:
+            self._recv()
+        head, self.buffer = self.buffer.split(b"\r\n\r\n", 1)
+        lines = head.decode("latin-1").split("\r\n")
+        status = int(lines[0].split(" ", 2)[1])
+        length = next(int(line.split(":", 1)[1]) for line in lines[1:] if line.lower().startswith("content-length:"))
+        while len(self.buffer) < length:
+            self._recv()
+        data, self.buffer = self.buffer[:length], self.buffer[length:]
+        return status, json.loads(data) if data else {}
+
+    def _recv(self) -> None:
+        chunk = self.sock.recv(65536)
+        if not chunk:
+            raise ConnectionError("the server closed the connection")
+        self.buffer += chunk
 
 
-def run_level(port: int, key: str, concurrency: int, requests_per_client: int, warmup: int = 10) -> dict:
+def run_level(stack: Stack, key: str, concurrency: int, requests_per_client: int, lines: int, warmup: int = 10) -> dict:
+    port = stack.web_port
     latencies: list[float] = []
     errors: list[str] = []
     lock = threading.Lock()
-    barrier = threading.Barrier(concurrency + 1)
+    barrier = threading.Barrier(concurrency + 1, timeout=120)
 
     def client_thread(index: int) -> None:
+        try:
+            run_client(index)
+        except BaseException:
+            barrier.abort()  # the main thread stops waiting and the run fails loudly
+            raise
+
+    def run_client(index: int) -> None:
         api = ApiClient(port, key)
         status, cart = api.call("POST", "/api/v1/carts/")
         assert status == 201, cart
         path = f"/api/v1/carts/{cart['id']}/items/"
         for i in range(warmup):
-            api.call("POST", path, {"sku": SKUS[i % len(SKUS)], "quantity": 1})
+            api.call("POST", path, {"sku": SKUS[i % lines], "quantity": 1})
         barrier.wait()
         mine: list[float] = []
         for i in range(requests_per_client):
             start = time.perf_counter()
-            status, body = api.call("POST", path, {"sku": SKUS[(index + i) % len(SKUS)], "quantity": 1})
+            status, body = api.call("POST", path, {"sku": SKUS[(index + i) % lines], "quantity": 1})
             mine.append((time.perf_counter() - start) * 1000)
             if status != 200:
                 with lock:
@@ -89,9 +116,13 @@ def run_level(port: int, key: str, concurrency: int, requests_per_client: int, w
         thread.start()
     barrier.wait()
     started = time.perf_counter()
+    cpu_before, own_before = stack.cpu_seconds(), sum(os.times()[:2])
     for thread in threads:
         thread.join()
     elapsed = time.perf_counter() - started
+    cpu_after, own_after = stack.cpu_seconds(), sum(os.times()[:2])
+    cpu = {name: cpu_after[name] - cpu_before.get(name, 0.0) for name in cpu_after}
+    cpu["load generator"] = own_after - own_before
     latencies.sort()
     return {
         "concurrency": concurrency,
@@ -102,7 +133,42 @@ def run_level(port: int, key: str, concurrency: int, requests_per_client: int, w
         "p99_ms": latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))],
         "mean_ms": statistics.fmean(latencies),
         "rate": len(latencies) / elapsed,
+        # Includes the GET per client at the end; close enough for a per-mutation cost.
+        "cpu_ms_per_mutation": {name: seconds * 1000 / len(latencies) for name, seconds in cpu.items()},
     }
+
+
+def breakdown(port: int, key: str, samples: int = 60) -> list[tuple[str, float]]:
+    """Median latency of each hop of an add, serially, to show where the time goes."""
+    api = ApiClient(port, key)
+    _, cart = api.call("POST", "/api/v1/carts/")
+    path = f"/api/v1/carts/{cart['id']}/"
+    steps = [
+        ("`GET /healthz` (gunicorn + Django, no database)", "GET", "/healthz", None),
+        (
+            "add refused before Temporal (API key, cart row, validation)",
+            "POST",
+            path + "items/",
+            {"sku": SKUS[0], "quantity": 0},
+        ),
+        ("`GET` cart (one workflow query)", "GET", path, None),
+        ("`DELETE` an absent line (one update, no activity)", "DELETE", path + "items/NONE/", None),
+        ("`POST` add (one update + local activity)", "POST", path + "items/", {"sku": SKUS[1], "quantity": 1}),
+    ]
+    result = []
+    for label, method, url, body in steps:
+        times = []
+        for i in range(samples + 5):
+            start = time.perf_counter()
+            api.call(method, url, body)
+            if i >= 5:
+                times.append((time.perf_counter() - start) * 1000)
+        result.append((label, statistics.median(times)))
+    return result
+
+
+def load_average() -> float:
+    return os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
 
 
 def machine() -> str:
@@ -114,8 +180,7 @@ def machine() -> str:
                 break
     except OSError:
         pass
-    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
-    return f"{cpu}, {os.cpu_count()} CPUs, Python {platform.python_version()}, load average {load:.2f} at start"
+    return f"{cpu}, {os.cpu_count()} CPUs, Python {platform.python_version()}"
 
 
 def verdict(results: list[dict]) -> list[str]:
@@ -131,7 +196,15 @@ def verdict(results: list[dict]) -> list[str]:
     return lines
 
 
-def write_section(results: list[dict], stack: Stack, command: str, notes: str) -> None:
+def write_section(
+    results: list[dict],
+    hops: list[tuple[str, float]],
+    loads: tuple[float, float],
+    stack: Stack,
+    command: str,
+    notes: str,
+    lines: int,
+) -> None:
     table = [
         "| concurrency | requests | errors | p50 ms | p99 ms | mean ms | mutations/s |",
         "|---|---|---|---|---|---|---|",
@@ -148,17 +221,36 @@ def write_section(results: list[dict], stack: Stack, command: str, notes: str) -
             "",
             f"Command: `{command}` ({time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())})",
             "",
-            f"Machine: {machine()}.",
+            f"Machine: {machine()}; 1-minute load average {loads[0]:.1f} before and {loads[1]:.1f} after the run "
+            "(the machine is shared with other test runs).",
             f"Stack: gunicorn {stack.web_workers} workers x {stack.web_threads} threads, "
             f"{stack.worker_processes} x `manage.py run_workers`, "
-            "Temporal dev server (`--db-filename`, WAL), database "
+            f"Temporal dev server (`--db-filename`, pragmas {', '.join(stack.sqlite_pragmas)}), database "
             f"{'PostgreSQL' if 'DATABASE_URL' in stack.env else 'SQLite (WAL)'}; "
-            "load from a separate process over loopback, one cart and keep-alive connection per client.",
+            "load from a separate process over loopback, one cart and keep-alive connection per client, each add "
+            f"one unit of the next of {min(lines, len(SKUS))} SKUs (so a cart holds that many lines).",
             "",
             *table,
             "",
             f"Targets: p50 <= {TARGET_P50_MS:.0f} ms, p99 <= {TARGET_P99_MS:.0f} ms, >= {TARGET_RATE:.0f} mutations/s.",
             *verdict(results),
+            "",
+            "CPU time per mutation by process (ms; from /proc, over each level):",
+            "",
+            "| concurrency | " + " | ".join(results[0]["cpu_ms_per_mutation"]) + " | total |",
+            "|---|" + "---|" * (len(results[0]["cpu_ms_per_mutation"]) + 1),
+            *[
+                f"| {r['concurrency']} | "
+                + " | ".join(f"{v:.1f}" for v in r["cpu_ms_per_mutation"].values())
+                + f" | {sum(r['cpu_ms_per_mutation'].values()):.1f} |"
+                for r in results
+            ],
+            "",
+            "Where the time of one add goes (serial, median of 60):",
+            "",
+            "| step | median ms |",
+            "|---|---|",
+            *[f"| {label} | {ms:.1f} |" for label, ms in hops],
             "",
             notes,
             SECTION_END,
@@ -182,10 +274,18 @@ def main() -> None:
     parser.add_argument("--web-workers", type=int, default=2)
     parser.add_argument("--web-threads", type=int, default=8)
     parser.add_argument("--worker-processes", type=int, default=1)
+    parser.add_argument("--lines", type=int, default=5, help="distinct SKUs each client's cart cycles through (<= 50)")
+    parser.add_argument(
+        "--sqlite-pragma",
+        action="append",
+        default=None,
+        help="dev server pragma (repeatable; default journal_mode=wal)",
+    )
     parser.add_argument("--no-write", action="store_true", help="print only; leave docs/benchmarks.md alone")
     parser.add_argument("--notes", default="", help="a sentence appended to the results section")
     args = parser.parse_args()
-    command = "python bench/cart_bench.py " + " ".join(sys.argv[1:])
+    shown = [a for a, prev in zip(sys.argv[1:], ["", *sys.argv[1:]], strict=False) if "--notes" not in (a, prev)]
+    command = "python bench/cart_bench.py " + " ".join(shown) + (" --notes '...'" if args.notes else "")
     with (
         tempfile.TemporaryDirectory(prefix="oms-bench-") as tmp,
         Stack(
@@ -197,20 +297,26 @@ def main() -> None:
     ):
         log("seeding variants and an API key")
         key = stack.manage("shell", "-c", SEED % SKUS, capture=True).strip().splitlines()[-1]
+        load_before = load_average()
+        log("latency breakdown ...")
+        hops = breakdown(stack.web_port, key)
+        for label, ms in hops:
+            log(f"  {ms:6.1f} ms  {label}")
         results = []
         for concurrency in args.concurrency:
             per_client = max(1, args.requests // concurrency)
             log(f"concurrency {concurrency}: {per_client * concurrency} adds ...")
-            result = run_level(stack.web_port, key, concurrency, per_client)
+            result = run_level(stack, key, concurrency, per_client, min(args.lines, len(SKUS)))
             log(
                 f"concurrency {concurrency}: p50 {result['p50_ms']:.1f} ms, p99 {result['p99_ms']:.1f} ms, "
                 f"{result['rate']:.0f} mutations/s, errors {result['errors']} {result['error_samples']}"
             )
+            log("  CPU ms per mutation: " + ", ".join(f"{n} {v:.1f}" for n, v in result["cpu_ms_per_mutation"].items()))
             results.append(result)
         for line in verdict(results):
             log(line)
         if not args.no_write:
-            write_section(results, stack, command.strip(), args.notes)
+            write_section(results, hops, (load_before, load_average()), stack, command.strip(), args.notes, args.lines)
 
 
 if __name__ == "__main__":

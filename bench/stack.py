@@ -54,6 +54,7 @@ class Stack:
         worker_processes: int = 1,
         extra_env: dict[str, str] | None = None,
         temporal_dynamic_config: Sequence[str] = ("history.maxInFlightUpdates=100",),
+        sqlite_pragmas: Sequence[str] = ("journal_mode=wal",),
     ) -> None:
         self.workdir = Path(workdir)
         self.workdir.mkdir(parents=True, exist_ok=True)
@@ -61,6 +62,7 @@ class Stack:
         self.worker_processes = worker_processes
         self.temporal_port, self.web_port = free_port(), free_port()
         self.dynamic_config = list(temporal_dynamic_config)
+        self.sqlite_pragmas = list(sqlite_pragmas)
         self.procs: list[tuple[str, subprocess.Popen]] = []
         self.env = {
             **os.environ,
@@ -107,11 +109,11 @@ class Stack:
             "--headless",
             "--db-filename",
             str(self.workdir / "temporal.sqlite"),
-            "--sqlite-pragma",
-            "journal_mode=wal",
             "--log-level",
             "error",
         ]
+        for pragma in self.sqlite_pragmas:
+            temporal_args += ["--sqlite-pragma", pragma]
         for value in self.dynamic_config:
             temporal_args += ["--dynamic-config-value", value]
         log(f"starting Temporal dev server on :{self.temporal_port}")
@@ -171,6 +173,24 @@ class Stack:
                     proc.kill()
                     proc.wait()
         self.procs.clear()
+
+    def cpu_seconds(self) -> dict[str, float]:
+        """CPU time used so far by each started process and its children (Linux /proc), for per-request costs."""
+        tick = os.sysconf("SC_CLK_TCK")
+        stats: dict[int, tuple[int, float]] = {}  # pid -> (parent pid, cpu seconds)
+        for entry in Path("/proc").iterdir():
+            if not entry.name.isdigit():
+                continue
+            try:
+                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            stats[int(entry.name)] = (int(fields[1]), (int(fields[11]) + int(fields[12])) / tick)
+
+        def tree(pid: int) -> float:
+            return stats.get(pid, (0, 0.0))[1] + sum(tree(child) for child, (ppid, _) in stats.items() if ppid == pid)
+
+        return {name: tree(proc.pid) for name, proc in self.procs}
 
     def __enter__(self) -> Stack:
         try:

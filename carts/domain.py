@@ -120,8 +120,8 @@ def remove_line(state: CartState, sku: str) -> None:
 
 
 def merge_quantity(existing: int, incoming: int, available: int) -> int:
-    """Merging at login never fails: capped at the line limit and what is in stock."""
-    return max(0, min(existing + incoming, MAX_QUANTITY, available))
+    """Merging at login never fails: capped at the line limit and at what is in stock, never below ``existing``."""
+    return max(existing, min(existing + incoming, MAX_QUANTITY, available))
 
 
 def line_total(unit_price: str, quantity: int, currency: str) -> Decimal:

@@ -6,6 +6,7 @@ A signed-in customer's cart is their one open cart; a guest's cart id lives in t
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import datetime
 
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
@@ -70,8 +71,11 @@ def _quantity(request: HttpRequest, default: int | None = None) -> int | None:
         return None
 
 
-def _mutate(request: HttpRequest, action: Callable[[Cart], CartView], success: str) -> HttpResponseRedirect:
-    """Run one cart service; a closed cart is replaced by a new one once, other refusals become a message."""
+def _mutate(request: HttpRequest, action: Callable[[Cart], CartView], success: str) -> HttpResponse:
+    """Run one cart service; a closed cart is replaced by a new one once, other refusals become a message.
+
+    A plain form post is redirected back; an htmx request from the cart page gets the updated cart panel.
+    """
     cart = current_cart(request, create=True)
     assert cart is not None
     try:
@@ -91,11 +95,16 @@ def _mutate(request: HttpRequest, action: Callable[[Cart], CartView], success: s
         messages.error(request, error.message)
     else:
         messages.success(request, success)
+    return _done(request)
+
+
+def _done(request: HttpRequest) -> HttpResponse:
+    if getattr(request, "htmx", False):
+        return _render_cart(request, partial=True)
     return _back(request)
 
 
-@require_GET
-def cart_page(request: HttpRequest) -> HttpResponse:
+def _render_cart(request: HttpRequest, *, partial: bool) -> HttpResponse:
     cart = current_cart(request, create=False)
     view, error = None, None
     if cart is not None:
@@ -103,35 +112,49 @@ def cart_page(request: HttpRequest) -> HttpResponse:
             view = selectors.cart_view(cart=cart)
         except DomainError as exc:
             error = exc.message
-    return render(request, "carts/cart.html", {"cart": view, "cart_error": error, "max_quantity": MAX_QUANTITY})
+    template = "carts/_cart.html" if partial else "carts/cart.html"
+    expires_at = datetime.fromisoformat(view.expires_at) if view and view.expires_at else None
+    context = {
+        "cart": view,
+        "expires_at": expires_at,
+        "cart_error": error,
+        "max_quantity": MAX_QUANTITY,
+        "partial": partial,
+    }
+    return render(request, template, context)
+
+
+@require_GET
+def cart_page(request: HttpRequest) -> HttpResponse:
+    return _render_cart(request, partial=False)
 
 
 @require_POST
-def cart_add(request: HttpRequest) -> HttpResponseRedirect:
+def cart_add(request: HttpRequest) -> HttpResponse:
     sku = request.POST.get("sku", "")
     quantity = _quantity(request, default=1)
     if quantity is None:
         messages.error(request, f"Quantity must be a whole number from 1 to {MAX_QUANTITY}.")
-        return _back(request)
+        return _done(request)
     return _mutate(request, lambda c: services.cart_add_item(cart=c, sku=sku, quantity=quantity), "Added to your cart.")
 
 
 @require_POST
-def cart_line_update(request: HttpRequest, sku: str) -> HttpResponseRedirect:
+def cart_line_update(request: HttpRequest, sku: str) -> HttpResponse:
     quantity = _quantity(request)
     if quantity is None:
         messages.error(request, f"Quantity must be a whole number from 0 to {MAX_QUANTITY}.")
-        return _back(request)
+        return _done(request)
     return _mutate(
         request, lambda c: services.cart_set_quantity(cart=c, sku=sku, quantity=quantity), "Your cart was updated."
     )
 
 
 @require_POST
-def cart_line_remove(request: HttpRequest, sku: str) -> HttpResponseRedirect:
+def cart_line_remove(request: HttpRequest, sku: str) -> HttpResponse:
     return _mutate(request, lambda c: services.cart_remove_item(cart=c, sku=sku), "The item was removed.")
 
 
 @require_POST
-def cart_clear(request: HttpRequest) -> HttpResponseRedirect:
+def cart_clear(request: HttpRequest) -> HttpResponse:
     return _mutate(request, lambda c: services.cart_reset(cart=c), "Your cart is empty.")

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from rest_framework import serializers
+
+from carts.contracts import CartView
 
 
 class CartLineSerializer(serializers.Serializer):
@@ -25,6 +29,28 @@ class CartSerializer(serializers.Serializer):
         data = super().to_representation(instance)
         data["expires_at"] = instance.expires_at or None  # already ISO 8601 with offset from the workflow
         return data
+
+
+def cart_json(view: CartView) -> dict[str, Any]:
+    """The cart shape of ``CartSerializer`` built directly: DRF field-by-field output costs milliseconds per
+    50-line cart on every mutation. ``CartSerializer`` stays the schema; a test keeps the two equal."""
+    return {
+        "id": view.cart_id,
+        "lines": [
+            {
+                "sku": line.sku,
+                "name": line.name,
+                "quantity": line.quantity,
+                "unit_price": line.unit_price,
+                "line_total": line.line_total,
+            }
+            for line in view.lines
+        ],
+        "item_count": view.item_count,
+        "subtotal": view.subtotal,
+        "currency": view.currency,
+        "expires_at": view.expires_at or None,
+    }
 
 
 class CartItemAddSerializer(serializers.Serializer):

@@ -9,7 +9,13 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from carts import selectors, services
-from carts.api.serializers import CartItemAddSerializer, CartItemSetSerializer, CartSerializer, ErrorSerializer
+from carts.api.serializers import (
+    CartItemAddSerializer,
+    CartItemSetSerializer,
+    CartSerializer,
+    ErrorSerializer,
+    cart_json,
+)
 from carts.contracts import CartView
 from partners.permissions import HasOrdersScope
 
@@ -27,7 +33,7 @@ _ERRORS = {
 
 
 def _cart(view: CartView, code: int = status.HTTP_200_OK) -> Response:
-    return Response(CartSerializer(view).data, status=code)
+    return Response(cart_json(view), status=code)
 
 
 class CartApiBase(APIView):

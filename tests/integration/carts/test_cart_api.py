@@ -167,3 +167,25 @@ def test_a_closed_workflow_is_never_restarted_by_a_late_update(api, skus) -> Non
     with pytest.raises(DomainError) as refused:
         services.cart_add_item(cart=stale, sku="TEE-S", quantity=1)
     assert refused.value.code == "cart_checked_out"
+
+
+@pytest.mark.slow
+def test_expired_cart_answers_cart_expired_and_a_new_cart_can_start(api, skus) -> None:  # type: ignore[no-untyped-def]
+    import time
+    from datetime import timedelta
+
+    from carts.models import Cart
+    from tests.temporal_env import settings_override
+
+    with settings_override(CART_GUEST_IDLE_TIMEOUT=timedelta(seconds=2)):
+        cart_id = api.new_cart()
+        url = f"/api/v1/carts/{cart_id}/"
+        assert api.post(url + "items/", {"sku": "TEE-S", "quantity": 1}).status_code == 200
+        deadline = time.monotonic() + 20
+        while Cart.objects.get(cart_id=cart_id).status != "expired" and time.monotonic() < deadline:
+            time.sleep(0.2)
+    _error(api.get(url), 409, "cart_expired")
+    _error(api.post(url + "items/", {"sku": "TEE-S", "quantity": 1}), 409, "cart_expired")
+    _error(api.delete(url + "items/"), 409, "cart_expired")
+    fresh = api.new_cart()
+    assert api.post(f"/api/v1/carts/{fresh}/items/", {"sku": "TEE-S", "quantity": 1}).status_code == 200

@@ -9,8 +9,10 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 from django.conf import settings
 from django.db import connection
+from temporalio.testing import WorkflowEnvironment
 
 from oms_project import temporal
+from oms_project.binaries import temporal_cli_path
 from tests.temporal_env import RunningWorkers, settings_override, start_dev_server
 
 pytestmark = [pytest.mark.integration, pytest.mark.faults, pytest.mark.slow]
@@ -19,6 +21,16 @@ pytestmark = [pytest.mark.integration, pytest.mark.faults, pytest.mark.slow]
 def _queues() -> dict[str, str]:
     suffix = uuid.uuid4().hex[:8]
     return {"cart": f"carts-fault-{suffix}", "order": f"orders-fault-{suffix}"}
+
+
+async def _restart_dev_server(address: str, db_file: str) -> WorkflowEnvironment:
+    return await WorkflowEnvironment.start_local(
+        dev_server_existing_path=temporal_cli_path(),
+        ip="127.0.0.1",
+        port=int(address.rsplit(":", 1)[1]),
+        dev_server_log_level="error",
+        dev_server_extra_args=["--db-filename", db_file],
+    )
 
 
 def _lines(api, cart_id: str) -> dict[str, int]:  # type: ignore[no-untyped-def]
@@ -70,9 +82,8 @@ def test_cart_survives_a_temporal_dev_server_restart(api, skus, temporal_loop, t
 
             workers.stop()
             temporal_loop.run(env.shutdown())
-            env = temporal_loop.run(start_dev_server(extra_args=("--db-filename", db_file)))
-            settings.TEMPORAL_ADDRESS = env.client.service_client.config.target_host
-            temporal.bridge.reset()
+            # Same file, same port: the web process's long-lived client reconnects by itself (no bridge reset).
+            env = temporal_loop.run(_restart_dev_server(settings.TEMPORAL_ADDRESS, db_file))
             workers = RunningWorkers(temporal_loop, env.client, task_queues=queues)
 
             assert _lines(api, cart_id) == {"TEE-S": 3, "MUG": 2}

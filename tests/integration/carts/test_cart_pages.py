@@ -29,6 +29,9 @@ def shopper(live_oms):  # type: ignore[no-untyped-def]
 def test_product_page_adds_to_the_guest_cart_and_the_cart_page_edits_it(skus) -> None:  # type: ignore[no-untyped-def]
     guest = Client()
     variant = Variant.objects.get(sku="TEE-S")
+    listing = guest.get("/")
+    assert listing.status_code == 200 and f'href="/products/{variant.product_id}/"'.encode() in listing.content
+    assert b"Product OLD" not in listing.content  # inactive variants are not sold
     page = guest.get(f"/products/{variant.product_id}/")
     assert page.status_code == 200 and b"TEE-S" in page.content and b"12.50" in page.content
     assert b"100 in stock" in page.content
@@ -98,3 +101,16 @@ def test_closed_guest_cart_is_replaced_and_the_visitor_told(skus) -> None:  # ty
     page = _add(guest, "MUG", 1)
     assert b"was checked out" in page.content
     assert _cart_lines(guest) == {"MUG": 1}
+
+
+def test_htmx_requests_get_the_cart_panel_only(skus) -> None:  # type: ignore[no-untyped-def]
+    guest = Client()
+    _add(guest, "TEE-S", 1)
+    panel = guest.post("/cart/lines/TEE-S/", {"quantity": 3}, HTTP_HX_REQUEST="true")
+    assert panel.status_code == 200
+    html = panel.content.decode()
+    assert "<html" not in html and 'id="cart-panel"' in html
+    assert 'value="3"' in html and "37.50" in html and "Your cart was updated." in html
+    panel = guest.post("/cart/lines/TEE-S/", {"quantity": 1000}, HTTP_HX_REQUEST="true")
+    assert "Quantity must be a whole number from 0 to 999." in panel.content.decode()
+    assert _cart_lines(guest) == {"TEE-S": 3}

@@ -21,3 +21,19 @@ def test_schema_documents_the_cart_api() -> None:
     assert set(cart["properties"]) == {"id", "lines", "item_count", "subtotal", "currency", "expires_at"}
     line = schema["components"]["schemas"]["CartLine"]
     assert set(line["properties"]) == {"sku", "name", "quantity", "unit_price", "line_total"}
+
+
+def test_fast_cart_json_equals_the_documented_serializer() -> None:
+    from carts.api.serializers import CartSerializer, cart_json
+    from carts.contracts import CartView, CartViewLine
+
+    view = CartView(
+        cart_id="abc",
+        status="open",
+        currency="EUR",
+        lines=[CartViewLine(sku="A", name="n", quantity=2, unit_price="1.50", line_total="3.00", available=4)],
+        item_count=2,
+        subtotal="3.00",
+        expires_at="2030-01-01T00:00:00+00:00",
+    )
+    assert cart_json(view) == CartSerializer(view).data

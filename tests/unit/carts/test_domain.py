@@ -88,6 +88,7 @@ def test_merge_is_capped_by_limit_and_stock() -> None:
     assert domain.merge_quantity(4, 3, 5) == 5
     assert domain.merge_quantity(998, 5, 5000) == 999
     assert domain.merge_quantity(0, 2, 0) == 0
+    assert domain.merge_quantity(5, 1, 3) == 5  # stock fell below the customer's line: the line is kept
 
 
 def test_closed_statuses_have_their_error() -> None:
