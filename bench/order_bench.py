@@ -29,7 +29,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from temporalio.client import Client
 from temporalio.worker import Worker
 
-from bench.cart_bench import machine
+from bench.cart_bench import load_average, machine
 from bench.noop_saga import NoopSaga, noop
 from bench.stack import ROOT, Stack, log
 
@@ -196,7 +196,13 @@ def sustained(results: list[dict]) -> float:
 
 
 def write_section(
-    stack: Stack, command: str, steady: dict, ramp: list[dict], ceiling: list[dict], notes: str = ""
+    stack: Stack,
+    command: str,
+    steady: dict,
+    ramp: list[dict],
+    ceiling: list[dict],
+    notes: str = "",
+    load_before: float = float("nan"),
 ) -> list[str]:
     rows = [
         "| workload | offered /s | sent | completed | errors | p50 ms | p99 ms | achieved /s |",
@@ -222,7 +228,8 @@ def write_section(
             "",
             f"Command: `{command}` ({time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())})",
             "",
-            f"Machine: {machine()}.",
+            f"Machine: {machine()}; 1-minute load average {load_before:.1f} before and {load_average():.1f} after the "
+            "run (the machine is shared with other test runs).",
             f"Stack: gunicorn {stack.web_workers} workers x {stack.web_threads} threads, "
             f"{stack.worker_processes} x `manage.py run_workers`, Temporal dev server (`--db-filename`, WAL), database "
             f"{'PostgreSQL' if 'DATABASE_URL' in stack.env else 'SQLite (WAL)'}. Open-loop load from a separate "
@@ -263,6 +270,7 @@ def main() -> None:
     args = parser.parse_args()
     shown = [a for a in sys.argv[1:] if a not in ("--notes", args.notes)]
     command = ("python bench/order_bench.py " + " ".join(shown)).strip()
+    load_before = load_average()
     with (
         tempfile.TemporaryDirectory(prefix="oms-order-bench-") as tmp,
         Stack(
@@ -287,7 +295,7 @@ def main() -> None:
         noop_rates = sorted({args.steady_rate, *args.ramp, 2 * max(args.ramp), 3 * max(args.ramp)})
         ceiling = asyncio.run(run_noop(stack.env["TEMPORAL_ADDRESS"], noop_rates, args.ramp_seconds))
         if not args.no_write:
-            for line in write_section(stack, command, steady, ramp, ceiling, args.notes):
+            for line in write_section(stack, command, steady, ramp, ceiling, args.notes, load_before):
                 log(line)
 
 
