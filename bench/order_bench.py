@@ -83,28 +83,39 @@ class Placer:
         self.local = threading.local()
 
     def place(self, sku: str) -> str | None:
-        conn = getattr(self.local, "conn", None)
-        if conn is None:
-            conn = self.local.conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=60)
-        body = {
-            "lines": [{"sku": sku, "quantity": 1}],
-            "customer": {"email": "bench@example.com", "name": "Bench"},
-            "shipping_address": {"name": "B", "line1": "1 St", "city": "X", "postal_code": "1", "country": "DE"},
-            "payment": {"method": "card", "token": "pm_card_ok"},
-        }
+        body = json.dumps(
+            {
+                "lines": [{"sku": sku, "quantity": 1}],
+                "customer": {"email": "bench@example.com", "name": "Bench"},
+                "shipping_address": {"name": "B", "line1": "1 St", "city": "X", "postal_code": "1", "country": "DE"},
+                "payment": {"method": "card", "token": "pm_card_ok"},
+            }
+        )
         headers = {
             "Authorization": f"Api-Key {self.key}",
             "Content-Type": "application/json",
             "Idempotency-Key": uuid.uuid4().hex,
         }
-        try:
-            conn.request("POST", "/api/v1/orders/", body=json.dumps(body), headers=headers)
-            response = conn.getresponse()
-            data = json.loads(response.read())
-        except (OSError, http.client.HTTPException):
-            self.local.conn = None
-            return None
-        return data.get("number") if response.status == 201 else None
+        # gunicorn closes idle keep-alive connections; the retry reuses the Idempotency-Key, so it can never
+        # place a second order (the API replays the first answer).
+        for _ in range(3):
+            conn = getattr(self.local, "conn", None)
+            if conn is None:
+                conn = self.local.conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=60)
+            try:
+                conn.request("POST", "/api/v1/orders/", body=body, headers=headers)
+                response = conn.getresponse()
+                data = json.loads(response.read())
+            except (OSError, http.client.HTTPException):
+                self.local.conn = None
+                continue
+            if response.status == 201:
+                return data.get("number")
+            if response.status != 409:  # 409: the first attempt is still in flight; ask again
+                log(f"order refused: {response.status} {data}")
+                return None
+            time.sleep(0.2)
+        return None
 
 
 def run_orders(stack: Stack, placer: Placer, rate: float, seconds: float) -> dict:
@@ -136,6 +147,8 @@ def run_orders(stack: Stack, placer: Placer, rate: float, seconds: float) -> dic
         time.sleep(1)
     latencies = [(rows[n][1] - t0) * 1000 for n, t0 in sent.items() if rows.get(n, ["created"])[0] == "confirmed"]
     failed = sum(1 for status, _ in rows.values() if status != "confirmed")
+    if failed or errors:
+        log(f"not confirmed: {failed} {sorted({status for status, _ in rows.values()})}; not placed: {errors}")
     last = max((rows[n][1] for n in sent if n in rows), default=start)
     return summarize("orders via API", rate, total, latencies, last - start, errors + failed)
 
