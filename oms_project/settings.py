@@ -208,6 +208,16 @@ STOCK_LOW_THRESHOLD = env.int("STOCK_LOW_THRESHOLD", default=5)  # admin "low st
 DEMO_ADMIN_PASSWORD = env.str("OMS_DEMO_ADMIN_PASSWORD", default="admin")
 DEMO_CUSTOMER_PASSWORD = env.str("OMS_DEMO_CUSTOMER_PASSWORD", default="customer")
 DEMO_API_KEY = env.str("OMS_DEMO_API_KEY", default="oms_000000000001_demo-key-for-local-use-only")
+# Orders (docs/orders.md "Totals"): amounts are in the order's currency and rounded by oms_project.money.quantize.
+ORDER_TAX_RATE = env.str("ORDER_TAX_RATE", default="0")  # catalog prices are tax-inclusive by default
+ORDER_SHIPPING_FEE = env.str("ORDER_SHIPPING_FEE", default="4.90")
+ORDER_URGENT_SHIPPING_FEE = env.str("ORDER_URGENT_SHIPPING_FEE", default="9.90")
+ORDER_FREE_SHIPPING_THRESHOLD = env.str("ORDER_FREE_SHIPPING_THRESHOLD", default="50.00")  # "" disables
+ORDER_IDEMPOTENCY_TTL = timedelta(hours=env.float("ORDER_IDEMPOTENCY_TTL_HOURS", default=24))
+# A request that claimed a key and then vanished (process killed) blocks its key for this long, then a retry
+# with the same body takes it over and finishes the same order.
+ORDER_IDEMPOTENCY_STALE_AFTER = timedelta(seconds=env.float("ORDER_IDEMPOTENCY_STALE_SECONDS", default=60))
+DELIVERY_PROVIDER = env.str("DELIVERY_PROVIDER", default="orders.delivery.SandboxDeliveryProvider")
 # Dotted path of the payment provider class (payments.providers.PaymentProvider); the sandbox PSP by default.
 PAYMENT_PROVIDER = env.str("PAYMENT_PROVIDER", default="payments.sandbox.SandboxProvider")
 SANDBOX_SLOW_SECONDS = env.float("SANDBOX_SLOW_SECONDS", default=3)  # how long pm_card_slow takes to answer

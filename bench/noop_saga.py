@@ -1,0 +1,29 @@
+"""The raw Temporal ceiling for the order benchmark: the order saga's activity shape, every activity a no-op.
+
+A module of its own (pure), so the worker can run it in the same sandbox as the project's workflows.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from temporalio import activity, workflow
+
+# The order saga's shape: record, reserve, write | authorize (regular) | write, delivery, confirm write.
+NOOP_PLAN = ["local", "local", "local", "regular", "local", "local", "local"]
+
+
+@activity.defn(name="bench.noop")
+async def noop(step: int) -> int:
+    return step
+
+
+@workflow.defn(name="BenchNoopSaga")
+class NoopSaga:
+    @workflow.run
+    async def run(self, _: str) -> None:
+        for step, kind in enumerate(NOOP_PLAN):
+            if kind == "local":
+                await workflow.execute_local_activity(noop, step, start_to_close_timeout=timedelta(seconds=10))
+            else:
+                await workflow.execute_activity(noop, step, start_to_close_timeout=timedelta(seconds=10))

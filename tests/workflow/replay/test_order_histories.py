@@ -1,0 +1,64 @@
+"""Replay: today's OrderWorkflow code must replay histories recorded by earlier code (determinism check).
+
+``histories/order_*.json`` were recorded from real runs (confirmed then cancelled; failed for stock). A change
+that breaks replay of running orders needs ``workflow.patched`` (see STYLE.md). To re-record after an
+intended, versioned change: ``OMS_RECORD_HISTORIES=1 pytest tests/workflow/replay``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from pathlib import Path
+
+import pytest
+from asgiref.sync import sync_to_async
+from temporalio.client import WorkflowHistory
+from temporalio.worker import Replayer
+
+from oms_project.workers import workflow_runner
+from orders.contracts import CancelInput, order_workflow_id
+from orders.workflows import OrderWorkflow
+from tests.integration.orders.helpers import seed_sku
+from tests.temporal_env import workers_on
+from tests.workflow.orders.test_order_workflow import prepare
+
+HISTORIES = Path(__file__).parent / "histories"
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def replayer() -> Replayer:
+    return Replayer(workflows=[OrderWorkflow], workflow_runner=workflow_runner())
+
+
+@pytest.mark.parametrize("path", sorted(HISTORIES.glob("order_*.json")), ids=lambda p: p.stem)
+async def test_recorded_order_histories_replay(path: Path) -> None:
+    history = WorkflowHistory.from_json(order_workflow_id("recorded"), path.read_text())
+    await replayer().replay_workflow(history)
+
+
+async def test_fresh_order_histories_replay(skip_env) -> None:  # type: ignore[no-untyped-def]
+    await sync_to_async(seed_sku)("RPL-1", 1)
+    await sync_to_async(seed_sku)("RPL-2", 0)
+    cancelled = await sync_to_async(prepare)("RPL-1", "replay-cancelled")
+    failed = await sync_to_async(prepare)("RPL-2", "replay-failed")
+    async with workers_on(skip_env.client) as queues:
+        handle = await skip_env.client.start_workflow(
+            OrderWorkflow.run, cancelled, id=order_workflow_id(cancelled.number), task_queue=queues["order"]
+        )
+        for _ in range(200):
+            if (await handle.query(OrderWorkflow.progress)).step == "awaiting_shipment":
+                break
+            await asyncio.sleep(0.05)
+        await handle.execute_update(OrderWorkflow.cancel, CancelInput(reason="replay", actor="test"))
+        assert await handle.result() == "cancelled"
+        out_of_stock = await skip_env.client.start_workflow(
+            OrderWorkflow.run, failed, id=order_workflow_id(failed.number), task_queue=queues["order"]
+        )
+        assert await out_of_stock.result() == "failed"
+
+    for name, wf_handle in (("order_cancelled", handle), ("order_failed_stock", out_of_stock)):
+        history = await wf_handle.fetch_history()
+        await replayer().replay_workflow(history)
+        if os.environ.get("OMS_RECORD_HISTORIES"):
+            (HISTORIES / f"{name}.json").write_text(history.to_json())
