@@ -206,6 +206,20 @@ DEFAULT_CURRENCY = env.str("OMS_DEFAULT_CURRENCY", default="EUR")
 CART_GUEST_IDLE_TIMEOUT = timedelta(hours=env.float("CART_GUEST_IDLE_HOURS", default=24))
 CART_CUSTOMER_IDLE_TIMEOUT = timedelta(days=env.float("CART_CUSTOMER_IDLE_DAYS", default=30))
 PAYMENT_AUTHORIZATION_TTL = timedelta(days=env.float("PAYMENT_AUTHORIZATION_TTL_DAYS", default=7))
+# Orders (docs/orders.md "Totals"): amounts are in the order's currency and rounded by oms_project.money.quantize.
+ORDER_TAX_RATE = env.str("ORDER_TAX_RATE", default="0")  # catalog prices are tax-inclusive by default
+ORDER_SHIPPING_FEE = env.str("ORDER_SHIPPING_FEE", default="4.90")
+ORDER_URGENT_SHIPPING_FEE = env.str("ORDER_URGENT_SHIPPING_FEE", default="9.90")
+ORDER_FREE_SHIPPING_THRESHOLD = env.str("ORDER_FREE_SHIPPING_THRESHOLD", default="50.00")  # "" disables
+ORDER_IDEMPOTENCY_TTL = timedelta(hours=env.float("ORDER_IDEMPOTENCY_TTL_HOURS", default=24))
+# A request that claimed a key and then vanished (process killed) blocks its key for this long, then a retry
+# with the same body takes it over and finishes the same order.
+ORDER_IDEMPOTENCY_STALE_AFTER = timedelta(seconds=env.float("ORDER_IDEMPOTENCY_STALE_SECONDS", default=60))
+DELIVERY_PROVIDER = env.str("DELIVERY_PROVIDER", default="orders.delivery.SandboxDeliveryProvider")
+# Dotted path of the payment provider class (payments.providers.PaymentProvider); the sandbox PSP by default.
+PAYMENT_PROVIDER = env.str("PAYMENT_PROVIDER", default="payments.sandbox.SandboxProvider")
+SANDBOX_SLOW_SECONDS = env.float("SANDBOX_SLOW_SECONDS", default=3)  # how long pm_card_slow takes to answer
+SANDBOX_FLAKY_FAILURES = env.int("SANDBOX_FLAKY_FAILURES", default=2)  # transient failures of pm_card_flaky
 
 LOGGING = {
     "version": 1,

@@ -1,1 +1,145 @@
-"""Models of this app (added by the issue that builds it)."""
+"""The order read model. Written only by the order workflow's activities (``orders.services``), read by
+lists, filters, the admin and the API without asking Temporal."""
+
+from __future__ import annotations
+
+from django.db import models
+
+from orders.domain import Channel, DeliveryStatus, PaymentStatus, Priority, Status
+
+
+def _choices(enum: type) -> list[tuple[str, str]]:
+    return [(member.value, member.value.replace("_", " ")) for member in enum]
+
+
+class Order(models.Model):
+    number = models.CharField(max_length=20, unique=True)
+    partner = models.ForeignKey(
+        "partners.Partner", null=True, blank=True, on_delete=models.PROTECT, related_name="orders"
+    )
+    customer = models.ForeignKey(
+        "customers.Customer", null=True, blank=True, on_delete=models.PROTECT, related_name="orders"
+    )
+    channel = models.CharField(max_length=16, choices=_choices(Channel))
+    external_ref = models.CharField(max_length=100, blank=True, db_index=True)
+
+    status = models.CharField(max_length=16, choices=_choices(Status), default=Status.CREATED, db_index=True)
+    payment_status = models.CharField(max_length=16, choices=_choices(PaymentStatus), default=PaymentStatus.PENDING)
+    delivery_status = models.CharField(max_length=16, choices=_choices(DeliveryStatus), default=DeliveryStatus.NONE)
+    failure_reason = models.CharField(max_length=64, blank=True)
+    cancel_reason = models.CharField(max_length=255, blank=True)
+
+    currency = models.CharField(max_length=3)
+    subtotal = models.DecimalField(max_digits=14, decimal_places=2)
+    discount = models.DecimalField(max_digits=14, decimal_places=2, default=0)
+    tax = models.DecimalField(max_digits=14, decimal_places=2, default=0)
+    shipping = models.DecimalField(max_digits=14, decimal_places=2, default=0)
+    total = models.DecimalField(max_digits=14, decimal_places=2)
+
+    contact_email = models.EmailField()
+    contact_name = models.CharField(max_length=200)
+    contact_phone = models.CharField(max_length=40, blank=True)
+
+    ship_name = models.CharField(max_length=200)
+    ship_line1 = models.CharField(max_length=200)
+    ship_line2 = models.CharField(max_length=200, blank=True)
+    ship_city = models.CharField(max_length=100)
+    ship_postal_code = models.CharField(max_length=20)
+    ship_country = models.CharField(max_length=2)
+
+    delivery_priority = models.CharField(max_length=8, choices=_choices(Priority), default=Priority.NORMAL)
+    delivery_period_start = models.DateTimeField(null=True, blank=True)
+    delivery_period_end = models.DateTimeField(null=True, blank=True)
+    delivery_reference = models.CharField(max_length=100, blank=True)  # the delivery provider's request id
+
+    tracking_carrier = models.CharField(max_length=100, blank=True)
+    tracking_number = models.CharField(max_length=100, blank=True)
+
+    payment_method = models.CharField(max_length=16)
+    created_at = models.DateTimeField(db_index=True)
+    updated_at = models.DateTimeField(db_index=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["partner", "-created_at"], name="order_partner_created")]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(total__gte=0), name="order_total_not_negative"),
+        ]
+
+    def __str__(self) -> str:
+        return self.number
+
+
+class OrderLine(models.Model):
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="lines")
+    position = models.PositiveSmallIntegerField()
+    sku = models.CharField(max_length=64)
+    name = models.CharField(max_length=200)
+    unit_price = models.DecimalField(max_digits=12, decimal_places=2)
+    quantity = models.PositiveIntegerField()
+    line_total = models.DecimalField(max_digits=14, decimal_places=2)
+
+    class Meta:
+        ordering = ["order", "position"]
+        constraints = [
+            models.UniqueConstraint(fields=["order", "position"], name="order_line_unique_position"),
+            models.CheckConstraint(condition=models.Q(quantity__gte=1), name="order_line_quantity_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.quantity} x {self.sku}"
+
+
+class OrderEvent(models.Model):
+    """The timeline. A replayed activity inserts the same ``idempotency_key`` and is ignored."""
+
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="events")
+    type = models.CharField(max_length=64)
+    at = models.DateTimeField()
+    actor = models.CharField(max_length=150)
+    data = models.JSONField(default=dict, blank=True)
+    idempotency_key = models.CharField(max_length=255, unique=True)
+
+    class Meta:
+        ordering = ["at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.order_id} {self.type}"
+
+
+class IdempotencyRecord(models.Model):
+    """One row per (partner, Idempotency-Key): the unique insert decides which request does the work."""
+
+    class State(models.TextChoices):
+        IN_FLIGHT = "in_flight"
+        DONE = "done"
+
+    partner = models.ForeignKey("partners.Partner", on_delete=models.CASCADE, related_name="+")
+    key = models.CharField(max_length=255)
+    scope = models.CharField(max_length=64)  # which operation used the key, e.g. "orders.create"
+    request_hash = models.CharField(max_length=64)
+    state = models.CharField(max_length=16, choices=State.choices, default=State.IN_FLIGHT)
+    response_status = models.PositiveSmallIntegerField(null=True, blank=True)
+    response_body = models.JSONField(null=True, blank=True)
+    response_location = models.CharField(max_length=255, blank=True)
+    created_at = models.DateTimeField(db_index=True)
+    claimed_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["partner", "key"], name="idempotency_unique_partner_key")]
+
+    def __str__(self) -> str:
+        return f"{self.partner_id}:{self.key}"
+
+
+class SandboxDelivery(models.Model):
+    """The built-in sandbox delivery provider's own records (orders/delivery.py)."""
+
+    order_number = models.CharField(max_length=20, unique=True)
+    reference = models.CharField(max_length=40, unique=True)
+    priority = models.CharField(max_length=8)
+    cancelled = models.BooleanField(default=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return self.reference

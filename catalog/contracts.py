@@ -1,0 +1,46 @@
+"""Stock reservation contracts shared with workflows: activity names and payload dataclasses (no Django).
+
+Activity names are fixed strings because workflow histories record them; never rename.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+STOCK_RESERVE = "stock.reserve"
+STOCK_RELEASE = "stock.release"
+STOCK_FULFIL = "stock.fulfil"
+STOCK_RESTOCK = "stock.restock"
+
+
+@dataclass
+class StockLine:
+    sku: str
+    quantity: int
+
+
+@dataclass
+class ReserveInput:
+    order_number: str
+    lines: list[StockLine]
+    idempotency_key: str  # derived from the workflow, e.g. f"{workflow_id}:stock.reserve"
+
+
+@dataclass
+class Allocation:
+    sku: str
+    warehouse: str  # Warehouse.code
+    quantity: int
+
+
+@dataclass
+class ReserveResult:
+    allocations: list[Allocation] = field(default_factory=list)
+
+
+@dataclass
+class StockOrderInput:
+    """Input of release / fulfil / restock: they act on whatever the ledger says the order holds."""
+
+    order_number: str
+    idempotency_key: str

@@ -1,0 +1,219 @@
+"""Order API shapes: input validation (shape only; business rules live in services) and the ONE order body."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from oms_project.money import format_amount
+from orders.domain import Priority, Status
+
+# Fields the server computes; a request that tries to set one is refused with 400 naming the field.
+SERVER_OWNED_ORDER_FIELDS = frozenset(
+    {
+        "number",
+        "status",
+        "payment_status",
+        "delivery_status",
+        "failure_reason",
+        "cancel_reason",
+        "subtotal",
+        "discount",
+        "tax",
+        "shipping",
+        "total",
+        "currency",
+        "tracking",
+        "events",
+        "created_at",
+        "updated_at",
+    }
+)
+SERVER_OWNED_LINE_FIELDS = frozenset({"name", "unit_price", "price", "line_total", "currency"})
+
+
+def reject_server_owned(data: Any, *, line_key: str = "lines") -> None:
+    """400 for a body that tries to set prices, totals or status (which field is said)."""
+    if not isinstance(data, dict):
+        return
+    errors: dict[str, Any] = {}
+    for name in sorted(SERVER_OWNED_ORDER_FIELDS & data.keys()):
+        errors[name] = ["This value is set by the server and cannot be sent."]
+    lines = data.get(line_key)
+    if isinstance(lines, list):
+        for index, line in enumerate(lines):
+            if isinstance(line, dict):
+                for name in sorted(SERVER_OWNED_LINE_FIELDS & line.keys()):
+                    errors[f"{line_key}[{index}].{name}"] = ["Prices are set by the server and cannot be sent."]
+    if errors:
+        raise serializers.ValidationError(errors)
+
+
+class LineInputSerializer(serializers.Serializer):
+    sku = serializers.CharField(max_length=64)
+    quantity = serializers.IntegerField(help_text="1 to 999")
+
+
+class CustomerSerializer(serializers.Serializer):
+    email = serializers.EmailField(max_length=254)
+    name = serializers.CharField(max_length=200)
+    phone = serializers.CharField(max_length=40, required=False, allow_blank=True, default="")
+
+
+class AddressSerializer(serializers.Serializer):
+    name = serializers.CharField(max_length=200)
+    line1 = serializers.CharField(max_length=200)
+    line2 = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
+    city = serializers.CharField(max_length=100)
+    postal_code = serializers.CharField(max_length=20)
+    country = serializers.RegexField(r"^[A-Z]{2}$", help_text="ISO 3166-1 alpha-2, e.g. DE")
+
+
+class DeliverySerializer(serializers.Serializer):
+    priority = serializers.ChoiceField(choices=[p.value for p in Priority], default=Priority.NORMAL.value)
+    period_start = serializers.DateTimeField(required=False, allow_null=True, default=None)
+    period_end = serializers.DateTimeField(required=False, allow_null=True, default=None)
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        start, end = attrs.get("period_start"), attrs.get("period_end")
+        if start and end and end <= start:
+            raise serializers.ValidationError({"period_end": ["Must be after period_start."]})
+        return attrs
+
+
+class PaymentSerializer(serializers.Serializer):
+    method = serializers.ChoiceField(choices=["card", "external"])
+    token = serializers.CharField(max_length=100, required=False, help_text="Card token (method card).")
+    reference = serializers.CharField(
+        max_length=100, required=False, help_text="Payment collected by the partner (method external)."
+    )
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        needed = "token" if attrs["method"] == "card" else "reference"
+        if not attrs.get(needed):
+            raise serializers.ValidationError({needed: [f"Required for method {attrs['method']}."]})
+        return attrs
+
+
+class CheckoutInputSerializer(serializers.Serializer):
+    customer = CustomerSerializer()
+    shipping_address = AddressSerializer()
+    delivery = DeliverySerializer(required=False)
+    payment = PaymentSerializer()
+
+    def to_internal_value(self, data: Any) -> Any:
+        reject_server_owned(data)
+        return super().to_internal_value(data)
+
+
+class OrderCreateSerializer(CheckoutInputSerializer):
+    lines = LineInputSerializer(many=True, allow_empty=False)
+    external_ref = serializers.CharField(max_length=100, required=False, allow_blank=True, default="")
+
+
+class CancelInputSerializer(serializers.Serializer):
+    reason = serializers.CharField(max_length=255)
+
+
+class OrderFilterSerializer(serializers.Serializer):
+    status = serializers.ChoiceField(choices=[s.value for s in Status], required=False)
+    created_after = serializers.DateTimeField(required=False)
+    updated_after = serializers.DateTimeField(required=False)
+    external_ref = serializers.CharField(max_length=100, required=False)
+
+
+# --- output --------------------------------------------------------------------------------------------------
+@extend_schema_field(OpenApiTypes.STR)
+class MoneyField(serializers.Field):
+    """A decimal string with exactly the minor digits of the owning object's currency."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs["read_only"] = True
+        super().__init__(**kwargs)
+
+    def get_attribute(self, instance: Any) -> Any:
+        currency = instance.currency if hasattr(instance, "currency") else instance.order.currency
+        return (super().get_attribute(instance), currency)
+
+    def to_representation(self, value: Any) -> str:
+        amount, currency = value
+        return format_amount(amount, currency)
+
+
+class OrderLineSerializer(serializers.Serializer):
+    sku = serializers.CharField()
+    name = serializers.CharField()
+    quantity = serializers.IntegerField()
+    unit_price = MoneyField()
+    line_total = MoneyField()
+
+
+class OrderEventSerializer(serializers.Serializer):
+    type = serializers.CharField()
+    at = serializers.DateTimeField()
+    actor = serializers.CharField()
+    data = serializers.JSONField()
+
+
+class OrderCustomerSerializer(serializers.Serializer):
+    email = serializers.EmailField(source="contact_email")
+    name = serializers.CharField(source="contact_name")
+    phone = serializers.CharField(source="contact_phone")
+
+
+class OrderAddressSerializer(serializers.Serializer):
+    name = serializers.CharField(source="ship_name")
+    line1 = serializers.CharField(source="ship_line1")
+    line2 = serializers.CharField(source="ship_line2")
+    city = serializers.CharField(source="ship_city")
+    postal_code = serializers.CharField(source="ship_postal_code")
+    country = serializers.CharField(source="ship_country")
+
+
+class OrderDeliverySerializer(serializers.Serializer):
+    priority = serializers.CharField(source="delivery_priority")
+    period_start = serializers.DateTimeField(source="delivery_period_start", allow_null=True)
+    period_end = serializers.DateTimeField(source="delivery_period_end", allow_null=True)
+
+
+class OrderTrackingSerializer(serializers.Serializer):
+    carrier = serializers.CharField(source="tracking_carrier")
+    tracking_number = serializers.CharField()
+
+
+class OrderSerializer(serializers.Serializer):
+    """The one order body of every response (create, list, detail, cancel, checkout, webhooks)."""
+
+    number = serializers.CharField()
+    status = serializers.ChoiceField(choices=[s.value for s in Status])
+    payment_status = serializers.CharField()
+    delivery_status = serializers.CharField()
+    failure_reason = serializers.CharField()
+    cancel_reason = serializers.CharField()
+    lines = OrderLineSerializer(many=True)
+    subtotal = MoneyField()
+    discount = MoneyField()
+    tax = MoneyField()
+    shipping = MoneyField()
+    total = MoneyField()
+    currency = serializers.CharField()
+    customer = OrderCustomerSerializer(source="*")
+    shipping_address = OrderAddressSerializer(source="*")
+    delivery = OrderDeliverySerializer(source="*")
+    tracking = OrderTrackingSerializer(source="*")
+    external_ref = serializers.CharField()
+    created_at = serializers.DateTimeField()
+    updated_at = serializers.DateTimeField()
+    events = OrderEventSerializer(many=True)
+
+
+class ErrorSerializer(serializers.Serializer):
+    """The one error body (oms_project.api.error_body)."""
+
+    code = serializers.CharField()
+    message = serializers.CharField()
+    field = serializers.CharField(allow_null=True)
+    errors = serializers.DictField()

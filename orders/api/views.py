@@ -1,0 +1,185 @@
+"""Partner API for orders: parse, fetch via a selector (404 for others' orders), call one service, render."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from django.urls import reverse
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework.generics import GenericAPIView
+from rest_framework.permissions import BasePermission
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from oms_project.api import CursorPagination, exception_handler
+from orders import selectors, services
+from orders.api.serializers import (
+    CancelInputSerializer,
+    ErrorSerializer,
+    OrderCreateSerializer,
+    OrderFilterSerializer,
+    OrderSerializer,
+)
+from orders.domain import Channel
+from orders.idempotency import (
+    idempotency_claim,
+    idempotency_complete,
+    idempotency_release,
+    request_fingerprint,
+)
+from orders.models import Order
+from partners.models import Partner
+from partners.permissions import HasOrdersOrFulfilmentScope, HasOrdersScope
+
+IDEMPOTENCY_KEY_PARAMETER = OpenApiParameter(
+    name="Idempotency-Key",
+    type=str,
+    location=OpenApiParameter.HEADER,
+    required=True,
+    description=(
+        "1-255 characters, unique per request you mean to make once. The same key with the same body within "
+        "24 h replays the first response (same status and body); with a different body: 422; while the first "
+        "request is still running: 409. Keys are scoped to your partner account."
+    ),
+)
+ERRORS = {
+    400: OpenApiResponse(ErrorSerializer, description="Invalid input (the `field` names it)."),
+    401: OpenApiResponse(ErrorSerializer, description="Missing or bad API key."),
+    403: OpenApiResponse(ErrorSerializer, description="The key lacks the scope."),
+    404: OpenApiResponse(ErrorSerializer, description="No such order for this partner."),
+}
+
+
+def visible_to(request: Request) -> Partner | None:
+    """The partner whose orders this key may read; ``None`` (all orders) for the fulfilment scope."""
+    principal = request.user
+    return None if "fulfilment" in principal.scopes else principal.partner
+
+
+def actor_of(request: Request) -> str:
+    return f"partner:{request.user.partner.name}"
+
+
+def order_body(number: str) -> dict[str, Any]:
+    return OrderSerializer(selectors.order_get_for_partner(number=number, partner=None)).data
+
+
+def run_idempotent(request: Request, *, scope: str, work: Callable[[str], Response]) -> Response:
+    """Claim the request's Idempotency-Key, then replay the stored response or do ``work(service_key)``.
+
+    Every answer below 500 is stored and replayed; a 5xx releases the claim so a retry may finish the job
+    with the same service key (so still one order).
+    """
+    claim = idempotency_claim(
+        partner=request.user.partner,
+        key=request.headers.get("Idempotency-Key"),
+        scope=scope,
+        request_hash=request_fingerprint(request.data),
+    )
+    if claim.replay:
+        replay = Response(claim.record.response_body, status=claim.record.response_status)
+        if claim.record.response_location:
+            replay["Location"] = claim.record.response_location
+        return replay
+    try:
+        response = work(claim.work_key)
+    except Exception as exc:
+        handled = exception_handler(exc, {"request": request, "view": None})
+        if handled is None or handled.status_code >= 500:
+            idempotency_release(claim=claim)
+            raise
+        response = handled
+    idempotency_complete(
+        claim=claim, status=response.status_code, body=response.data, location=response.get("Location", "")
+    )
+    return response
+
+
+def created_response(order: Order) -> Response:
+    response = Response(order_body(order.number), status=201)
+    response["Location"] = reverse("order-detail", kwargs={"number": order.number})
+    return response
+
+
+class OrderListCreateApi(GenericAPIView):
+    pagination_class = CursorPagination
+    serializer_class = OrderSerializer
+
+    def get_permissions(self) -> list[BasePermission]:
+        permission = HasOrdersScope if self.request.method == "POST" else HasOrdersOrFulfilmentScope
+        return [permission()]
+
+    @extend_schema(
+        operation_id="orders_list",
+        parameters=[OrderFilterSerializer],
+        responses={200: OrderSerializer(many=True), **ERRORS},
+    )
+    def get(self, request: Request) -> Response:
+        filters = OrderFilterSerializer(data=request.query_params)
+        filters.is_valid(raise_exception=True)
+        orders = selectors.order_list(partner=visible_to(request), **filters.validated_data)
+        page = self.paginate_queryset(orders)
+        return self.get_paginated_response(OrderSerializer(page, many=True).data)
+
+    @extend_schema(
+        operation_id="orders_create",
+        parameters=[IDEMPOTENCY_KEY_PARAMETER],
+        request=OrderCreateSerializer,
+        responses={
+            201: OrderSerializer,
+            **ERRORS,
+            409: OpenApiResponse(ErrorSerializer, description="The first request with this key is still running."),
+            422: OpenApiResponse(ErrorSerializer, description="The key was used with a different body."),
+        },
+    )
+    def post(self, request: Request) -> Response:
+        def place(service_key: str) -> Response:
+            serializer = OrderCreateSerializer(data=request.data)
+            serializer.is_valid(raise_exception=True)
+            data = serializer.validated_data
+            order = services.order_place(
+                partner=request.user.partner,
+                channel=Channel.API,
+                lines=[dict(line) for line in data["lines"]],
+                contact=dict(data["customer"]),
+                shipping_address=dict(data["shipping_address"]),
+                delivery=dict(data["delivery"]) if data.get("delivery") else None,
+                payment=dict(data["payment"]),
+                external_ref=data.get("external_ref", ""),
+                idempotency_key=service_key,
+                actor=actor_of(request),
+            )
+            return created_response(order)
+
+        return run_idempotent(request, scope="orders.create", work=place)
+
+
+class OrderDetailApi(APIView):
+    permission_classes = [HasOrdersOrFulfilmentScope]
+
+    @extend_schema(operation_id="orders_retrieve", responses={200: OrderSerializer, **ERRORS})
+    def get(self, request: Request, number: str) -> Response:
+        order = selectors.order_get_for_partner(number=number, partner=visible_to(request))
+        return Response(OrderSerializer(order).data)
+
+
+class OrderCancelApi(APIView):
+    permission_classes = [HasOrdersScope]
+
+    @extend_schema(
+        operation_id="orders_cancel",
+        request=CancelInputSerializer,
+        responses={
+            200: OrderSerializer,
+            **ERRORS,
+            409: OpenApiResponse(ErrorSerializer, description="`not_cancellable`: the order has shipped or ended."),
+        },
+    )
+    def post(self, request: Request, number: str) -> Response:
+        order = selectors.order_get_for_partner(number=number, partner=request.user.partner)
+        serializer = CancelInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        services.order_cancel(number=order.number, reason=serializer.validated_data["reason"], actor=actor_of(request))
+        return Response(order_body(order.number))

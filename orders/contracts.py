@@ -1,0 +1,123 @@
+"""Payloads, activity names and workflow ids of the order process. Pure: workflows import it.
+
+Money travels as decimal strings (the default data converter does not handle Decimal).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from temporalio.exceptions import ApplicationError
+
+# Activity names are fixed strings: workflow histories hold them, so never rename one.
+ORDER_RECORD = "order.record"
+ORDER_APPLY = "order.apply"
+DELIVERY_REQUEST = "delivery.request"
+DELIVERY_CANCEL = "delivery.cancel"
+
+
+def order_workflow_id(number: str) -> str:
+    return f"order-{number}"
+
+
+def activity_key(workflow_id: str, step: str) -> str:
+    """The idempotency key of one step of one order (the same on every retry and replay)."""
+    return f"{workflow_id}:{step}"
+
+
+@dataclass
+class LineInput:
+    sku: str
+    name: str
+    unit_price: str
+    quantity: int
+    line_total: str
+
+
+@dataclass
+class PaymentInput:
+    method: str  # "card" | "external"
+    token: str  # card token, or the partner's external payment reference
+
+
+@dataclass
+class PlaceOrderInput:
+    """Everything the order workflow needs; priced server-side before the workflow starts."""
+
+    number: str
+    channel: str
+    partner_id: int | None
+    customer_id: int | None
+    external_ref: str
+    currency: str
+    lines: list[LineInput]
+    subtotal: str
+    discount: str
+    shipping: str
+    tax: str
+    total: str
+    contact: dict[str, str]  # email, name, phone
+    shipping_address: dict[str, str]  # name, line1, line2, city, postal_code, country
+    delivery: dict[str, str | None]  # priority, period_start, period_end (ISO 8601)
+    payment: PaymentInput
+    actor: str
+
+
+@dataclass
+class EventInput:
+    type: str
+    data: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class ApplyInput:
+    """One write to the read model: optional status changes plus timeline events, applied at most once."""
+
+    number: str
+    idempotency_key: str
+    actor: str
+    at: str  # workflow time (ISO 8601), so a replayed write carries the original time
+    events: list[EventInput]
+    status: str | None = None
+    payment_status: str | None = None
+    delivery_status: str | None = None
+    failure_reason: str | None = None
+    cancel_reason: str | None = None
+
+
+@dataclass
+class DeliveryRequestInput:
+    order_number: str
+    idempotency_key: str
+
+
+@dataclass
+class DeliveryRequestResult:
+    reference: str
+    provider: str
+
+
+@dataclass
+class CancelInput:
+    reason: str
+    actor: str
+
+
+@dataclass
+class OrderProgress:
+    number: str
+    step: str
+    status: str
+    payment_status: str
+    delivery_status: str
+    failure_reason: str
+    cancel_reason: str
+    cancel_requested: bool
+    pending_compensations: list[str]
+
+
+def business_error(code: str, message: str) -> ApplicationError:
+    """A non-retryable refusal shaped like ``DomainError.as_payload`` so the client bridge rebuilds it."""
+    payload = {"code": code, "message": message, "field": None, "details": {}}
+    return ApplicationError(message, payload, type=code, non_retryable=True)

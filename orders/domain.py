@@ -1,0 +1,156 @@
+"""Pure order rules: statuses, the one transition table, limits and totals. No Django, no I/O.
+
+Workflows import this module (through ``imports_passed_through``), so it must stay pure.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from decimal import Decimal
+from enum import StrEnum
+
+from oms_project.money import quantize
+
+
+class Status(StrEnum):
+    CREATED = "created"
+    CONFIRMED = "confirmed"
+    SHIPPED = "shipped"
+    DELIVERED = "delivered"
+    CANCELLED = "cancelled"
+    FAILED = "failed"
+
+
+class PaymentStatus(StrEnum):
+    PENDING = "pending"
+    AUTHORIZED = "authorized"
+    CAPTURED = "captured"
+    VOIDED = "voided"
+    REFUNDED = "refunded"
+    FAILED = "failed"
+
+
+class DeliveryStatus(StrEnum):
+    NONE = "none"
+    ACCEPTED = "accepted"
+    ASSIGNED = "assigned"
+    IN_TRANSIT = "in_transit"
+    DELIVERED = "delivered"
+    NOT_DELIVERED = "not_delivered"
+
+
+class Priority(StrEnum):
+    NORMAL = "normal"
+    URGENT = "urgent"
+
+
+class Channel(StrEnum):
+    API = "api"  # partner API
+    WEB = "web"  # customer storefront
+    CART = "cart"  # partner cart checkout
+
+
+class FailureReason(StrEnum):
+    INSUFFICIENT_STOCK = "insufficient_stock"
+    PAYMENT_DECLINED = "payment_declined"
+    STEP_FAILED = "step_failed"  # a step kept failing for reasons that are not a business answer
+
+
+# The lifecycle, as data. Anything not listed is refused (``can_transition``).
+TRANSITIONS: dict[Status, frozenset[Status]] = {
+    Status.CREATED: frozenset({Status.CONFIRMED, Status.FAILED, Status.CANCELLED}),
+    Status.CONFIRMED: frozenset({Status.SHIPPED, Status.CANCELLED}),
+    Status.SHIPPED: frozenset({Status.DELIVERED, Status.CANCELLED}),  # shipped -> cancelled: not delivered
+    Status.DELIVERED: frozenset(),
+    Status.CANCELLED: frozenset(),
+    Status.FAILED: frozenset(),
+}
+
+PAYMENT_TRANSITIONS: dict[PaymentStatus, frozenset[PaymentStatus]] = {
+    PaymentStatus.PENDING: frozenset({PaymentStatus.AUTHORIZED, PaymentStatus.FAILED, PaymentStatus.VOIDED}),
+    PaymentStatus.AUTHORIZED: frozenset({PaymentStatus.CAPTURED, PaymentStatus.VOIDED}),
+    PaymentStatus.CAPTURED: frozenset({PaymentStatus.REFUNDED}),
+    PaymentStatus.VOIDED: frozenset(),
+    PaymentStatus.REFUNDED: frozenset(),
+    PaymentStatus.FAILED: frozenset(),
+}
+
+TERMINAL: frozenset[Status] = frozenset(s for s, targets in TRANSITIONS.items() if not targets)
+
+# Partner cancel is allowed until shipment; shipped -> cancelled is reserved for a failed delivery.
+CANCELLABLE: frozenset[Status] = frozenset({Status.CREATED, Status.CONFIRMED})
+
+
+def can_transition(current: str, target: str) -> bool:
+    if current == target:
+        return True  # re-applying the same status (a replayed activity) is harmless
+    return Status(target) in TRANSITIONS[Status(current)]
+
+
+def can_change_payment(current: str, target: str) -> bool:
+    return current == target or PaymentStatus(target) in PAYMENT_TRANSITIONS[PaymentStatus(current)]
+
+
+def is_cancellable(status: str) -> bool:
+    return Status(status) in CANCELLABLE
+
+
+# --- Limits (API.md) --------------------------------------------------------------------------------------
+MAX_LINES = 100
+MIN_QUANTITY = 1
+MAX_QUANTITY = 999
+
+
+# --- Totals ------------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class PricedLine:
+    sku: str
+    name: str
+    unit_price: Decimal
+    quantity: int
+
+    def line_total(self, currency: str) -> Decimal:
+        return quantize(self.unit_price * self.quantity, currency)
+
+
+@dataclass(frozen=True)
+class PricingRules:
+    """Settings-driven; amounts are in the order's currency (see docs/orders.md)."""
+
+    tax_rate: Decimal = Decimal("0")
+    shipping_fee: Decimal = Decimal("0")
+    urgent_shipping_fee: Decimal = Decimal("0")
+    free_shipping_threshold: Decimal | None = None
+
+
+@dataclass(frozen=True)
+class Totals:
+    subtotal: Decimal
+    discount: Decimal
+    shipping: Decimal
+    tax: Decimal
+    total: Decimal
+
+
+def compute_totals(
+    lines: Iterable[PricedLine],
+    currency: str,
+    rules: PricingRules,
+    *,
+    priority: str = Priority.NORMAL,
+    discount: Decimal = Decimal("0"),
+) -> Totals:
+    """One rounding policy: each line total and each order-level amount is rounded half-up to the currency's
+    minor unit once, at the point it is computed; the total is the exact sum of rounded parts, so the
+    parts always add up to the total shown."""
+    subtotal = sum((line.line_total(currency) for line in lines), Decimal("0"))
+    discount = quantize(min(discount, subtotal), currency)
+    goods = subtotal - discount
+    free = rules.free_shipping_threshold is not None and goods >= rules.free_shipping_threshold
+    fee = rules.urgent_shipping_fee if priority == Priority.URGENT else rules.shipping_fee
+    shipping = Decimal("0") if free or goods == 0 else fee
+    shipping = quantize(shipping, currency)
+    tax = quantize((goods + shipping) * rules.tax_rate, currency)
+    total = quantize(goods + shipping + tax, currency)
+    return Totals(subtotal=quantize(subtotal, currency), discount=discount, shipping=shipping, tax=tax, total=total)

@@ -1,0 +1,52 @@
+"""Order reads: always from the read model, never from Temporal."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from django.db.models import Prefetch, QuerySet
+
+from oms_project.errors import NotFound
+from orders.models import Order, OrderEvent, OrderLine
+from partners.models import Partner
+
+
+def _with_details(qs: QuerySet[Order]) -> QuerySet[Order]:
+    return qs.prefetch_related(
+        Prefetch("lines", queryset=OrderLine.objects.order_by("position")),
+        Prefetch("events", queryset=OrderEvent.objects.order_by("at", "id")),
+    )
+
+
+def order_get_for_partner(*, number: str, partner: Partner | None) -> Order:
+    """The order if ``partner`` may see it (``None``: any order, for the fulfilment scope); else NotFound."""
+    qs = Order.objects.filter(number=number)
+    if partner is not None:
+        qs = qs.filter(partner=partner)
+    order = _with_details(qs).first()
+    if order is None:
+        raise NotFound(f"No order {number}.")
+    return order
+
+
+def order_list(
+    *,
+    partner: Partner | None,
+    status: str | None = None,
+    created_after: datetime | None = None,
+    updated_after: datetime | None = None,
+    external_ref: str | None = None,
+) -> QuerySet[Order]:
+    """Orders visible to ``partner`` (``None``: all), filtered; newest first."""
+    qs = Order.objects.all()
+    if partner is not None:
+        qs = qs.filter(partner=partner)
+    if status:
+        qs = qs.filter(status=status)
+    if created_after:
+        qs = qs.filter(created_at__gt=created_after)
+    if updated_after:
+        qs = qs.filter(updated_at__gt=updated_after)
+    if external_ref:
+        qs = qs.filter(external_ref=external_ref)
+    return _with_details(qs)

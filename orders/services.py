@@ -1,0 +1,317 @@
+"""Order services: place (price + start the workflow), record and apply (the workflow's writes), cancel."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+
+from catalog.selectors import variant_snapshots
+from customers.models import Customer
+from oms_project import temporal
+from oms_project.errors import InvalidInput, InvalidTransition
+from oms_project.money import format_amount
+from orders import domain
+from orders.contracts import (
+    ApplyInput,
+    CancelInput,
+    LineInput,
+    PaymentInput,
+    PlaceOrderInput,
+    order_workflow_id,
+)
+from orders.domain import PricedLine, PricingRules, Priority
+from orders.errors import CurrencyMismatch, InvalidQuantity, OrderNotCancellable, TooManyLines, UnknownSku
+from orders.models import Order, OrderEvent, OrderLine
+from partners.models import Partner
+
+
+def order_number_for(idempotency_key: str) -> str:
+    """``O-`` + 12 base32 characters derived from the caller's idempotency key: the same key always names the
+    same order, so a repeated placement attaches to the same workflow (``order-<number>``) instead of making a
+    second order. The key never leaves the server; the number reveals nothing about it."""
+    digest = hashlib.sha256(f"order:{idempotency_key}".encode()).digest()
+    return "O-" + base64.b32encode(digest).decode()[:12]
+
+
+def pricing_rules() -> PricingRules:
+    threshold = settings.ORDER_FREE_SHIPPING_THRESHOLD
+    return PricingRules(
+        tax_rate=Decimal(settings.ORDER_TAX_RATE),
+        shipping_fee=Decimal(settings.ORDER_SHIPPING_FEE),
+        urgent_shipping_fee=Decimal(settings.ORDER_URGENT_SHIPPING_FEE),
+        free_shipping_threshold=Decimal(threshold) if threshold else None,
+    )
+
+
+def _price_lines(lines: list[dict[str, Any]]) -> tuple[list[PricedLine], str]:
+    """Server-side prices from the catalog; the client sends only sku and quantity."""
+    if not lines:
+        raise InvalidInput("An order needs at least one line.", field="lines")
+    if len(lines) > domain.MAX_LINES:
+        raise TooManyLines(field="lines")
+    quantities: dict[str, int] = {}
+    for index, line in enumerate(lines):
+        quantity = line.get("quantity")
+        if isinstance(quantity, bool) or not isinstance(quantity, int):
+            raise InvalidQuantity(field=f"lines[{index}].quantity")
+        if not domain.MIN_QUANTITY <= quantity <= domain.MAX_QUANTITY:
+            raise InvalidQuantity(field=f"lines[{index}].quantity")
+        sku = str(line.get("sku") or "")
+        quantities[sku] = quantities.get(sku, 0) + quantity
+        if quantities[sku] > domain.MAX_QUANTITY:  # the same sku twice is one line
+            raise InvalidQuantity(f"At most {domain.MAX_QUANTITY} units of {sku}.", field=f"lines[{index}].quantity")
+    snapshots = variant_snapshots(quantities)
+    currencies = set()
+    priced = []
+    for index, (sku, quantity) in enumerate(quantities.items()):
+        snapshot = snapshots.get(sku)
+        if snapshot is None:
+            raise UnknownSku(f"Unknown SKU {sku!r}.", field=f"lines[{index}].sku", details={"sku": sku})
+        if not snapshot.is_active:
+            raise UnknownSku(f"SKU {sku!r} is not for sale.", field=f"lines[{index}].sku", details={"sku": sku})
+        currencies.add(snapshot.currency)
+        priced.append(PricedLine(sku=sku, name=snapshot.name, unit_price=snapshot.price, quantity=quantity))
+    if len(currencies) != 1:
+        raise CurrencyMismatch(field="lines")
+    return priced, currencies.pop()
+
+
+def _iso(value: datetime | str | None) -> str | None:
+    if value is None or value == "":
+        return None
+    if isinstance(value, str):
+        parsed = parse_datetime(value)
+        if parsed is None:
+            raise InvalidInput("Use an ISO 8601 timestamp.", field="delivery")
+        value = parsed
+    if timezone.is_naive(value):
+        raise InvalidInput("Timestamps need a UTC offset.", field="delivery")
+    return value.isoformat()
+
+
+def order_place(
+    *,
+    partner: Partner | None = None,
+    customer: Customer | None = None,
+    channel: str,
+    lines: list[dict[str, Any]],
+    contact: dict[str, str],
+    shipping_address: dict[str, str],
+    delivery: dict[str, Any] | None,
+    payment: dict[str, str],
+    external_ref: str = "",
+    idempotency_key: str,
+    actor: str,
+) -> Order:
+    """Price the order and start its workflow, which records it (no dual write). Returns the recorded order.
+
+    The same ``idempotency_key`` always gives the same order: its number derives from the key and the
+    workflow id from the number, so a repeat attaches to the running workflow or finds the recorded row.
+    """
+    if (partner is None) == (customer is None):
+        raise InvalidInput("An order belongs to exactly one partner or one customer.")
+    number = order_number_for(idempotency_key)
+    existing = order_get(number=number)
+    if existing is not None:
+        return existing
+
+    priced, currency = _price_lines(lines)
+    delivery = delivery or {}
+    priority = delivery.get("priority") or Priority.NORMAL
+    if priority not in Priority.__members__.values():
+        raise InvalidInput("Priority is normal or urgent.", field="delivery.priority")
+    period_start, period_end = _iso(delivery.get("period_start")), _iso(delivery.get("period_end"))
+    if period_start and period_end and parse_datetime(period_end) <= parse_datetime(period_start):
+        raise InvalidInput("The delivery period must end after it starts.", field="delivery.period_end")
+    method = payment.get("method")
+    token = payment.get("token") if method == "card" else payment.get("reference")
+    if method not in ("card", "external") or not token:
+        raise InvalidInput("Payment is {method: card, token} or {method: external, reference}.", field="payment")
+    totals = domain.compute_totals(priced, currency, pricing_rules(), priority=priority)
+
+    inp = PlaceOrderInput(
+        number=number,
+        channel=channel,
+        partner_id=partner.pk if partner else None,
+        customer_id=customer.pk if customer else None,
+        external_ref=external_ref or "",
+        currency=currency,
+        lines=[
+            LineInput(
+                sku=line.sku,
+                name=line.name,
+                unit_price=format_amount(line.unit_price, currency),
+                quantity=line.quantity,
+                line_total=format_amount(line.line_total(currency), currency),
+            )
+            for line in priced
+        ],
+        subtotal=format_amount(totals.subtotal, currency),
+        discount=format_amount(totals.discount, currency),
+        shipping=format_amount(totals.shipping, currency),
+        tax=format_amount(totals.tax, currency),
+        total=format_amount(totals.total, currency),
+        contact={k: str(contact.get(k) or "") for k in ("email", "name", "phone")},
+        shipping_address={
+            k: str(shipping_address.get(k) or "") for k in ("name", "line1", "line2", "city", "postal_code", "country")
+        },
+        delivery={"priority": str(priority), "period_start": period_start, "period_end": period_end},
+        payment=PaymentInput(method=method, token=token),
+        actor=actor,
+    )
+    order_start(inp=inp)
+    order = order_get(number=number)
+    if order is None:  # the update returns only after the record activity committed
+        raise InvalidTransition("The order was not recorded.")
+    return order
+
+
+def order_start(*, inp: PlaceOrderInput) -> None:
+    """Start ``order-<number>`` (or attach to it) and wait until its first activity has recorded the order."""
+    from orders.workflows import OrderWorkflow
+
+    temporal.update_with_start(
+        OrderWorkflow.recorded,
+        inp.number,
+        workflow=OrderWorkflow.run,
+        workflow_arg=inp,
+        workflow_id=order_workflow_id(inp.number),
+        task_queue=settings.ORDER_TASK_QUEUE,
+    )
+
+
+def order_get(*, number: str) -> Order | None:
+    return Order.objects.filter(number=number).first()
+
+
+def order_record(*, inp: PlaceOrderInput) -> None:
+    """The workflow's first activity: write the order, its lines and the ``created`` event, exactly once."""
+    if Order.objects.filter(number=inp.number).exists():
+        return
+    now = timezone.now()
+    try:
+        with transaction.atomic():
+            order = Order.objects.create(
+                number=inp.number,
+                partner_id=inp.partner_id,
+                customer_id=inp.customer_id,
+                channel=inp.channel,
+                external_ref=inp.external_ref,
+                currency=inp.currency,
+                subtotal=Decimal(inp.subtotal),
+                discount=Decimal(inp.discount),
+                tax=Decimal(inp.tax),
+                shipping=Decimal(inp.shipping),
+                total=Decimal(inp.total),
+                contact_email=inp.contact.get("email", ""),
+                contact_name=inp.contact.get("name", ""),
+                contact_phone=inp.contact.get("phone", ""),
+                ship_name=inp.shipping_address.get("name", ""),
+                ship_line1=inp.shipping_address.get("line1", ""),
+                ship_line2=inp.shipping_address.get("line2", ""),
+                ship_city=inp.shipping_address.get("city", ""),
+                ship_postal_code=inp.shipping_address.get("postal_code", ""),
+                ship_country=inp.shipping_address.get("country", ""),
+                delivery_priority=inp.delivery.get("priority") or Priority.NORMAL,
+                delivery_period_start=parse_datetime(inp.delivery["period_start"])
+                if inp.delivery.get("period_start")
+                else None,
+                delivery_period_end=parse_datetime(inp.delivery["period_end"])
+                if inp.delivery.get("period_end")
+                else None,
+                payment_method=inp.payment.method,
+                created_at=now,
+                updated_at=now,
+            )
+            OrderLine.objects.bulk_create(
+                OrderLine(
+                    order=order,
+                    position=position,
+                    sku=line.sku,
+                    name=line.name,
+                    unit_price=Decimal(line.unit_price),
+                    quantity=line.quantity,
+                    line_total=Decimal(line.line_total),
+                )
+                for position, line in enumerate(inp.lines, start=1)
+            )
+            OrderEvent.objects.create(
+                order=order,
+                type="created",
+                at=now,
+                actor=inp.actor,
+                data={"total": inp.total, "currency": inp.currency, "channel": inp.channel},
+                idempotency_key=f"{order_workflow_id(inp.number)}:created",
+            )
+    except IntegrityError:
+        if not Order.objects.filter(number=inp.number).exists():
+            raise  # not the concurrent-duplicate case: let the activity retry
+
+
+def order_apply(*, inp: ApplyInput) -> None:
+    """Apply one workflow step to the read model: status fields and timeline events, at most once.
+
+    The first event's idempotency key guards the whole write, so a replayed activity changes nothing.
+    Status changes go through the transition table, so the read model can never move backwards.
+    """
+    if not inp.events:
+        raise ValueError("order_apply needs at least one event (its key makes the write idempotent)")
+    at = parse_datetime(inp.at) or timezone.now()
+    with transaction.atomic():
+        order = Order.objects.select_for_update().get(number=inp.number)
+        if OrderEvent.objects.filter(idempotency_key=f"{inp.idempotency_key}:0").exists():
+            return
+        changed = []
+        if inp.status and inp.status != order.status:
+            if not domain.can_transition(order.status, inp.status):
+                raise InvalidTransition(f"{order.number}: {order.status} -> {inp.status} is not allowed.")
+            order.status = inp.status
+            changed.append("status")
+        if inp.payment_status and inp.payment_status != order.payment_status:
+            if not domain.can_change_payment(order.payment_status, inp.payment_status):
+                raise InvalidTransition(f"{order.number}: payment {order.payment_status} -> {inp.payment_status}.")
+            order.payment_status = inp.payment_status
+            changed.append("payment_status")
+        for name in ("delivery_status", "failure_reason", "cancel_reason"):
+            value = getattr(inp, name)
+            if value is not None and value != getattr(order, name):
+                setattr(order, name, value)
+                changed.append(name)
+        order.updated_at = timezone.now()
+        order.save(update_fields=[*changed, "updated_at"])
+        OrderEvent.objects.bulk_create(
+            OrderEvent(
+                order=order,
+                type=event.type,
+                at=at,
+                actor=inp.actor,
+                data=event.data,
+                idempotency_key=f"{inp.idempotency_key}:{index}",
+            )
+            for index, event in enumerate(inp.events)
+        )
+
+
+def order_set_delivery_reference(*, number: str, reference: str) -> None:
+    Order.objects.filter(number=number).update(delivery_reference=reference)
+
+
+def order_cancel(*, number: str, reason: str, actor: str) -> Order:
+    """Cancel through the workflow's validated update; returns the order once compensations have run."""
+    from orders.workflows import OrderWorkflow
+
+    order = Order.objects.get(number=number)
+    if not domain.is_cancellable(order.status):
+        raise OrderNotCancellable(f"Order {number} is {order.status} and can no longer be cancelled.")
+    # Raises OrderNotCancellable when the workflow's validator refuses (it knows the live state).
+    temporal.execute_update(order_workflow_id(number), OrderWorkflow.cancel, CancelInput(reason=reason, actor=actor))
+    order.refresh_from_db()
+    return order
