@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from orders.api.serializers import ErrorSerializer
 from reports import selectors
 from reports.api.serializers import TopProductsQuerySerializer, TopProductsReportSerializer
 from reports.domain import Metric, Window
@@ -17,7 +18,11 @@ class TopProductsApi(APIView):
         tags=["reports"],
         operation_id="reports_top_products",
         parameters=[TopProductsQuerySerializer],
-        responses=TopProductsReportSerializer,
+        responses={
+            200: TopProductsReportSerializer,
+            400: OpenApiResponse(ErrorSerializer, description="Bad metric, window or limit."),
+            401: OpenApiResponse(ErrorSerializer, description="Missing or bad API key."),
+        },
         description="Variants ranked by GMV, orders or units over confirmed, shipped and delivered orders of all "
         "channels created in the rolling window (day = 24 h, week = 7 days, month = 30 days).",
     )

@@ -9,6 +9,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from oms_project.api import CursorPagination
+from orders.api.serializers import ErrorSerializer
 from partners.permissions import HasOrdersScope
 from webhooks import selectors, services
 from webhooks.api.serializers import (
@@ -19,6 +20,11 @@ from webhooks.api.serializers import (
 )
 
 TAGS = ["webhooks"]
+AUTH_ERRORS = {
+    401: OpenApiResponse(ErrorSerializer, description="Missing or bad API key."),
+    403: OpenApiResponse(ErrorSerializer, description="The key lacks the `orders` scope."),
+}
+NOT_FOUND = {404: OpenApiResponse(ErrorSerializer, description="No such webhook for this partner.")}
 
 
 class WebhookListCreateApi(APIView):
@@ -28,7 +34,7 @@ class WebhookListCreateApi(APIView):
     @extend_schema(
         tags=TAGS,
         operation_id="webhooks_list",
-        responses=WebhookEndpointSerializer(many=True),
+        responses={200: WebhookEndpointSerializer(many=True), **AUTH_ERRORS},
     )
     def get(self, request: Request) -> Response:
         paginator = self.pagination_class()
@@ -39,7 +45,14 @@ class WebhookListCreateApi(APIView):
         tags=TAGS,
         operation_id="webhooks_create",
         request=WebhookEndpointInputSerializer,
-        responses={201: WebhookEndpointCreatedSerializer},
+        responses={
+            201: WebhookEndpointCreatedSerializer,
+            400: OpenApiResponse(
+                ErrorSerializer,
+                description="Bad `events` or `url` (`webhook_target_not_allowed`: not a public address).",
+            ),
+            **AUTH_ERRORS,
+        },
         description="Register a target. The signing secret is returned once, in this response only.",
     )
     def post(self, request: Request) -> Response:
@@ -52,7 +65,11 @@ class WebhookListCreateApi(APIView):
 class WebhookDeleteApi(APIView):
     permission_classes = [HasOrdersScope]
 
-    @extend_schema(tags=TAGS, operation_id="webhooks_delete", responses={204: OpenApiResponse(description="Deleted")})
+    @extend_schema(
+        tags=TAGS,
+        operation_id="webhooks_delete",
+        responses={204: OpenApiResponse(description="Deleted"), **AUTH_ERRORS, **NOT_FOUND},
+    )
     def delete(self, request: Request, endpoint_id: int) -> Response:
         endpoint = selectors.webhook_endpoint_get(partner=request.user.partner, endpoint_id=endpoint_id)
         services.webhook_endpoint_delete(endpoint=endpoint)
@@ -63,7 +80,12 @@ class WebhookDeliveryListApi(APIView):
     permission_classes = [HasOrdersScope]
     pagination_class = CursorPagination
 
-    @extend_schema(tags=TAGS, operation_id="webhooks_deliveries_list", responses=WebhookDeliverySerializer(many=True))
+    @extend_schema(
+        tags=TAGS,
+        operation_id="webhooks_deliveries_list",
+        responses={200: WebhookDeliverySerializer(many=True), **AUTH_ERRORS, **NOT_FOUND},
+        description="Deliveries of this endpoint, newest first, each with every attempt.",
+    )
     def get(self, request: Request, endpoint_id: int) -> Response:
         endpoint = selectors.webhook_endpoint_get(partner=request.user.partner, endpoint_id=endpoint_id)
         paginator = self.pagination_class()
