@@ -119,10 +119,16 @@ def webhook_event_publish(*, partner_id: int | None, event_type: str, data: dict
         return []  # orders from the shop's own pages have no partner to notify
     event, _ = _event_get_or_create(partner_id=partner_id, event_type=event_type, data=data, dedupe_key=dedupe_key)
     deliveries = list(event.deliveries.order_by("pk").values_list("pk", "status"))
-    for delivery_id, status in deliveries:
-        if status == WebhookDelivery.Status.PENDING:
-            _start_delivery(delivery_id)
+    pending = [delivery_id for delivery_id, status in deliveries if status == WebhookDelivery.Status.PENDING]
+    # Immediately when called outside a transaction (the activity); after commit inside one, so a worker
+    # never looks for a delivery row it cannot see yet.
+    transaction.on_commit(lambda: _start_deliveries(pending))
     return [delivery_id for delivery_id, _ in deliveries]
+
+
+def _start_deliveries(delivery_ids: list[int]) -> None:
+    for delivery_id in delivery_ids:
+        _start_delivery(delivery_id)
 
 
 def webhook_delivery_retry(*, delivery_id: int) -> WebhookDelivery:
@@ -137,7 +143,7 @@ def webhook_delivery_retry(*, delivery_id: int) -> WebhookDelivery:
         delivery.next_attempt_at = timezone.now()
         delivery.completed_at = None
         delivery.save(update_fields=["status", "next_attempt_at", "completed_at", "updated_at"])
-    _start_delivery(delivery_id)
+    transaction.on_commit(lambda: _start_delivery(delivery_id))
     return delivery
 
 
@@ -172,11 +178,11 @@ def _attempt_record(
         )
         locked.last_status_code = status_code
         locked.last_error = error[:2000]
-        if succeeded:
+        if succeeded:  # even one that finished after the budget ran out: the receiver has the event
             locked.status = WebhookDelivery.Status.SUCCEEDED
             locked.completed_at = now
             locked.next_attempt_at = None
-        else:
+        elif locked.status == WebhookDelivery.Status.PENDING:  # a late attempt must not revive a failed one
             locked.next_attempt_at = next_attempt_at
         locked.save()
         return attempt

@@ -10,6 +10,7 @@ from __future__ import annotations
 import http.client
 import ipaddress
 import socket
+import ssl
 import time
 from dataclasses import dataclass
 from urllib.parse import urlsplit
@@ -127,8 +128,11 @@ def _pinned(connection_class: type[http.client.HTTPConnection], address: str) ->
 
 def post(target: Target, *, body: bytes, headers: dict[str, str], timeout: float) -> Response:
     """POST once to the first vetted address; no redirects are followed (a 3xx is a failed attempt)."""
-    base = http.client.HTTPSConnection if target.scheme == "https" else http.client.HTTPConnection
-    connection = _pinned(base, target.addresses[0])(target.host, target.port, timeout=timeout)
+    if target.scheme == "https":
+        connection_class = _pinned(http.client.HTTPSConnection, target.addresses[0])
+        connection = connection_class(target.host, target.port, timeout=timeout, context=ssl.create_default_context())
+    else:
+        connection = _pinned(http.client.HTTPConnection, target.addresses[0])(target.host, target.port, timeout=timeout)
     started = time.monotonic()
     try:
         connection.request("POST", target.path, body=body, headers=headers)

@@ -228,3 +228,16 @@ def test_another_partners_webhook_is_not_found(live_oms) -> None:
     assert response.status_code == 404 and response.json()["code"] == "not_found"
     assert other_client.get("/api/v1/webhooks/").json()["results"] == []
     assert client.get(f"/api/v1/webhooks/{endpoint['id']}/deliveries/").status_code == 200
+
+
+def test_target_is_checked_again_at_send_time(live_oms, fast_retries) -> None:
+    """Registered while private targets were allowed; refused at delivery once they are not (DNS rebinding)."""
+    client, partner_id = partner_client()
+    with receiver() as target:
+        endpoint = register(client, target.url)
+        with settings_override(WEBHOOK_ALLOW_PRIVATE_TARGETS=False):
+            [delivery_id] = publish(partner_id)
+            wait_for(lambda: delivery_status(delivery_id) == "failed")
+        assert target.requests == []
+    [delivery] = client.get(f"/api/v1/webhooks/{endpoint['id']}/deliveries/").json()["results"]
+    assert delivery["attempts"] and all("WebhookTargetNotAllowed" in a["error"] for a in delivery["attempts"])
