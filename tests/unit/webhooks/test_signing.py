@@ -45,3 +45,18 @@ def test_retry_interval_backs_off_to_the_maximum() -> None:
     waits = [domain.retry_interval_seconds(attempt=n, initial=10, backoff=2, maximum=3600) for n in range(1, 12)]
     assert waits[:4] == [10, 20, 40, 80]
     assert waits[-1] == 3600
+
+
+def test_the_receiver_snippet_in_the_docs_verifies_our_signature() -> None:
+    import time
+    from pathlib import Path
+
+    text = (Path(__file__).resolve().parents[3] / "docs" / "webhooks.md").read_text()
+    snippet = text.split("```python\n", 1)[1].split("```", 1)[0]
+    namespace: dict = {}
+    exec(snippet, namespace)
+    body = '{"id":"e1","type":"order.created"}'
+    header = domain.sign(secret="whsec_x", timestamp=int(time.time()), body=body)
+    assert namespace["verify"]("whsec_x", header, body.encode())
+    assert not namespace["verify"]("whsec_y", header, body.encode())
+    assert not namespace["verify"]("whsec_x", header, body.encode() + b" ")
