@@ -16,7 +16,8 @@ class WebhookEndpointAdmin(admin.ModelAdmin):
     list_display = ["id", "partner", "url", "events", "is_active", "created_at", "deleted_at"]
     list_filter = ["is_active", "partner"]
     search_fields = ["url", "partner__name"]
-    readonly_fields = ["created_at", "deleted_at"]
+    # URL and events change only through the API, which runs the SSRF guard; staff may (de)activate.
+    readonly_fields = ["partner", "url", "events", "created_at", "deleted_at"]
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False  # partners register through the API, which checks the URL and returns the secret

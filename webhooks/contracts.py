@@ -17,6 +17,11 @@ def delivery_workflow_id(delivery_id: int) -> str:
     return f"webhook-delivery-{delivery_id}"
 
 
+def order_event_dedupe_key(order_number: str, event_type: str) -> str:
+    """One event per order and type, however often the order workflow (re)publishes it."""
+    return f"{order_number}:{event_type}"
+
+
 @dataclass(frozen=True)
 class PublishInput:
     """What the order workflow hands to ``webhooks.publish``; ``dedupe_key`` makes repeats harmless."""

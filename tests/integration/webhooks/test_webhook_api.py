@@ -95,3 +95,17 @@ def test_schema_describes_the_webhook_endpoints() -> None:
     assert listed["$ref"].endswith("/PaginatedWebhookEndpointList")
     assert "secret" in schema["components"]["schemas"]["WebhookEndpointCreated"]["required"]
     assert "secret" not in schema["components"]["schemas"]["WebhookEndpoint"]["properties"]
+
+
+def test_admin_never_shows_the_secret() -> None:
+    from django.contrib.auth.models import User
+
+    with settings_override(WEBHOOK_ALLOW_PRIVATE_TARGETS=True):
+        created = post(client_for("orders"), {"url": "http://127.0.0.1:9/h", "events": ["order.created"]}).json()
+    admin = Client()
+    admin.force_login(User.objects.create_superuser("root", "r@example.com", "pw"))
+    for page in ("/admin/webhooks/webhookendpoint/", f"/admin/webhooks/webhookendpoint/{created['id']}/change/"):
+        response = admin.get(page)
+        assert response.status_code == 200
+        assert created["secret"].encode() not in response.content
+        assert b"127.0.0.1:9/h" in response.content

@@ -17,6 +17,7 @@ from django.test import Client
 from partners.services import api_key_create
 from tests.integration.webhooks.receiver import free_port, receiver
 from tests.temporal_env import settings_override
+from webhooks.contracts import order_event_dedupe_key
 from webhooks.models import WebhookDelivery, WebhookEvent
 from webhooks.services import webhook_delivery_retry, webhook_event_publish
 
@@ -70,7 +71,7 @@ def publish(partner_id: int, event_type: str = "order.created", number: str | No
         partner_id=partner_id,
         event_type=event_type,
         data={"number": number, "status": "created", "total": "12.50", "currency": "EUR"},
-        dedupe_key=f"{number}:{event_type}",
+        dedupe_key=order_event_dedupe_key(number, event_type),
     )
 
 
