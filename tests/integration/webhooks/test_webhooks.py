@@ -242,3 +242,28 @@ def test_target_is_checked_again_at_send_time(live_oms, fast_retries) -> None:
         assert target.requests == []
     [delivery] = client.get(f"/api/v1/webhooks/{endpoint['id']}/deliveries/").json()["results"]
     assert delivery["attempts"] and all("WebhookTargetNotAllowed" in a["error"] for a in delivery["attempts"])
+
+
+def test_publish_activity_is_idempotent_and_quick(live_oms, fast_retries) -> None:
+    """The activity the order workflow calls (``webhooks.publish``), run as Temporal runs it."""
+    from temporalio.testing import ActivityEnvironment
+
+    from webhooks.activities import webhooks_publish
+    from webhooks.contracts import PublishInput
+
+    client, partner_id = partner_client()
+    with receiver() as target:
+        register(client, target.url, ["order.cancelled"])
+        inp = PublishInput(
+            partner_id=partner_id,
+            event_type="order.cancelled",
+            data={"number": "N-ACT", "status": "cancelled"},
+            dedupe_key=order_event_dedupe_key("N-ACT", "order.cancelled"),
+        )
+        started = time.monotonic()
+        first = ActivityEnvironment().run(webhooks_publish, inp)
+        assert time.monotonic() - started < 1.0
+        assert ActivityEnvironment().run(webhooks_publish, inp) == first and len(first) == 1
+        assert ActivityEnvironment().run(webhooks_publish, PublishInput(None, "order.cancelled", {}, "x:y")) == []
+        wait_for(lambda: delivery_status(first[0]) == "succeeded")
+    assert json.loads(target.requests[0].body)["data"] == {"number": "N-ACT", "status": "cancelled"}
