@@ -109,3 +109,23 @@ def test_admin_never_shows_the_secret() -> None:
         assert response.status_code == 200
         assert created["secret"].encode() not in response.content
         assert b"127.0.0.1:9/h" in response.content
+
+
+def test_metrics_count_deliveries_by_status() -> None:
+    from webhooks.models import WebhookDelivery, WebhookEndpoint, WebhookEvent
+
+    with settings_override(WEBHOOK_ALLOW_PRIVATE_TARGETS=True):
+        created = post(client_for("orders"), {"url": "http://127.0.0.1:9/h", "events": ["order.created"]}).json()
+    endpoint = WebhookEndpoint.objects.get(pk=created["id"])
+    for n in range(2):
+        event = WebhookEvent.objects.create(
+            partner=endpoint.partner,
+            type="order.created",
+            dedupe_key=f"m{n}",
+            body="{}",
+            created_at="2026-01-01T00:00Z",
+        )
+        WebhookDelivery.objects.create(event=event, endpoint=endpoint, status="failed")
+    text = Client().get("/metrics").content.decode()
+    assert 'oms_webhook_deliveries{status="failed"} 2.0' in text
+    assert 'oms_webhook_deliveries{status="succeeded"} 0.0' in text
