@@ -117,6 +117,8 @@ def webhook_event_publish(*, partner_id: int | None, event_type: str, data: dict
         raise InvalidInput("dedupe_key must be 1 to 255 characters.", field="dedupe_key")
     if partner_id is None:
         return []  # orders from the shop's own pages have no partner to notify
+    if not Partner.objects.filter(pk=partner_id).exists():
+        raise NotFound(f"Partner {partner_id} does not exist.", field="partner_id")
     event, _ = _event_get_or_create(partner_id=partner_id, event_type=event_type, data=data, dedupe_key=dedupe_key)
     deliveries = list(event.deliveries.order_by("pk").values_list("pk", "status"))
     pending = [delivery_id for delivery_id, status in deliveries if status == WebhookDelivery.Status.PENDING]

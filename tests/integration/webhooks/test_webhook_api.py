@@ -129,3 +129,18 @@ def test_metrics_count_deliveries_by_status() -> None:
     text = Client().get("/metrics").content.decode()
     assert 'oms_webhook_deliveries{status="failed"} 2.0' in text
     assert 'oms_webhook_deliveries{status="succeeded"} 0.0' in text
+
+
+def test_publish_refuses_bad_input_without_touching_temporal() -> None:
+    from oms_project.errors import InvalidInput, NotFound
+    from webhooks.models import WebhookEvent
+    from webhooks.services import webhook_event_publish
+
+    with pytest.raises(InvalidInput):
+        webhook_event_publish(partner_id=1, event_type="order.exploded", data={}, dedupe_key="k")
+    with pytest.raises(InvalidInput):
+        webhook_event_publish(partner_id=1, event_type="order.created", data={}, dedupe_key="")
+    with pytest.raises(NotFound):
+        webhook_event_publish(partner_id=987654, event_type="order.created", data={}, dedupe_key="k")
+    assert webhook_event_publish(partner_id=None, event_type="order.created", data={}, dedupe_key="k") == []
+    assert not WebhookEvent.objects.exists()
