@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import logging
 import secrets
 import time
 import uuid
 from collections.abc import Iterable
+from datetime import datetime
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -20,7 +20,6 @@ from webhooks.contracts import DeliveryWorkflowInput, RetrySchedule, delivery_wo
 from webhooks.errors import DeliveryNotRetryable
 from webhooks.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint, WebhookEvent
 
-log = logging.getLogger(__name__)
 SECRET_PREFIX = "whsec_"
 
 
@@ -160,7 +159,7 @@ def _attempt_record(
     error: str,
     duration_ms: int,
     succeeded: bool,
-    next_attempt_at: object | None,
+    next_attempt_at: datetime | None,
 ) -> WebhookAttempt:
     with transaction.atomic():
         locked = WebhookDelivery.objects.select_for_update().get(pk=delivery.pk)
@@ -199,7 +198,7 @@ class DeliveryGone(Exception):
 
 
 def webhook_delivery_attempt(
-    *, delivery_id: int, idempotency_key: str, timeout: float, next_attempt_at: object | None
+    *, delivery_id: int, idempotency_key: str, timeout: float, next_attempt_at: datetime | None
 ) -> WebhookAttempt | None:
     """Send one attempt and record it. Returns None when the delivery already succeeded (repeat-safe)."""
     delivery = WebhookDelivery.objects.select_related("endpoint", "event").filter(pk=delivery_id).first()
