@@ -40,6 +40,8 @@ class ErrorCode(StrEnum):
     INVALID_TRANSITION = "invalid_transition"
     TEMPORAL_UNAVAILABLE = "temporal_unavailable"
     CONFLICT = "conflict"
+    WEBHOOK_TARGET_NOT_ALLOWED = "webhook_target_not_allowed"
+    DELIVERY_NOT_RETRYABLE = "delivery_not_retryable"
 
 
 HTTP_STATUS: dict[str, int] = {
@@ -71,6 +73,8 @@ HTTP_STATUS: dict[str, int] = {
     ErrorCode.INVALID_TRANSITION: 409,
     ErrorCode.TEMPORAL_UNAVAILABLE: 503,
     ErrorCode.CONFLICT: 409,
+    ErrorCode.WEBHOOK_TARGET_NOT_ALLOWED: 400,
+    ErrorCode.DELIVERY_NOT_RETRYABLE: 409,
 }
 
 

@@ -42,6 +42,8 @@ INSTALLED_APPS = [
     "sagas",
     "carts",
     "orders",
+    "webhooks",
+    "reports",
 ]
 
 MIDDLEWARE = [
@@ -171,9 +173,16 @@ SPECTACULAR_SETTINGS = {
         }
     },
     "SECURITY": [{"ApiKeyAuth": []}],
+    "ENUM_NAME_OVERRIDES": {"WebhookEventTypeEnum": "webhooks.domain.EVENT_TYPES"},
 }
 DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("DATA_UPLOAD_MAX_MEMORY_SIZE", default=1024 * 1024)
 WEBHOOK_ALLOW_PRIVATE_TARGETS = env.bool("WEBHOOK_ALLOW_PRIVATE_TARGETS", default=DEBUG)
+# Webhook deliveries: one HTTP attempt's timeout and the retry schedule (backoff for hours, then give up).
+WEBHOOK_TIMEOUT = timedelta(seconds=env.float("WEBHOOK_TIMEOUT_SECONDS", default=5))
+WEBHOOK_RETRY_INITIAL_INTERVAL = timedelta(seconds=env.float("WEBHOOK_RETRY_INITIAL_SECONDS", default=10))
+WEBHOOK_RETRY_BACKOFF = env.float("WEBHOOK_RETRY_BACKOFF", default=2.0)
+WEBHOOK_RETRY_MAX_INTERVAL = timedelta(seconds=env.float("WEBHOOK_RETRY_MAX_INTERVAL_SECONDS", default=3600))
+WEBHOOK_GIVE_UP_AFTER = timedelta(hours=env.float("WEBHOOK_GIVE_UP_AFTER_HOURS", default=24))
 
 # --- Temporal -------------------------------------------------------------------------------------------
 TEMPORAL_ADDRESS = env.str("TEMPORAL_ADDRESS", default="")  # empty: the embedded launcher starts a dev server

@@ -10,6 +10,8 @@ api_v1 = [
     path("", include("orders.api.urls")),
     path("", include("partners.api.urls")),
     path("", include("customers.api.urls")),
+    path("", include("webhooks.api.urls")),
+    path("", include("reports.api.urls")),
 ]
 
 urlpatterns = [

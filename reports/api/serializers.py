@@ -1,0 +1,30 @@
+from __future__ import annotations
+
+from rest_framework import serializers
+
+from orders.api.serializers import MoneyField
+from reports.domain import DEFAULT_LIMIT, DEFAULT_METRIC, DEFAULT_WINDOW, MAX_LIMIT, Metric, Window
+
+
+class TopProductsQuerySerializer(serializers.Serializer):
+    metric = serializers.ChoiceField(choices=[m.value for m in Metric], default=DEFAULT_METRIC.value)
+    window = serializers.ChoiceField(choices=[w.value for w in Window], default=DEFAULT_WINDOW.value)
+    limit = serializers.IntegerField(min_value=1, max_value=MAX_LIMIT, default=DEFAULT_LIMIT)
+
+
+class TopProductSerializer(serializers.Serializer):
+    rank = serializers.IntegerField(help_text="1 = best by the chosen metric, per currency.")
+    sku = serializers.CharField()
+    name = serializers.CharField()
+    currency = serializers.CharField()
+    gmv = MoneyField(help_text="Sum of line totals (before order-level discount, tax, shipping).")
+    orders = serializers.IntegerField(help_text="Orders containing the variant.")
+    units = serializers.IntegerField()
+
+
+class TopProductsReportSerializer(serializers.Serializer):
+    metric = serializers.ChoiceField(choices=[m.value for m in Metric])
+    window = serializers.ChoiceField(choices=[w.value for w in Window])
+    since = serializers.DateTimeField()
+    until = serializers.DateTimeField()
+    results = TopProductSerializer(many=True)

@@ -1,0 +1,67 @@
+"""Temporal payloads, activity names and workflow ids of the webhooks app (pure: no Django)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+# Activity names live in workflow histories: never rename.
+PUBLISH = "webhooks.publish"
+DELIVER = "webhooks.deliver"
+MARK_FAILED = "webhooks.mark_failed"
+
+# ApplicationError types the delivery workflow must not retry.
+DELIVERY_GONE = "webhook_delivery_gone"
+
+
+def delivery_workflow_id(delivery_id: int) -> str:
+    return f"webhook-delivery-{delivery_id}"
+
+
+def order_event_dedupe_key(order_number: str, event_type: str) -> str:
+    """One event per order and type, however often the order workflow (re)publishes it."""
+    return f"{order_number}:{event_type}"
+
+
+@dataclass(frozen=True)
+class PublishInput:
+    """What the order workflow hands to ``webhooks.publish``; ``dedupe_key`` makes repeats harmless."""
+
+    partner_id: int | None
+    event_type: str
+    data: dict
+    dedupe_key: str
+
+
+@dataclass(frozen=True)
+class RetrySchedule:
+    """Backoff of one delivery: seconds, so tests can shrink hours to seconds through the workflow input."""
+
+    initial_interval_seconds: float
+    backoff: float
+    max_interval_seconds: float
+    give_up_after_seconds: float
+    request_timeout_seconds: float
+
+
+@dataclass(frozen=True)
+class DeliveryWorkflowInput:
+    delivery_id: int
+    schedule: RetrySchedule
+
+
+@dataclass(frozen=True)
+class DeliverInput:
+    delivery_id: int
+    schedule: RetrySchedule
+
+
+@dataclass(frozen=True)
+class DeliverResult:
+    status_code: int
+    attempt_number: int
+
+
+@dataclass(frozen=True)
+class MarkFailedInput:
+    delivery_id: int
+    reason: str
