@@ -154,8 +154,11 @@ def order_prepare(
     actor: str,
 ) -> PlaceOrderInput:
     """Validate and price an order into the workflow's input (no writes)."""
-    if (partner is None) == (customer is None):
+    if partner is not None and customer is not None:
         raise InvalidInput("An order belongs to exactly one partner or one customer.")
+    if partner is None and customer is None and channel != Channel.WEB:
+        # Only the storefront places guest orders (no owner; reached through a signed lookup link).
+        raise InvalidInput("An order belongs to a partner or a customer.")
     priced, currency = _price_lines(lines)
     delivery = delivery or {}
     priority = delivery.get("priority") or Priority.NORMAL
@@ -205,7 +208,8 @@ def order_prepare(
 def order_place_from_cart(
     *,
     cart_id: str,
-    partner: Partner,
+    partner: Partner | None = None,
+    customer: Customer | None = None,
     contact: dict[str, str],
     shipping_address: dict[str, str],
     delivery: dict[str, Any] | None,
@@ -214,13 +218,17 @@ def order_place_from_cart(
     actor: str,
 ) -> Order:
     """Close the cart exactly once and place its order. The order number derives from the cart id, so one cart
-    can only ever become one order, whatever the retries; the same key re-reads the closed cart's contents."""
+    can only ever become one order, whatever the retries; the same key re-reads the closed cart's contents.
+
+    A partner's cart becomes a ``cart`` order; a storefront cart (a customer's, or a guest's with neither
+    owner) a ``web`` order."""
     from carts.services import cart_checkout_close
 
     contents = cart_checkout_close(cart_id=cart_id, idempotency_key=idempotency_key)
     return order_place(
         partner=partner,
-        channel=Channel.CART,
+        customer=customer,
+        channel=Channel.CART if partner is not None else Channel.WEB,
         lines=[{"sku": line.sku, "quantity": line.quantity} for line in contents.lines],
         contact=contact,
         shipping_address=shipping_address,
