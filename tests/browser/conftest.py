@@ -27,6 +27,21 @@ expect.set_options(timeout=20_000)
 def browser() -> Iterator[Browser]:
     if not Path(CHROMIUM).exists():
         pytest.skip("Chromium is missing (scripts/ensure_chromium.sh installs Debian's package)")
+    # Playwright's sync API keeps an asyncio loop on this thread, which trips Django's async-safety check for
+    # every ORM call of the test body and the database flush. The tests are plain synchronous code, so the
+    # check is lifted while the browser is up (the workaround Playwright documents for Django).
+    previous = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    try:
+        yield from _launch()
+    finally:
+        if previous is None:
+            os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+        else:
+            os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = previous
+
+
+def _launch() -> Iterator[Browser]:
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(
             executable_path=CHROMIUM, headless=True, args=["--no-sandbox", "--disable-background-networking"]
