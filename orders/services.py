@@ -41,6 +41,15 @@ def order_number_for(idempotency_key: str) -> str:
     return "O-" + base64.b32encode(digest).decode()[:12]
 
 
+def order_number_for_cart(cart_id: str) -> str:
+    """The number the order of a checked-out cart has (or will have): one cart, one order."""
+    return order_number_for(_cart_order_key(cart_id))
+
+
+def _cart_order_key(cart_id: str) -> str:
+    return f"cart:{cart_id}"
+
+
 def pricing_rules() -> PricingRules:
     threshold = settings.ORDER_FREE_SHIPPING_THRESHOLD
     return PricingRules(
@@ -235,7 +244,7 @@ def order_place_from_cart(
         delivery=delivery,
         payment=payment,
         external_ref="",
-        idempotency_key=f"cart:{contents.cart_id}",
+        idempotency_key=_cart_order_key(contents.cart_id),
         actor=actor,
     )
 

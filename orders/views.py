@@ -122,6 +122,8 @@ def checkout(request: HttpRequest) -> HttpResponse:
 
 def _place(request: HttpRequest, form: CheckoutForm, cart: Cart, customer: Customer | None) -> HttpResponse | None:
     """Place the order; a response on success (or when the cart went away), None to show the form's errors."""
+    number = services.order_number_for_cart(cart.cart_id)
+    repeat = services.order_get(number=number) is not None  # a repeated submit: the guest has the e-mail already
     try:
         order = services.order_place_from_cart(
             cart_id=cart.cart_id,
@@ -136,7 +138,7 @@ def _place(request: HttpRequest, form: CheckoutForm, cart: Cart, customer: Custo
     except DomainError as error:
         if error.code == "cart_checked_out":
             # Submitted again from an older copy of the form: the cart already became this order.
-            placed = services.order_get(number=services.order_number_for(f"cart:{cart.cart_id}"))
+            placed = services.order_get(number=number)
             if placed is not None:
                 messages.info(request, "This cart was already ordered; here is the order.")
                 return redirect(_order_url(placed))
@@ -148,7 +150,7 @@ def _place(request: HttpRequest, form: CheckoutForm, cart: Cart, customer: Custo
         else:
             form.add_error(None, error.message)
         return None
-    if order.customer_id is None:
+    if order.customer_id is None and not repeat:
         order_lookup_link_send(order=order, absolute_url=request.build_absolute_uri(_order_url(order)))
     return redirect(f"{_order_url(order)}?placed=1")
 
