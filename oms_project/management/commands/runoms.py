@@ -66,6 +66,9 @@ class Command(BaseCommand):
         try:
             self._start(options)
             self._supervise()
+        except CommandError as exc:
+            self._stop_children()
+            temporal.exit_process(1, f"CommandError: {exc}")
         finally:
             self._stop_children()
 
