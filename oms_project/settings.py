@@ -44,6 +44,7 @@ INSTALLED_APPS = [
     "orders",
     "webhooks",
     "reports",
+    "backoffice",
 ]
 
 MIDDLEWARE = [
