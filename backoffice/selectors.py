@@ -22,6 +22,7 @@ from temporalio.api.workflowservice.v1 import DescribeTaskQueueRequest
 
 from oms_project import temporal
 from oms_project.errors import DomainError, NotFound
+from oms_project.money import quantize
 from orders.contracts import OrderProgress, order_workflow_id
 from orders.domain import Status
 from orders.models import Order
@@ -206,12 +207,13 @@ def dashboard_data(*, now: datetime | None = None, list_limit: int = 20) -> Dash
         }
         for s in Status
     ]
-    revenue_rows = list(
-        this_week.filter(status__in=REVENUE_STATUSES)
+    revenue_rows = [
+        {**row, "today": quantize(row["today"], row["currency"]), "week": quantize(row["week"], row["currency"])}
+        for row in this_week.filter(status__in=REVENUE_STATUSES)
         .values("currency")
         .annotate(today=Sum("total", filter=Q(created_at__gte=today), default=Decimal(0)), week=Sum("total"))
         .order_by("currency")
-    )
+    ]
     deliveries = WebhookDelivery.objects.aggregate(
         failed=Count("id", filter=Q(status=WebhookDelivery.Status.FAILED)),
         retrying=Count("id", filter=Q(status=WebhookDelivery.Status.PENDING, attempt_count__gt=0)),
