@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -95,7 +95,7 @@ def order_workflow_state(*, number: str, timeout: float = LIVE_STATE_TIMEOUT) ->
         state.error = f"Temporal is unavailable: {exc.message}"
     except Exception as exc:  # the detail page must render whatever the workflow service does
         log.warning("workflow state of %s unavailable: %s", workflow_id, exc)
-        state.error = f"Temporal is unavailable: {exc}"
+        state.error = f"The workflow state could not be read: {exc}"
     return state
 
 
@@ -128,7 +128,7 @@ def task_queue_health(*, timeout: float = 3.0) -> TaskQueueReport:
             report_stats=True,
         )
         response = await client.workflow_service.describe_task_queue(request, timeout=timedelta(seconds=timeout))
-        last_polls = [p.last_access_time.ToDatetime(tzinfo=timezone.utc) for p in response.pollers]
+        last_polls = [p.last_access_time.ToDatetime(tzinfo=UTC) for p in response.pollers]
         has_stats = response.HasField("stats")
         return QueueHealth(
             queue=name,
@@ -146,9 +146,11 @@ def task_queue_health(*, timeout: float = 3.0) -> TaskQueueReport:
 
     try:
         return TaskQueueReport(queues=temporal.run(call, timeout=timeout + 2))
+    except DomainError as exc:
+        return TaskQueueReport(queues=[], error=f"Temporal is unavailable: {exc.message}")
     except Exception as exc:  # shown on the dashboard, never a 500
-        message = exc.message if isinstance(exc, DomainError) else str(exc)
-        return TaskQueueReport(queues=[], error=f"Temporal is unavailable: {message}")
+        log.warning("task queue health unavailable: %s", exc)
+        return TaskQueueReport(queues=[], error=f"Task queues could not be described: {exc}")
 
 
 @dataclass

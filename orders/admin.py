@@ -199,7 +199,9 @@ class OrderAdmin(admin.ModelAdmin):
         """The confirmation page with the action's form; on "apply", one service call and message per order."""
         if not self.has_order_action_permission(request, action):
             raise PermissionDenied
-        orders = list(queryset.order_by("created_at").only("pk", "number", "status", "payment_status"))
+        orders = list(
+            queryset.select_related(None).order_by("created_at").only("pk", "number", "status", "payment_status")
+        )
         if request.method == "POST" and "apply" in request.POST:
             form = action.form(request.POST)
             if form.is_valid():
