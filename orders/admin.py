@@ -22,16 +22,46 @@ class OrderEventInline(admin.TabularInline):
     exclude = ["idempotency_key"]
 
 
+class SlaBreachedFilter(admin.SimpleListFilter):
+    """Orders whose SLA timer fired in their current status (the flag is cleared by the next status)."""
+
+    title = "SLA"
+    parameter_name = "sla"
+
+    def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list[tuple[str, str]]:
+        return [("breached", "breached"), ("ok", "within SLA")]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Order]) -> QuerySet[Order]:
+        if self.value() == "breached":
+            return queryset.exclude(sla_breached_status="")
+        if self.value() == "ok":
+            return queryset.filter(sla_breached_status="")
+        return queryset
+
+
 @admin.register(Order)
 class OrderAdmin(admin.ModelAdmin):
     """Read-mostly: the order workflow writes these rows; staff act through services (actions)."""
 
-    list_display = ["number", "status", "payment_status", "delivery_status", "total", "currency", "created_at"]
-    list_filter = ["status", "payment_status", "delivery_status", "channel"]
+    list_display = [
+        "number",
+        "status",
+        "payment_status",
+        "delivery_status",
+        "sla_breached",
+        "total",
+        "currency",
+        "created_at",
+    ]
+    list_filter = ["status", SlaBreachedFilter, "payment_status", "delivery_status", "channel"]
     search_fields = ["number", "external_ref", "contact_email"]
     date_hierarchy = "created_at"
     inlines = [OrderLineInline, OrderEventInline]
     actions = ["cancel_orders"]
+
+    @admin.display(boolean=True, description="SLA breached", ordering="sla_breached_status")
+    def sla_breached(self, obj: Order) -> bool:
+        return bool(obj.sla_breached_status)
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
