@@ -11,9 +11,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from django import forms
+from django.utils import timezone
 
 from backoffice import permissions
-from backoffice.forms import CancelOrderForm
+from backoffice.forms import CancelOrderForm, DeliveryEventForm, ShipOrderForm
 from orders import services
 from orders.models import Order
 
@@ -37,6 +38,27 @@ def _cancel(order: Order, data: dict[str, Any], actor: str) -> str:
     return f"{result.number} is {result.status} (payment {result.payment_status})."
 
 
+def _ship(order: Order, data: dict[str, Any], actor: str) -> str:
+    result = services.order_ship(
+        number=order.number, carrier=data["carrier"], tracking_number=data["tracking_number"], actor=actor
+    )
+    tracking = f"{data['carrier']} {data['tracking_number']}"
+    return f"{result.number} is {result.status} (payment {result.payment_status}, {tracking})."
+
+
+def _delivery_event(order: Order, data: dict[str, Any], actor: str) -> str:
+    # One event per order: the same form may be applied to several selected orders.
+    result = services.order_record_delivery_event(
+        number=order.number,
+        event_id=f"{data['event_id']}:{order.number}",
+        status=data["status"],
+        occurred_at=data["occurred_at"] or timezone.now(),
+        actor=actor,
+    )
+    event = data["status"].replace("_", " ")
+    return f"{result.number}: {event} recorded; order {result.status}, delivery {result.delivery_status}."
+
+
 ORDER_ACTIONS: dict[str, OrderAction] = {
     action.name: action
     for action in [
@@ -47,6 +69,22 @@ ORDER_ACTIONS: dict[str, OrderAction] = {
             permission=permissions.CANCEL_ORDER,
             form=CancelOrderForm,
             perform=_cancel,
+        ),
+        OrderAction(
+            name="ship",
+            verb="Ship order",
+            description="Confirm shipment with carrier and tracking (captures the payment)…",
+            permission=permissions.SHIP_ORDER,
+            form=ShipOrderForm,
+            perform=_ship,
+        ),
+        OrderAction(
+            name="delivery_event",
+            verb="Record delivery event",
+            description="Record a delivery event (accepted, in transit, delivered, not delivered)…",
+            permission=permissions.RECORD_DELIVERY_EVENT,
+            form=DeliveryEventForm,
+            perform=_delivery_event,
         ),
     ]
 }

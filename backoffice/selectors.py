@@ -162,8 +162,8 @@ class Dashboard:
     stuck_compensations: list[Order]
     failing_webhooks: dict[str, int]  # failed, retrying
     failed_webhook_deliveries: list[WebhookDelivery]
-    sla_flagged: list[Order] | None  # None while the order model has no SLA flag
-    sla_flagged_count: int = 0
+    sla_flagged: list[Order]
+    sla_flagged_count: int
 
 
 def _period_starts(now: datetime) -> tuple[datetime, datetime]:
@@ -180,15 +180,6 @@ def stuck_compensations(*, now: datetime | None = None) -> QuerySet[Order]:
         .filter(events__type__in=COMPENSATION_START_EVENTS, events__at__lt=cutoff)
         .distinct()
     )
-
-
-def sla_flag_field() -> str | None:
-    """The order's SLA flag, once the fulfilment work adds it to the read model."""
-    names = {f.name for f in Order._meta.get_fields()}
-    for name in ("sla_breached", "sla_flagged", "is_late"):
-        if name in names:
-            return name
-    return None
 
 
 def dashboard_data(*, now: datetime | None = None, list_limit: int = 20) -> Dashboard:
@@ -225,15 +216,8 @@ def dashboard_data(*, now: datetime | None = None, list_limit: int = 20) -> Dash
         .select_related("event", "endpoint__partner")
         .order_by("-updated_at")[:list_limit]
     )
-    flag = sla_flag_field()
-    sla_flagged: list[Order] | None = None
-    sla_count = 0
-    if flag:
-        flagged = Order.objects.filter(**{flag: True}).exclude(
-            status__in=[Status.DELIVERED, Status.CANCELLED, Status.FAILED]
-        )
-        sla_count = flagged.count()
-        sla_flagged = list(flagged.order_by("created_at")[:list_limit])
+    # The workflow's SLA timer sets the flag; the next status change clears it.
+    flagged = Order.objects.exclude(sla_breached_status="")
     return Dashboard(
         today_start=today,
         week_start=week,
@@ -242,6 +226,6 @@ def dashboard_data(*, now: datetime | None = None, list_limit: int = 20) -> Dash
         stuck_compensations=list(stuck_compensations(now=now).order_by("created_at")[:list_limit]),
         failing_webhooks=deliveries,
         failed_webhook_deliveries=failed_deliveries,
-        sla_flagged=sla_flagged,
-        sla_flagged_count=sla_count,
+        sla_flagged=list(flagged.order_by("sla_breached_at", "pk")[:list_limit]),
+        sla_flagged_count=flagged.count(),
     )

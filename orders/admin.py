@@ -50,6 +50,23 @@ class OrderEventInline(ReadOnlyInline):
     fields = ["at", "type", "actor", "data"]
 
 
+class SlaBreachedFilter(admin.SimpleListFilter):
+    """Orders whose SLA timer fired in their current status (the flag is cleared by the next status)."""
+
+    title = "SLA"
+    parameter_name = "sla"
+
+    def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list[tuple[str, str]]:
+        return [("breached", "breached"), ("ok", "within SLA")]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Order]) -> QuerySet[Order]:
+        if self.value() == "breached":
+            return queryset.exclude(sla_breached_status="")
+        if self.value() == "ok":
+            return queryset.filter(sla_breached_status="")
+        return queryset
+
+
 def _line_count() -> Subquery:
     lines = OrderLine.objects.filter(order=OuterRef("pk")).order_by().values("order").annotate(n=Count("pk"))
     return Subquery(lines.values("n"))
@@ -73,6 +90,7 @@ class OrderAdmin(admin.ModelAdmin):
         "status",
         "payment_status",
         "delivery_status",
+        "sla_breached",
         "channel",
         "partner",
         "contact_email",
@@ -80,7 +98,7 @@ class OrderAdmin(admin.ModelAdmin):
         "total",
         "currency",
     ]
-    list_filter = ["status", "payment_status", "delivery_status", "channel", "delivery_priority"]
+    list_filter = ["status", SlaBreachedFilter, "payment_status", "delivery_status", "channel", "delivery_priority"]
     list_select_related = ["partner"]
     search_fields = ["number", "external_ref", "contact_email", "customer__user__email", "lines__sku"]
     search_help_text = "Order number, external ref, customer e-mail or SKU."
@@ -94,7 +112,17 @@ class OrderAdmin(admin.ModelAdmin):
         (None, {"fields": ["number", "channel", "partner", "customer", "external_ref", "created_at", "updated_at"]}),
         (
             "Status (changed only by the order workflow)",
-            {"fields": ["status", "payment_status", "delivery_status", "failure_reason", "cancel_reason"]},
+            {
+                "fields": [
+                    "status",
+                    "payment_status",
+                    "delivery_status",
+                    "failure_reason",
+                    "cancel_reason",
+                    "sla_breached_status",
+                    "sla_breached_at",
+                ]
+            },
         ),
         ("Live workflow state", {"fields": ["live_workflow"]}),
         ("Totals", {"fields": ["currency", "subtotal", "discount", "shipping", "tax", "total", "payment_method"]}),
@@ -134,6 +162,10 @@ class OrderAdmin(admin.ModelAdmin):
     @admin.display(description="lines", ordering="line_count")
     def line_count(self, obj: Order) -> int:
         return obj.line_count or 0  # type: ignore[attr-defined]
+
+    @admin.display(boolean=True, description="SLA breached", ordering="sla_breached_status")
+    def sla_breached(self, obj: Order) -> bool:
+        return bool(obj.sla_breached_status)
 
     @admin.display(description="workflow")
     def live_workflow(self, obj: Order) -> SafeString:

@@ -8,6 +8,7 @@ import pytest
 from django.contrib.auth.models import User
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 
 from orders.models import Order
 from tests.unit.backoffice.factories import bulk_orders
@@ -92,6 +93,15 @@ def test_dashboard_counts_and_query_count(admin_client_logged_in, temporal_down,
     ).count()
     assert str(revenue["EUR"]) == str(Decimal("14.90") * paid)
     assert b"Temporal is unavailable" in response.content
+
+
+def test_sla_filter_and_dashboard_list_flagged_orders(admin_client_logged_in, temporal_down) -> None:
+    orders = bulk_orders(4)
+    Order.objects.filter(pk=orders[1].pk).update(sla_breached_status="confirmed", sla_breached_at=timezone.now())
+    listing = admin_client_logged_in.get(reverse("admin:orders_order_changelist") + "?sla=breached")
+    assert [o.number for o in listing.context["cl"].result_list] == [orders[1].number]
+    dashboard = admin_client_logged_in.get(reverse("admin:orders_order_dashboard")).context["dashboard"]
+    assert dashboard.sla_flagged_count == 1 and dashboard.sla_flagged[0].number == orders[1].number
 
 
 def test_admin_index_links_the_dashboard(admin_client_logged_in) -> None:

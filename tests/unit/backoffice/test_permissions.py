@@ -47,15 +47,18 @@ def test_support_sees_cancel_only() -> None:
     page = client.get(reverse("admin:orders_order_change", args=[order.pk])).content.decode()
     assert "order-action-cancel" in page and "order-action-ship" not in page
     assert client.get(reverse("admin:catalog_stocklevel_adjust")).status_code == 302  # no stock adjustments
+    ship = reverse("admin:orders_order_act", args=[order.pk, "ship"])
+    assert client.post(ship, {"apply": "1", "carrier": "DHL", "tracking_number": "1"}).status_code == 403
     assert client.get(reverse("admin:customers_customer_changelist")).status_code == 200
 
 
 def test_warehouse_cannot_cancel_but_adjusts_stock() -> None:
     client = _client(WAREHOUSE)
-    assert "cancel_orders" not in _actions(client)
+    assert _actions(client) == {"ship_orders", "delivery_event_orders"}
     order = bulk_orders(1)[0]
     page = client.get(reverse("admin:orders_order_change", args=[order.pk])).content.decode()
     assert "order-action-cancel" not in page
+    assert "order-action-ship" in page and "order-action-delivery_event" in page
     # not even by posting the action by hand
     url = reverse("admin:orders_order_act", args=[order.pk, "cancel"])
     assert client.post(url, {"apply": "1", "reason": "x"}).status_code == 403
@@ -72,7 +75,7 @@ def test_warehouse_cannot_cancel_but_adjusts_stock() -> None:
 
 def test_manager_sees_every_action_and_the_dashboard(temporal_down) -> None:
     client = _client(MANAGER)
-    assert {"cancel_orders"} <= _actions(client)
+    assert _actions(client) == {"cancel_orders", "ship_orders", "delivery_event_orders"}
     assert client.get(reverse("admin:orders_order_dashboard")).status_code == 200
     assert client.get(reverse("admin:catalog_stocklevel_adjust")).status_code == 200
 
