@@ -6,7 +6,7 @@ import pytest
 from django.contrib.messages import get_messages
 from django.urls import reverse
 
-from backoffice.permissions import MANAGER, SUPPORT
+from backoffice.permissions import MANAGER, SUPPORT, WAREHOUSE
 from orders.models import Order
 from tests.integration.backoffice.helpers import place_confirmed_order, staff_client
 from tests.integration.orders.helpers import stock
@@ -83,3 +83,58 @@ def test_dashboard_shows_pollers_of_both_task_queues(live_oms) -> None:
         for kind in ("workflow", "activity"):
             assert by_key[(queue, kind)].pollers >= 1, (queue, kind)
             assert by_key[(queue, kind)].backlog is not None
+
+
+def test_warehouse_ships_then_records_delivered_from_the_detail_page(live_oms) -> None:
+    number = place_confirmed_order("BO-SHIP-1")
+    order = Order.objects.get(number=number)
+    client, _ = staff_client(WAREHOUSE)
+    change = reverse("admin:orders_order_change", args=[order.pk])
+
+    ship = reverse("admin:orders_order_act", args=[order.pk, "ship"])
+    blank = client.post(ship, {"apply": "1", "carrier": "", "tracking_number": ""})
+    assert blank.status_code == 200 and b"This field is required" in blank.content
+    done = client.post(ship, {"apply": "1", "carrier": "DHL", "tracking_number": "JD0001"}, follow=True)
+    assert done.redirect_chain[-1][0] == change
+    order.refresh_from_db()
+    assert (order.status, order.payment_status) == ("shipped", "captured")
+    assert (order.tracking_carrier, order.tracking_number) == ("DHL", "JD0001")
+    assert stock("BO-SHIP-1") == (4, 0)
+    assert any(f"{number} is shipped" in m for m in _messages(done))
+
+    # shipping twice: the service refuses, the page says so
+    again = client.post(ship, {"apply": "1", "carrier": "DHL", "tracking_number": "JD0002"}, follow=True)
+    assert any(number in m and "only confirmed orders ship" in m for m in _messages(again))
+
+    event = reverse("admin:orders_order_act", args=[order.pk, "delivery_event"])
+    form = client.get(event).context["form"]
+    event_id = form.initial["event_id"]
+    post = {"apply": "1", "status": "delivered", "occurred_at": "", "event_id": event_id}
+    done = client.post(event, post, follow=True)
+    order.refresh_from_db()
+    assert (order.status, order.delivery_status) == ("delivered", "delivered")
+    assert any("delivered recorded; order delivered" in m for m in _messages(done))
+    assert order.events.filter(type="delivery_event").count() == 1
+    # the same confirmation page submitted again (a double click): one event id, nothing new
+    client.post(event, post, follow=True)
+    assert order.events.filter(type="delivery_event").count() == 1
+    assert order.events.filter(actor__startswith="staff:warehouse-").exists()
+
+
+def test_delivery_event_before_shipment_is_refused_with_a_message(live_oms) -> None:
+    number = place_confirmed_order("BO-EVT-1")
+    order = Order.objects.get(number=number)
+    client, _ = staff_client(WAREHOUSE)
+    changelist = reverse("admin:orders_order_changelist")
+    selected = {"action": "delivery_event_orders", "_selected_action": [order.pk]}
+    confirm = client.post(changelist, selected)
+    event_id = confirm.context["form"].initial["event_id"]
+    done = client.post(
+        changelist,
+        {**selected, "apply": "1", "status": "in_transit", "occurred_at": "", "event_id": event_id},
+        follow=True,
+    )
+    assert done.status_code == 200
+    assert any(number in m and "not allowed" in m for m in _messages(done))
+    order.refresh_from_db()
+    assert (order.status, order.delivery_status) == ("confirmed", "none")
