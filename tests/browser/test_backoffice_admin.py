@@ -1,0 +1,67 @@
+"""A warehouse staff member ships an order from the admin and sees it delivered (Chromium, real stack)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from playwright.sync_api import Browser, Page, expect, sync_playwright
+
+from backoffice.permissions import WAREHOUSE
+from orders.models import Order
+from tests.integration.backoffice.helpers import place_confirmed_order
+from tests.unit.backoffice.factories import staff_user
+
+pytestmark = [pytest.mark.browser, pytest.mark.integration, pytest.mark.postgres]
+
+
+@pytest.fixture
+def browser(monkeypatch: pytest.MonkeyPatch) -> Iterator[Browser]:
+    # Playwright's sync API keeps an event loop on this thread; the test body's ORM calls are still synchronous.
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path="/usr/bin/chromium", args=["--no-sandbox", "--disable-background-networking"], headless=True
+        )
+        yield browser
+        browser.close()
+
+
+def _log_in(page: Page, base: str, username: str) -> None:
+    page.goto(f"{base}/admin/login/?next=/admin/")
+    page.fill("#id_username", username)
+    page.fill("#id_password", "pw")
+    page.click("input[type=submit]")
+    expect(page.locator("#site-name")).to_be_visible()
+
+
+def test_staff_ships_an_order_and_sees_it_delivered(live_oms, live_server, browser: Browser) -> None:
+    number = place_confirmed_order("BO-BROWSER-1")
+    order = Order.objects.get(number=number)
+    user = staff_user(WAREHOUSE, username="wh-browser")
+    page = browser.new_page()
+    page.set_default_timeout(30_000)
+    _log_in(page, live_server.url, user.username)
+
+    page.goto(f"{live_server.url}/admin/orders/order/?q={number}")
+    page.click(f"text={number}")
+    expect(page.locator("#live-step")).to_have_text("awaiting_shipment")
+
+    page.click("a.order-action-ship")
+    page.fill("#id_carrier", "DHL")
+    page.fill("#id_tracking_number", "JD014600003")
+    page.click("#confirm-action")
+    expect(page.locator("ul.messagelist")).to_contain_text(f"{number} is shipped")
+    expect(page.locator("div.field-status div.readonly")).to_have_text("shipped")
+
+    page.click("a.order-action-delivery_event")
+    page.select_option("#id_status", "delivered")
+    page.click("#confirm-action")
+    expect(page.locator("ul.messagelist")).to_contain_text("delivered recorded; order delivered")
+    expect(page.locator("div.field-status div.readonly")).to_have_text("delivered")
+    expect(page.locator("div.field-delivery_status div.readonly")).to_have_text("delivered")
+    expect(page.locator(".live-workflow")).to_contain_text("The workflow is closed")
+
+    order.refresh_from_db()
+    assert (order.status, order.payment_status, order.delivery_status) == ("delivered", "captured", "delivered")
+    assert order.tracking_number == "JD014600003"
