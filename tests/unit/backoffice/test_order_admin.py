@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
@@ -10,7 +11,7 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from orders.models import Order
+from orders.models import Order, OrderEvent
 from tests.unit.backoffice.factories import bulk_orders
 
 pytestmark = pytest.mark.django_db
@@ -107,3 +108,15 @@ def test_sla_filter_and_dashboard_list_flagged_orders(admin_client_logged_in, te
 def test_admin_index_links_the_dashboard(admin_client_logged_in) -> None:
     response = admin_client_logged_in.get(reverse("admin:index"))
     assert reverse("admin:orders_order_dashboard").encode() in response.content
+
+
+def test_dashboard_lists_compensations_that_did_not_finish(admin_client_logged_in, temporal_down) -> None:
+    stuck, finished, fresh = bulk_orders(3)
+    long_ago = timezone.now() - timedelta(minutes=30)
+    Order.objects.filter(pk__in=[stuck.pk, fresh.pk]).update(status="created")
+    Order.objects.filter(pk=finished.pk).update(status="cancelled")
+    for order, at in [(stuck, long_ago), (finished, long_ago), (fresh, timezone.now())]:
+        OrderEvent.objects.create(order=order, type="step_failed", at=at, actor="system", idempotency_key=f"{order}:sf")
+    response = admin_client_logged_in.get(reverse("admin:orders_order_dashboard"))
+    assert [o.number for o in response.context["dashboard"].stuck_compensations] == [stuck.number]
+    assert stuck.number.encode() in response.content

@@ -20,8 +20,8 @@ def _client(group: str | None) -> Client:
     return client
 
 
-def _actions(client: Client) -> set[str]:
-    response = client.get(reverse("admin:orders_order_changelist"))
+def _actions(client: Client, changelist: str = "admin:orders_order_changelist") -> set[str]:
+    response = client.get(reverse(changelist))
     assert response.status_code == 200
     form = response.context["action_form"]  # None when the user may run no action at all
     return {name for name, _ in form.fields["action"].choices if name} if form else set()
@@ -85,3 +85,28 @@ def test_staff_without_groups_sees_no_orders() -> None:
     assert client.get(reverse("admin:orders_order_changelist")).status_code == 403
     assert client.get(reverse("admin:orders_order_dashboard")).status_code == 403
     assert client.get(reverse("admin:orders_order_export")).status_code == 403
+
+
+def test_only_manager_may_retry_webhook_deliveries() -> None:
+    changelist = "admin:webhooks_webhookdelivery_changelist"
+    assert "retry_delivery" not in _actions(_client(SUPPORT), changelist)
+    assert "retry_delivery" in _actions(_client(MANAGER), changelist)
+
+
+def test_warehouse_adjusts_stock_through_the_ledger() -> None:
+    from catalog.models import StockMovement
+    from tests.integration.orders.helpers import seed_sku, stock
+
+    seed_sku("BO-STOCK-1", on_hand=3)
+    client = _client(WAREHOUSE)
+    response = client.post(
+        reverse("admin:catalog_stocklevel_adjust"),
+        {"sku": "BO-STOCK-1", "warehouse": "main", "kind": "write_off", "quantity": 2, "reason": "damaged"},
+    )
+    assert response.status_code == 302
+    assert stock("BO-STOCK-1") == (1, 0)
+    movement = StockMovement.objects.filter(variant__sku="BO-STOCK-1").latest("id")
+    assert (movement.kind, movement.on_hand_delta, movement.reason) == ("write_off", -2, "damaged")
+    assert movement.actor == "admin:staff-warehouse"
+    low = client.get(reverse("admin:catalog_stocklevel_changelist") + "?stock=low")
+    assert [level.variant.sku for level in low.context["cl"].result_list] == ["BO-STOCK-1"]
