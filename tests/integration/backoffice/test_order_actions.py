@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
 from django.contrib.messages import get_messages
 from django.urls import reverse
@@ -67,7 +69,11 @@ def test_detail_shows_live_workflow_state_then_the_closed_read_model(live_oms) -
     order.refresh_from_db()
     assert order.status == "cancelled"
 
-    page = client.get(url).content.decode()
+    for _ in range(50):  # the run ends just after the cancel update returns
+        page = client.get(url).content.decode()
+        if "The workflow is closed" in page:
+            break
+        time.sleep(0.2)
     assert "The workflow is closed (completed)" in page and "final read model" in page
 
 
