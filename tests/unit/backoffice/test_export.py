@@ -65,3 +65,23 @@ def test_export_button_keeps_the_current_filters() -> None:
     assert export_url == reverse("admin:orders_order_export") + "?status__exact=failed&q=buyer"
     rows = _read(client.get(export_url))
     assert {row[2] for row in rows[1:]} == {"failed"} and len(rows) == 1 + 2
+
+
+def _peak_bytes_while_streaming(chunk_size: int) -> tuple[int, int]:
+    import tracemalloc
+
+    tracemalloc.start()
+    try:
+        rows = sum(1 for _ in order_csv_response(Order.objects.all(), chunk_size=chunk_size).streaming_content)
+        return rows, tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+
+
+def test_export_memory_depends_on_the_chunk_not_on_the_row_count() -> None:
+    bulk_orders(600, lines_per_order=1, prefix="A")
+    rows_small, peak_small = _peak_bytes_while_streaming(200)
+    bulk_orders(2400, lines_per_order=1, prefix="B")
+    rows_large, peak_large = _peak_bytes_while_streaming(200)
+    assert (rows_small, rows_large) == (601, 3001)
+    assert peak_large < peak_small * 2  # five times the rows; all in one chunk would be about 4.4 times the peak
