@@ -2,30 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 from django.db import connection
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Page, expect
 
 from backoffice.permissions import WAREHOUSE
 from orders.models import Order
+from tests.browser.conftest import shot
 from tests.integration.backoffice.helpers import place_confirmed_order
 from tests.unit.backoffice.factories import staff_user
 
 pytestmark = [pytest.mark.browser, pytest.mark.integration, pytest.mark.postgres]
-
-
-@pytest.fixture
-def browser(monkeypatch: pytest.MonkeyPatch) -> Iterator[Browser]:
-    # Playwright's sync API keeps an event loop on this thread; the test body's ORM calls are still synchronous.
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path="/usr/bin/chromium", args=["--no-sandbox", "--disable-background-networking"], headless=True
-        )
-        yield browser
-        browser.close()
 
 
 def _log_in(page: Page, base: str, username: str) -> None:
@@ -40,14 +27,16 @@ def test_staff_ships_an_order_and_sees_it_delivered(live_oms, live_server, brows
     number = place_confirmed_order("BO-BROWSER-1")
     order = Order.objects.get(number=number)
     user = staff_user(WAREHOUSE, username="wh-browser")
-    page = browser.new_page()
-    page.set_default_timeout(30_000)
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    context.set_default_timeout(30_000)
+    page = context.new_page()
     _log_in(page, live_server.url, user.username)
 
     page.goto(f"{live_server.url}/admin/orders/order/?q={number}")
     page.click(f"text={number}")
     expect(page.locator("#live-step")).to_have_text("awaiting_shipment")
 
+    shot(page, "admin-order-confirmed")
     page.click("a.order-action-ship")
     page.fill("#id_carrier", "DHL")
     page.fill("#id_tracking_number", "JD014600003")
@@ -67,6 +56,8 @@ def test_staff_ships_an_order_and_sees_it_delivered(live_oms, live_server, brows
         page.wait_for_timeout(200)
         page.reload()
     expect(page.locator(".live-workflow")).to_contain_text("The workflow is closed (completed)")
+    shot(page, "admin-order-delivered")
+    context.close()
 
     order.refresh_from_db()
     assert (order.status, order.payment_status, order.delivery_status) == ("delivered", "captured", "delivered")
