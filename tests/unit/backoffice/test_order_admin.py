@@ -28,7 +28,7 @@ def admin_client_logged_in() -> Client:
 def test_order_list_of_100_orders_has_no_n_plus_one(admin_client_logged_in, django_assert_max_num_queries) -> None:
     bulk_orders(100, lines_per_order=3)
     url = reverse("admin:orders_order_changelist")
-    with django_assert_max_num_queries(12) as captured:
+    with django_assert_max_num_queries(8) as captured:
         response = admin_client_logged_in.get(url)
     assert response.status_code == 200
     assert response.content.count(b'class="action-select"') == 100
@@ -82,7 +82,7 @@ def test_detail_is_read_only_and_says_when_temporal_is_unavailable(admin_client_
 
 def test_dashboard_counts_and_query_count(admin_client_logged_in, temporal_down, django_assert_max_num_queries) -> None:
     bulk_orders(100)
-    with django_assert_max_num_queries(12):
+    with django_assert_max_num_queries(10):
         response = admin_client_logged_in.get(reverse("admin:orders_order_dashboard"))
     assert response.status_code == 200
     dashboard = response.context["dashboard"]
