@@ -54,6 +54,15 @@ def order_number_for(idempotency_key: str) -> str:
     return "O-" + base64.b32encode(digest).decode()[:12]
 
 
+def order_number_for_cart(cart_id: str) -> str:
+    """The number the order of a checked-out cart has (or will have): one cart, one order."""
+    return order_number_for(_cart_order_key(cart_id))
+
+
+def _cart_order_key(cart_id: str) -> str:
+    return f"cart:{cart_id}"
+
+
 def pricing_rules() -> PricingRules:
     threshold = settings.ORDER_FREE_SHIPPING_THRESHOLD
     return PricingRules(
@@ -167,8 +176,11 @@ def order_prepare(
     actor: str,
 ) -> PlaceOrderInput:
     """Validate and price an order into the workflow's input (no writes)."""
-    if (partner is None) == (customer is None):
+    if partner is not None and customer is not None:
         raise InvalidInput("An order belongs to exactly one partner or one customer.")
+    if partner is None and customer is None and channel != Channel.WEB:
+        # Only the storefront places guest orders (no owner; reached through a signed lookup link).
+        raise InvalidInput("An order belongs to a partner or a customer.")
     priced, currency = _price_lines(lines)
     delivery = delivery or {}
     priority = delivery.get("priority") or Priority.NORMAL
@@ -222,7 +234,8 @@ def order_prepare(
 def order_place_from_cart(
     *,
     cart_id: str,
-    partner: Partner,
+    partner: Partner | None = None,
+    customer: Customer | None = None,
     contact: dict[str, str],
     shipping_address: dict[str, str],
     delivery: dict[str, Any] | None,
@@ -231,20 +244,24 @@ def order_place_from_cart(
     actor: str,
 ) -> Order:
     """Close the cart exactly once and place its order. The order number derives from the cart id, so one cart
-    can only ever become one order, whatever the retries; the same key re-reads the closed cart's contents."""
+    can only ever become one order, whatever the retries; the same key re-reads the closed cart's contents.
+
+    A partner's cart becomes a ``cart`` order; a storefront cart (a customer's, or a guest's with neither
+    owner) a ``web`` order."""
     from carts.services import cart_checkout_close
 
     contents = cart_checkout_close(cart_id=cart_id, idempotency_key=idempotency_key)
     return order_place(
         partner=partner,
-        channel=Channel.CART,
+        customer=customer,
+        channel=Channel.CART if partner is not None else Channel.WEB,
         lines=[{"sku": line.sku, "quantity": line.quantity} for line in contents.lines],
         contact=contact,
         shipping_address=shipping_address,
         delivery=delivery,
         payment=payment,
         external_ref="",
-        idempotency_key=f"cart:{contents.cart_id}",
+        idempotency_key=_cart_order_key(contents.cart_id),
         actor=actor,
     )
 
