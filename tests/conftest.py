@@ -7,7 +7,9 @@ name, so two runs on one machine never collide.
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import AsyncIterator, Iterator
+from typing import Any
 
 import pytest
 from django.conf import settings
@@ -49,6 +51,46 @@ def drop_abandoned_test_databases() -> None:
             pid = int(name.rsplit("_", 1)[1])
             if pid != os.getpid() and not os.path.exists(f"/proc/{pid}"):
                 cursor.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(scope="session", autouse=True)
+def release_test_database(django_db_setup: None, django_db_blocker: Any) -> Iterator[None]:
+    """At the very end, end sessions still attached to the test database (a worker thread, a browser test's
+    connection) so that pytest-django can drop it."""
+    yield
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        return
+    with django_db_blocker.unblock(), connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+            "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        )
+    connection.close()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def flush_retries_on_lock_conflicts() -> Iterator[None]:
+    """Workflows outlive the test that started them; an activity still writing can deadlock with the
+    TRUNCATE of a transactional test's teardown. PostgreSQL then aborts one side: retry the flush."""
+    from django.test import TransactionTestCase
+
+    original = TransactionTestCase._fixture_teardown
+
+    def teardown(self: TransactionTestCase) -> None:
+        for _ in range(4):
+            try:
+                return original(self)
+            except Exception as exc:
+                if "deadlock detected" not in repr(exc.__cause__) + repr(exc):
+                    raise
+                time.sleep(0.5)
+        return original(self)
+
+    TransactionTestCase._fixture_teardown = teardown  # type: ignore[method-assign]
+    yield
+    TransactionTestCase._fixture_teardown = original  # type: ignore[method-assign]
 
 
 @pytest.fixture(scope="session")
