@@ -16,8 +16,11 @@ from dataclasses import dataclass, field
 from django.apps import apps
 from django.conf import settings
 from temporalio.client import Client
+from temporalio.runtime import PrometheusConfig, Runtime, TelemetryConfig
 from temporalio.worker import Worker
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
+
+from oms_project.observability import LogContextInterceptor
 
 log = logging.getLogger(__name__)
 
@@ -99,6 +102,8 @@ def build_workers(
                 or settings.WORKER_MAX_CONCURRENT_WORKFLOW_TASKS,
                 sticky_queue_schedule_to_start_timeout=settings.WORKER_STICKY_TIMEOUT,
                 graceful_shutdown_timeout=settings.WORKER_GRACEFUL_SHUTDOWN,
+                # Tracing (OTEL_ENABLED) comes with the client from oms_project.temporal.connect().
+                interceptors=[LogContextInterceptor()],
             )
         )
     return workers
@@ -121,3 +126,9 @@ async def run_until(workers: Sequence[Worker], stop: asyncio.Event) -> None:
     await asyncio.gather(*(worker.shutdown() for worker in workers), return_exceptions=True)
     await asyncio.gather(*tasks, return_exceptions=True)
     stop_task.cancel()
+
+
+def sdk_metrics_runtime(bind_address: str) -> Runtime:
+    """A Temporal runtime whose Rust core serves the SDK metrics (workflow/activity latency, failures, pollers,
+    slots) in Prometheus format on ``bind_address`` (``host:port``); clients connected with it report there."""
+    return Runtime(telemetry=TelemetryConfig(metrics=PrometheusConfig(bind_address=bind_address)))
