@@ -22,7 +22,6 @@ from partners.services import api_key_create
 from tests.integration.orders.helpers import order_body, seed_sku
 from tests.temporal_env import settings_override
 
-
 pytestmark = pytest.mark.django_db  # /metrics reads webhook delivery counts; API requests look up keys
 
 
