@@ -204,6 +204,8 @@ ORDER_TASK_QUEUE = env.str("ORDER_TASK_QUEUE", default="ORDER_TASK_QUEUE")
 WORKER_MAX_CONCURRENT_ACTIVITIES = env.int("WORKER_MAX_CONCURRENT_ACTIVITIES", default=32)
 WORKER_MAX_CONCURRENT_WORKFLOW_TASKS = env.int("WORKER_MAX_CONCURRENT_WORKFLOW_TASKS", default=32)
 WORKER_GRACEFUL_SHUTDOWN = timedelta(seconds=env.float("WORKER_GRACEFUL_SHUTDOWN_SECONDS", default=10))
+# "unsandboxed" skips the workflow sandbox (workflow modules are pure; measured in docs/benchmarks.md).
+WORKER_WORKFLOW_RUNNER = env.str("WORKER_WORKFLOW_RUNNER", default="sandboxed")
 WORKER_STICKY_TIMEOUT = timedelta(seconds=env.float("WORKER_STICKY_TIMEOUT_SECONDS", default=3))
 
 # --- Business settings ----------------------------------------------------------------------------------

@@ -17,7 +17,7 @@ from django.apps import apps
 from django.conf import settings
 from temporalio.client import Client
 from temporalio.runtime import PrometheusConfig, Runtime, TelemetryConfig
-from temporalio.worker import Worker
+from temporalio.worker import UnsandboxedWorkflowRunner, Worker, WorkflowRunner
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
 from oms_project.observability import LogContextInterceptor
@@ -64,7 +64,11 @@ def collect_components() -> dict[str, QueueComponents]:
     return collected
 
 
-def workflow_runner() -> SandboxedWorkflowRunner:
+def workflow_runner() -> WorkflowRunner:
+    if settings.WORKER_WORKFLOW_RUNNER == "unsandboxed":
+        # Workflow modules import only pure code; without the sandbox each activation skips re-importing
+        # and proxying modules (a few ms per workflow task). Determinism is then on review and replay tests.
+        return UnsandboxedWorkflowRunner()
     # Workflow modules import only pure code (contracts, domain); Django and the apps pass through so that
     # the occasional type import under imports_passed_through() is not re-imported in the sandbox.
     restrictions = SandboxRestrictions.default.with_passthrough_modules("django", "environ", "oms_project")
