@@ -169,6 +169,10 @@ class Stack:
             str(self.web_threads),
             "--worker-class",
             "gthread",
+            # gunicorn's default 2 s closes the connections of load clients that wait at a barrier; behind a
+            # load balancer keep-alive is long too.
+            "--keep-alive",
+            "75",
             "--log-level",
             "warning",
         ]

@@ -187,3 +187,21 @@ def test_order_detail_uses_a_fixed_number_of_queries(django_assert_max_num_queri
     with django_assert_max_num_queries(4):  # key, order, lines, events
         response = client.get(f"/api/v1/orders/{number}/")
     assert response.status_code == 200 and response.json()["status"] == "confirmed"
+
+
+def test_production_profile_logs_json_lines() -> None:
+    from tests.unit.oms_project.test_configuration import manage
+
+    script = "import logging; logging.getLogger('oms.check').warning('hello %s', 'json')"
+    result = manage(
+        "shell",
+        "-c",
+        script,
+        DJANGO_SETTINGS_MODULE="oms_project.settings_production",
+        DJANGO_SECRET_KEY="x" * 60,
+        DJANGO_ALLOWED_HOSTS="oms.example.com",
+    )
+    lines = [line for line in result.stderr.splitlines() if "oms.check" in line]
+    assert lines, result.stdout + result.stderr
+    entry = json.loads(lines[-1])
+    assert entry["message"] == "hello json" and entry["level"] == "WARNING"
