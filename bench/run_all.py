@@ -258,6 +258,9 @@ def run_order_ramp(
         r = order_bench.run_orders(stack, placer, rate, seconds, fetch=db.order_results)
         order_row(table, r, label)
         results.append(r)
+        if rate != rates[-1] and not order_bench.sustained([r]):
+            log("  not sustained: higher rates skipped (their backlog would only slow the next phases)")
+            break
     return results
 
 
@@ -282,7 +285,10 @@ async def temporal_ceiling(address: str, rates: list[float], seconds: float) -> 
         ):
             for rate in rates:
                 log(f"{label} at {rate:g}/s ...")
-                results.append((label, await order_bench.noop_level(client, queue, rate, seconds, workflow, label)))
+                r = await order_bench.noop_level(client, queue, rate, seconds, workflow, label)
+                results.append((label, r))
+                if not order_bench.sustained([r]):
+                    break  # saturated: a higher rate only adds backlog
     return results
 
 
@@ -326,7 +332,7 @@ def main() -> None:
                 **closed_loop(stack.web_port, key, 8, 10, sync_checkout),
             )
             facts["lists_a"] = run_lists(table, stack, key, A, args.list_seconds)
-            ceiling = asyncio.run(temporal_ceiling(stack.env["TEMPORAL_ADDRESS"], [5, 20, 40], args.ramp_seconds))
+            ceiling = asyncio.run(temporal_ceiling(stack.env["TEMPORAL_ADDRESS"], [5, 10, 20, 40], args.ramp_seconds))
             for label, r in ceiling:
                 order_row(table, r, A, label)
             facts["noop"] = order_bench.sustained([r for label, r in ceiling if label.startswith("no-op")])
