@@ -31,3 +31,7 @@ lint: install
 format: install
 	$(VENV)/bin/ruff format .
 	$(VENV)/bin/ruff check --fix .
+
+# Screenshots of the storefront for docs/screenshots/: the browser tests save the pages they visit.
+screenshots: install browser-deps
+	OMS_SCREENSHOTS_DIR=docs/screenshots DATABASE_URL=$${DATABASE_URL:-$(TEST_DATABASE_URL)} $(PY) -m pytest -q -p no:cacheprovider tests/browser

@@ -9,8 +9,8 @@ from datetime import timedelta
 
 from temporalio import activity, workflow
 
-# The order saga's shape: record, reserve, write | authorize (regular) | write, delivery, confirm write.
-NOOP_PLAN = ["local", "local", "local", "regular", "local", "local", "local"]
+# The order saga's shape: record, reserve | authorize (regular) | authorized write, delivery, confirm write.
+NOOP_PLAN = ["local", "local", "regular", "local", "local", "local"]
 
 
 @activity.defn(name="bench.noop")

@@ -32,7 +32,7 @@ from temporalio.client import Client
 from temporalio.worker import Worker
 
 from bench.cart_bench import load_average, machine
-from bench.noop_saga import NoopSaga, noop
+from bench.noop_saga import NOOP_PLAN, NoopSaga, noop
 from bench.stack import ROOT, Stack, log
 
 TARGET_P50_MS, TARGET_RATE = 250.0, 20.0
@@ -258,7 +258,8 @@ def write_section(
             f"{'PostgreSQL' if 'DATABASE_URL' in stack.env else 'SQLite (WAL)'}. Open-loop load from a separate "
             "process: `POST /api/v1/orders/` (one line, `pm_card_ok`) at a fixed rate; latency = confirm write "
             "committed (order `updated_at`) minus the moment the request was sent. The no-op saga runs the same "
-            "shape (6 local activities + 1 regular) on the same dev server with a worker in the bench process.",
+            f"shape ({NOOP_PLAN.count('local')} local activities + {NOOP_PLAN.count('regular')} regular, in the "
+            "order's sequence) on the same dev server with a worker in the bench process.",
             "",
             *rows,
             "",

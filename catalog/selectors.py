@@ -97,3 +97,33 @@ def product_list(*, search: str = "", sku: str = "") -> QuerySet[Product]:
 def product_get(*, product_id: int) -> Product | None:
     """One product as ``product_list`` shows it, or None if it is unknown or not sellable."""
     return product_list().filter(pk=product_id).first()
+
+
+def product_search(
+    *,
+    search: str = "",
+    category: str = "",
+    in_stock: bool = False,
+    min_price: Decimal | None = None,
+    max_price: Decimal | None = None,
+) -> QuerySet[Product]:
+    """The storefront catalog: ``product_list`` narrowed by category, a sellable variant in stock and a price
+    range (a product matches when one active variant does), ordered by name."""
+    products = product_list(search=search)
+    if category:
+        products = products.filter(category=category)
+    variants = Variant.objects.filter(product=OuterRef("pk"), is_active=True)
+    if min_price is not None:
+        variants = variants.filter(price__gte=min_price)
+    if max_price is not None:
+        variants = variants.filter(price__lte=max_price)
+    if in_stock:
+        variants = variants.annotate(available=variant_available_expression()).filter(available__gt=0)
+    if in_stock or min_price is not None or max_price is not None:
+        products = products.filter(Exists(variants))
+    return products.order_by("name", "pk")
+
+
+def product_categories() -> list[str]:
+    """Categories that have at least one sellable product, for the storefront filter."""
+    return list(product_list().exclude(category="").order_by("category").values_list("category", flat=True).distinct())

@@ -1,35 +1,80 @@
-"""Customer pages of the catalog: a product list and a product page with "add to cart" (storefront later)."""
+"""Storefront catalog pages: the searchable, filterable product list and the product page."""
 
 from __future__ import annotations
 
-from django.db.models import Prefetch, QuerySet
+from decimal import Decimal, InvalidOperation
+
+from django import forms
+from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 
 from carts.domain import MAX_QUANTITY
-from catalog.models import Product, Variant
-from catalog.selectors import sellable_variants, variant_snapshots
+from catalog.selectors import product_categories, product_get, product_search
+
+PAGE_SIZE = 12
 
 
-def _products() -> QuerySet[Product]:
-    variants = Variant.objects.filter(sellable_variants()).order_by("name")
-    return (
-        Product.objects.filter(is_active=True, variants__in=variants)
-        .distinct()
-        .prefetch_related(Prefetch("variants", queryset=variants, to_attr="sellable"))
-    )
+class CatalogFilterForm(forms.Form):
+    q = forms.CharField(label="Search", required=False, max_length=100)
+    category = forms.ChoiceField(label="Category", required=False)
+    in_stock = forms.BooleanField(label="In stock only", required=False)
+    min_price = forms.DecimalField(label="Min price", required=False, min_value=0, max_digits=12, decimal_places=2)
+    max_price = forms.DecimalField(label="Max price", required=False, min_value=0, max_digits=12, decimal_places=2)
+
+    def __init__(self, *args: object, categories: list[str], **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        self.fields["category"].choices = [("", "All categories"), *((c, c) for c in categories)]
+
+    def clean(self) -> dict[str, object]:
+        data = super().clean() or {}
+        low, high = data.get("min_price"), data.get("max_price")
+        if low is not None and high is not None and low > high:
+            self.add_error("max_price", "The maximum price must not be below the minimum.")
+        return data
+
+
+def _price(product: object) -> Decimal | None:
+    try:
+        return min(v.price for v in product.active_variants)  # type: ignore[attr-defined]
+    except (ValueError, InvalidOperation):
+        return None
+
+
+def _hue(product: object) -> int:
+    """A stable colour per product for its placeholder picture (the catalog has no images yet)."""
+    return (product.pk * 67) % 360  # type: ignore[attr-defined]
 
 
 def product_list(request: HttpRequest) -> HttpResponse:
-    return render(request, "catalog/product_list.html", {"products": _products()})
+    form = CatalogFilterForm(request.GET or None, categories=product_categories())
+    filters: dict[str, object] = {}
+    if form.is_bound and form.is_valid():
+        data = form.cleaned_data
+        filters = {
+            "search": data["q"].strip(),
+            "category": data["category"],
+            "in_stock": data["in_stock"],
+            "min_price": data["min_price"],
+            "max_price": data["max_price"],
+        }
+    page = Paginator(product_search(**filters), PAGE_SIZE).get_page(request.GET.get("page"))  # type: ignore[arg-type]
+    for product in page.object_list:
+        product.from_price = _price(product)
+        product.currency = product.active_variants[0].currency if product.active_variants else ""
+        product.available = sum(v.available for v in product.active_variants)
+        product.hue = _hue(product)
+    query = request.GET.copy()
+    query.pop("page", None)
+    context = {"form": form, "page": page, "query": query.urlencode(), "filtered": bool(filters)}
+    return render(request, "catalog/product_list.html", context)
 
 
 def product_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    product = _products().filter(pk=pk).first()
+    product = product_get(product_id=pk)
     if product is None:
         raise Http404("No such product.")
-    snapshots = variant_snapshots(v.sku for v in product.sellable)
-    variants = [{"variant": v, "available": snapshots[v.sku].available} for v in product.sellable]
-    return render(
-        request, "catalog/product_detail.html", {"product": product, "variants": variants, "max_quantity": MAX_QUANTITY}
-    )
+    product.hue = _hue(product)
+    variants = [{"variant": v, "available": v.available} for v in product.active_variants]
+    context = {"product": product, "variants": variants, "max_quantity": MAX_QUANTITY, "from_price": _price(product)}
+    return render(request, "catalog/product_detail.html", context)

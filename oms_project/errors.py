@@ -37,6 +37,7 @@ class ErrorCode(StrEnum):
     NOT_CANCELLABLE = "not_cancellable"
     NOT_SHIPPABLE = "not_shippable"
     DELIVERY_NOT_CHANGEABLE = "delivery_not_changeable"
+    DELIVERY_EVENT_NOT_ALLOWED = "delivery_event_not_allowed"
     INVALID_TRANSITION = "invalid_transition"
     TEMPORAL_UNAVAILABLE = "temporal_unavailable"
     CONFLICT = "conflict"
@@ -70,6 +71,7 @@ HTTP_STATUS: dict[str, int] = {
     ErrorCode.NOT_CANCELLABLE: 409,
     ErrorCode.NOT_SHIPPABLE: 409,
     ErrorCode.DELIVERY_NOT_CHANGEABLE: 409,
+    ErrorCode.DELIVERY_EVENT_NOT_ALLOWED: 409,
     ErrorCode.INVALID_TRANSITION: 409,
     ErrorCode.TEMPORAL_UNAVAILABLE: 503,
     ErrorCode.CONFLICT: 409,

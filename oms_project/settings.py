@@ -46,6 +46,7 @@ INSTALLED_APPS = [
     "orders",
     "webhooks",
     "reports",
+    "backoffice",
 ]
 
 MIDDLEWARE = [
@@ -215,6 +216,9 @@ CART_CUSTOMER_IDLE_TIMEOUT = timedelta(days=env.float("CART_CUSTOMER_IDLE_DAYS",
 # A cart workflow continues as new once its history holds this many events (or earlier, when Temporal suggests).
 CART_MAX_HISTORY_EVENTS = env.int("CART_MAX_HISTORY_EVENTS", default=5000)
 PAYMENT_AUTHORIZATION_TTL = timedelta(days=env.float("PAYMENT_AUTHORIZATION_TTL_DAYS", default=7))
+# Order SLA per status (docs/orders.md "Deadlines and SLA"): an order still in the status after this is flagged.
+ORDER_SLA_CONFIRMED_HOURS = env.float("ORDER_SLA_CONFIRMED_HOURS", default=48)  # confirmed -> shipped
+ORDER_SLA_SHIPPED_HOURS = env.float("ORDER_SLA_SHIPPED_HOURS", default=120)  # shipped -> delivered
 STOCK_LOW_THRESHOLD = env.int("STOCK_LOW_THRESHOLD", default=5)  # admin "low stock" filter: available <= this
 
 # --- Demo data set (manage.py seed_demo, run by the embedded launcher) --------------------------------------

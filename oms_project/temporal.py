@@ -12,10 +12,11 @@ import asyncio
 import contextvars
 import logging
 import os
+import sys
 import threading
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
-from typing import Any, TypeVar
+from typing import Any, NoReturn, TypeVar
 
 from django.conf import settings
 from temporalio.api.workflowservice.v1 import GetSystemInfoRequest
@@ -36,6 +37,19 @@ from oms_project.errors import DomainError, NotFound, TemporalUnavailable
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
+
+
+def exit_process(code: int, message: str = "") -> NoReturn:
+    """Leave a command at once after the Temporal client was created.
+
+    The SDK's native runtime threads can abort interpreter finalization (SIGABRT, a crash dump instead of the
+    one-line error) when the process exits right after a failed connect, so commands skip finalization.
+    """
+    if message:
+        sys.stderr.write(message.rstrip("\n") + "\n")
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
 
 
 def temporal_address() -> str:

@@ -1,54 +1,284 @@
-from django.contrib import admin, messages
-from django.db.models import QuerySet
-from django.http import HttpRequest
+"""The order admin: the back office's control room (docs/backoffice.md).
 
+Every status field is read-only: the order workflow writes these rows. Staff change an order only through the
+actions of ``backoffice.actions`` (admin actions on the list, buttons on the detail page), each guarded by its
+own permission, confirmed on an intermediate page and reported per order.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from django.contrib import admin, messages
+from django.contrib.admin import helpers
+from django.core.exceptions import PermissionDenied
+from django.db.models import Count, OuterRef, QuerySet, Subquery
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, StreamingHttpResponse
+from django.shortcuts import get_object_or_404
+from django.template.loader import render_to_string
+from django.template.response import TemplateResponse
+from django.urls import URLPattern, path, reverse
+from django.utils.safestring import SafeString
+
+from backoffice.actions import ORDER_ACTIONS, OrderAction, staff_actor
+from backoffice.export import order_csv_response
+from backoffice.selectors import dashboard_data, order_workflow_state, task_queue_health, temporal_ui_url
 from oms_project.errors import DomainError
-from orders import domain, services
 from orders.models import IdempotencyRecord, Order, OrderEvent, OrderLine, SandboxDelivery
 
 
-class OrderLineInline(admin.TabularInline):
+class ReadOnlyInline(admin.TabularInline):
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+class OrderLineInline(ReadOnlyInline):
     model = OrderLine
-    extra = 0
-    can_delete = False
-    readonly_fields = ["position", "sku", "name", "unit_price", "quantity", "line_total"]
+    fields = ["position", "sku", "name", "unit_price", "quantity", "line_total"]
 
 
-class OrderEventInline(admin.TabularInline):
+class OrderEventInline(ReadOnlyInline):
     model = OrderEvent
-    extra = 0
-    can_delete = False
-    readonly_fields = ["type", "at", "actor", "data"]
-    exclude = ["idempotency_key"]
+    verbose_name_plural = "timeline"
+    fields = ["at", "type", "actor", "data"]
+
+
+class SlaBreachedFilter(admin.SimpleListFilter):
+    """Orders whose SLA timer fired in their current status (the flag is cleared by the next status)."""
+
+    title = "SLA"
+    parameter_name = "sla"
+
+    def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list[tuple[str, str]]:
+        return [("breached", "breached"), ("ok", "within SLA")]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Order]) -> QuerySet[Order]:
+        if self.value() == "breached":
+            return queryset.exclude(sla_breached_status="")
+        if self.value() == "ok":
+            return queryset.filter(sla_breached_status="")
+        return queryset
+
+
+def _line_count() -> Subquery:
+    lines = OrderLine.objects.filter(order=OuterRef("pk")).order_by().values("order").annotate(n=Count("pk"))
+    return Subquery(lines.values("n"))
+
+
+def _admin_action(action: OrderAction) -> Callable[..., HttpResponse | None]:
+    def run(modeladmin: OrderAdmin, request: HttpRequest, queryset: QuerySet[Order]) -> HttpResponse | None:
+        return modeladmin.order_action_view(request, action, queryset, via_changelist=True)
+
+    run.__name__ = f"{action.name}_orders"
+    run.short_description = action.description  # type: ignore[attr-defined]
+    run.order_action = action  # type: ignore[attr-defined]
+    return run
 
 
 @admin.register(Order)
 class OrderAdmin(admin.ModelAdmin):
-    """Read-mostly: the order workflow writes these rows; staff act through services (actions)."""
-
-    list_display = ["number", "status", "payment_status", "delivery_status", "total", "currency", "created_at"]
-    list_filter = ["status", "payment_status", "delivery_status", "channel"]
-    search_fields = ["number", "external_ref", "contact_email"]
+    list_display = [
+        "number",
+        "created_at",
+        "status",
+        "payment_status",
+        "delivery_status",
+        "sla_breached",
+        "channel",
+        "partner",
+        "contact_email",
+        "line_count",
+        "total",
+        "currency",
+    ]
+    list_filter = ["status", SlaBreachedFilter, "payment_status", "delivery_status", "channel", "delivery_priority"]
+    list_select_related = ["partner"]
+    search_fields = ["number", "external_ref", "contact_email", "customer__user__email", "lines__sku"]
+    search_help_text = "Order number, external ref, customer e-mail or SKU."
     date_hierarchy = "created_at"
+    list_per_page = 100
+    show_full_result_count = False  # a second COUNT over a large filtered list buys nothing
     inlines = [OrderLineInline, OrderEventInline]
-    actions = ["cancel_orders"]
+    actions = [_admin_action(action) for action in ORDER_ACTIONS.values()]
+    readonly_fields = ["live_workflow"]
+    fieldsets = [
+        (None, {"fields": ["number", "channel", "partner", "customer", "external_ref", "created_at", "updated_at"]}),
+        (
+            "Status (changed only by the order workflow)",
+            {
+                "fields": [
+                    "status",
+                    "payment_status",
+                    "delivery_status",
+                    "failure_reason",
+                    "cancel_reason",
+                    "sla_breached_status",
+                    "sla_breached_at",
+                ]
+            },
+        ),
+        ("Live workflow state", {"fields": ["live_workflow"]}),
+        ("Totals", {"fields": ["currency", "subtotal", "discount", "shipping", "tax", "total", "payment_method"]}),
+        ("Contact", {"fields": ["contact_email", "contact_name", "contact_phone"]}),
+        (
+            "Shipping address",
+            {"fields": ["ship_name", "ship_line1", "ship_line2", "ship_city", "ship_postal_code", "ship_country"]},
+        ),
+        (
+            "Delivery",
+            {
+                "fields": [
+                    "delivery_priority",
+                    "delivery_period_start",
+                    "delivery_period_end",
+                    "delivery_reference",
+                    "tracking_carrier",
+                    "tracking_number",
+                ]
+            },
+        ),
+    ]
 
+    # --- read-only model ------------------------------------------------------------------------------------
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
-    def get_readonly_fields(self, request: HttpRequest, obj: Order | None = None) -> list[str]:
-        return [field.name for field in Order._meta.fields]
+    def has_delete_permission(self, request: HttpRequest, obj: Order | None = None) -> bool:
+        return False
 
-    @admin.action(description="Cancel selected orders (runs the compensations)")
-    def cancel_orders(self, request: HttpRequest, queryset: QuerySet[Order]) -> None:
-        for order in queryset:
-            if not domain.is_cancellable(order.status):
-                self.message_user(request, f"{order.number} is {order.status}", messages.WARNING)
-                continue
-            try:
-                services.order_cancel(number=order.number, reason="staff", actor=f"staff:{request.user}")
-            except DomainError as error:
-                self.message_user(request, f"{order.number}: {error.message}", messages.ERROR)
+    def get_readonly_fields(self, request: HttpRequest, obj: Order | None = None) -> list[str]:
+        return [field.name for field in Order._meta.fields] + ["live_workflow"]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Order]:
+        return super().get_queryset(request).annotate(line_count=_line_count())
+
+    @admin.display(description="lines", ordering="line_count")
+    def line_count(self, obj: Order) -> int:
+        return obj.line_count or 0  # type: ignore[attr-defined]
+
+    @admin.display(boolean=True, description="SLA breached", ordering="sla_breached_status")
+    def sla_breached(self, obj: Order) -> bool:
+        return bool(obj.sla_breached_status)
+
+    @admin.display(description="workflow")
+    def live_workflow(self, obj: Order) -> SafeString:
+        if obj.pk is None:
+            return SafeString("")
+        state = order_workflow_state(number=obj.number)
+        return SafeString(render_to_string("backoffice/live_workflow.html", {"state": state, "order": obj}))
+
+    # --- permissions per action -----------------------------------------------------------------------------
+    def has_order_action_permission(self, request: HttpRequest, action: OrderAction) -> bool:
+        return request.user.has_perm(action.perm_label)
+
+    def allowed_order_actions(self, request: HttpRequest) -> list[OrderAction]:
+        return [a for a in ORDER_ACTIONS.values() if self.has_order_action_permission(request, a)]
+
+    def get_actions(self, request: HttpRequest) -> dict[str, Any]:
+        actions = super().get_actions(request)
+        for name, (func, _, _) in list(actions.items()):
+            action = getattr(func, "order_action", None)
+            if action is not None and not self.has_order_action_permission(request, action):
+                del actions[name]
+        return actions
+
+    # --- URLs -----------------------------------------------------------------------------------------------
+    def get_urls(self) -> list[URLPattern]:
+        view = self.admin_site.admin_view
+        return [
+            path("dashboard/", view(self.dashboard_view), name="orders_order_dashboard"),
+            path("export.csv", view(self.export_view), name="orders_order_export"),
+            path("<path:object_id>/act/<str:action_name>/", view(self.object_action_view), name="orders_order_act"),
+            *super().get_urls(),
+        ]
+
+    def change_view(
+        self, request: HttpRequest, object_id: str, form_url: str = "", extra_context: dict | None = None
+    ) -> HttpResponse:
+        extra = {
+            "order_actions": self.allowed_order_actions(request),
+            "temporal_ui_url": None,
+        }
+        obj = self.get_object(request, object_id)
+        if obj is not None:
+            extra["temporal_ui_url"] = temporal_ui_url(obj.number)
+        return super().change_view(request, object_id, form_url, {**extra, **(extra_context or {})})
+
+    def changelist_view(self, request: HttpRequest, extra_context: dict | None = None) -> HttpResponse:
+        query = request.GET.urlencode()
+        export_url = reverse("admin:orders_order_export") + (f"?{query}" if query else "")
+        return super().changelist_view(request, {"export_url": export_url, **(extra_context or {})})
+
+    # --- actions --------------------------------------------------------------------------------------------
+    def object_action_view(self, request: HttpRequest, object_id: str, action_name: str) -> HttpResponse:
+        action = ORDER_ACTIONS.get(action_name)
+        if action is None:
+            raise PermissionDenied
+        order = get_object_or_404(self.get_queryset(request), pk=object_id)
+        response = self.order_action_view(request, action, Order.objects.filter(pk=order.pk), via_changelist=False)
+        return response or HttpResponseRedirect(reverse("admin:orders_order_change", args=[order.pk]))
+
+    def order_action_view(
+        self, request: HttpRequest, action: OrderAction, queryset: QuerySet[Order], *, via_changelist: bool
+    ) -> HttpResponse | None:
+        """The confirmation page with the action's form; on "apply", one service call and message per order."""
+        if not self.has_order_action_permission(request, action):
+            raise PermissionDenied
+        orders = list(
+            queryset.select_related(None).order_by("created_at").only("pk", "number", "status", "payment_status")
+        )
+        if request.method == "POST" and "apply" in request.POST:
+            form = action.form(request.POST)
+            if form.is_valid():
+                actor = staff_actor(request.user)
+                for order in orders:
+                    try:
+                        outcome = action.perform(order, form.cleaned_data, actor)
+                    except DomainError as error:
+                        self.message_user(request, f"{order.number}: {error.message}", messages.ERROR)
+                    else:
+                        self.message_user(request, outcome, messages.SUCCESS)
+                return None
+        else:
+            form = action.form()
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "title": f"{action.verb}: confirm",
+            "action": action,
+            "orders": orders,
+            "form": form,
+            "via_changelist": via_changelist,
+            "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+            "admin_action_name": f"{action.name}_orders",
+        }
+        return TemplateResponse(request, "backoffice/order_action_confirm.html", context)
+
+    # --- dashboard and export -------------------------------------------------------------------------------
+    def dashboard_view(self, request: HttpRequest) -> HttpResponse:
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "title": "Operations dashboard",
+            "dashboard": dashboard_data(),
+            "queues": task_queue_health(),
+        }
+        return TemplateResponse(request, "backoffice/dashboard.html", context)
+
+    def export_view(self, request: HttpRequest) -> StreamingHttpResponse:
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        changelist = self.get_changelist_instance(request)  # applies the list's filters, search and dates
+        return order_csv_response(changelist.get_queryset(request))
 
 
 admin.site.register([IdempotencyRecord, SandboxDelivery])

@@ -63,6 +63,9 @@ class PlaceOrderInput:
     payment: PaymentInput
     actor: str
     placed_at: str  # ISO 8601: the order's created_at and its first event's time
+    # Hours an order may sit in a status before it is flagged ({"confirmed": 48, "shipped": 120}); read from
+    # settings at placement so the workflow stays deterministic. Histories recorded before it decode as {}.
+    sla_hours: dict[str, float] = field(default_factory=dict)
 
 
 @dataclass
@@ -87,6 +90,9 @@ class ApplyInput:
     failure_reason: str | None = None
     cancel_reason: str | None = None
     delivery_reference: str | None = None
+    sla_breached_status: str | None = None  # the status whose SLA passed ("" clears the flag)
+    tracking: dict[str, str] | None = None  # {carrier, tracking_number}
+    details: dict[str, Any] | None = None  # shipping address / delivery changes (order_change_delivery)
 
 
 @dataclass
@@ -104,6 +110,37 @@ class DeliveryRequestResult:
 @dataclass
 class CancelInput:
     reason: str
+    actor: str
+
+
+@dataclass
+class ShipInput:
+    carrier: str
+    tracking_number: str
+    actor: str
+
+
+@dataclass
+class DeliveryEventInput:
+    event_id: str
+    status: str
+    occurred_at: str  # ISO 8601
+    actor: str
+
+
+@dataclass
+class DeliveryEventResult:
+    applied: bool  # False: a repeated event_id, or an event that would move delivery_status backwards
+    delivery_status: str
+    status: str
+
+
+@dataclass
+class ChangeDeliveryInput:
+    """Validated, complete new values (model field names -> value) and the old ones, for the timeline."""
+
+    changes: dict[str, Any]
+    previous: dict[str, Any]
     actor: str
 
 

@@ -57,6 +57,14 @@ class FailureReason(StrEnum):
     STEP_FAILED = "step_failed"  # a step kept failing for reasons that are not a business answer
 
 
+class CancelReason(StrEnum):
+    """Reasons the system sets (partners and staff give their own)."""
+
+    AUTHORIZATION_EXPIRED = "authorization_expired"  # not shipped before the card authorization expired
+    DELIVERY_FAILED = "delivery_failed"  # the carrier reported not_delivered
+    CAPTURE_FAILED = "capture_failed"  # the PSP refused to capture at shipment
+
+
 # The lifecycle, as data. Anything not listed is refused (``can_transition``).
 TRANSITIONS: dict[Status, frozenset[Status]] = {
     Status.CREATED: frozenset({Status.CONFIRMED, Status.FAILED, Status.CANCELLED}),
@@ -94,6 +102,47 @@ def can_change_payment(current: str, target: str) -> bool:
 
 def is_cancellable(status: str) -> bool:
     return Status(status) in CANCELLABLE
+
+
+# Shipping address and delivery details may change until shipment.
+DELIVERY_CHANGEABLE: frozenset[Status] = frozenset({Status.CREATED, Status.CONFIRMED})
+
+
+def is_delivery_changeable(status: str) -> bool:
+    return Status(status) in DELIVERY_CHANGEABLE
+
+
+# --- Delivery events (docs/orders.md "Delivery events") ---------------------------------------------------
+# A carrier's events arrive late, twice or out of order: delivery_status only ever moves up this ranking.
+# delivered and not_delivered are both final (same rank): whichever arrives first wins.
+DELIVERY_RANK: dict[DeliveryStatus, int] = {
+    DeliveryStatus.NONE: 0,
+    DeliveryStatus.ACCEPTED: 1,
+    DeliveryStatus.ASSIGNED: 2,
+    DeliveryStatus.IN_TRANSIT: 3,
+    DeliveryStatus.DELIVERED: 4,
+    DeliveryStatus.NOT_DELIVERED: 4,
+}
+DELIVERY_EVENT_STATUSES: tuple[str, ...] = tuple(s.value for s in DELIVERY_RANK if s != DeliveryStatus.NONE)
+DELIVERY_FINAL: frozenset[DeliveryStatus] = frozenset({DeliveryStatus.DELIVERED, DeliveryStatus.NOT_DELIVERED})
+# Before shipment the carrier may only acknowledge the request; movement needs a shipped parcel.
+DELIVERY_EVENTS_BEFORE_SHIPMENT: frozenset[DeliveryStatus] = frozenset(
+    {DeliveryStatus.ACCEPTED, DeliveryStatus.ASSIGNED}
+)
+
+
+def delivery_event_allowed(order_status: str, event_status: str) -> bool:
+    """May an event with ``event_status`` arrive while the order is ``order_status`` (not counting repeats)?"""
+    if order_status == Status.SHIPPED:
+        return True
+    return order_status == Status.CONFIRMED and DeliveryStatus(event_status) in DELIVERY_EVENTS_BEFORE_SHIPMENT
+
+
+def delivery_advances(current: str, event_status: str) -> bool:
+    """True when the event moves delivery_status forward; later-ranked or final statuses are never undone."""
+    if DeliveryStatus(current) in DELIVERY_FINAL:
+        return False
+    return DELIVERY_RANK[DeliveryStatus(event_status)] > DELIVERY_RANK[DeliveryStatus(current)]
 
 
 # --- Limits (API.md) --------------------------------------------------------------------------------------

@@ -51,3 +51,21 @@ class IdempotencyKeyReused(DomainError):
 class IdempotencyInFlight(DomainError):
     code = ErrorCode.IDEMPOTENCY_IN_FLIGHT
     default_message = "A request with this Idempotency-Key is still being processed; retry shortly."
+
+
+@register_error
+class OrderNotShippable(DomainError):
+    code = ErrorCode.NOT_SHIPPABLE
+    default_message = "Only confirmed orders can be shipped."
+
+
+@register_error
+class DeliveryNotChangeable(DomainError):
+    code = ErrorCode.DELIVERY_NOT_CHANGEABLE
+    default_message = "The delivery details can no longer change: the order has shipped or ended."
+
+
+@register_error
+class DeliveryEventNotAllowed(DomainError):
+    code = ErrorCode.DELIVERY_EVENT_NOT_ALLOWED
+    default_message = "This delivery event is not allowed in the order's current status."

@@ -54,6 +54,10 @@ class Order(models.Model):
 
     tracking_carrier = models.CharField(max_length=100, blank=True)
     tracking_number = models.CharField(max_length=100, blank=True)
+    # Set by the workflow's SLA timer when the order stayed too long in ``sla_breached_status``; cleared by the
+    # next status change (docs/orders.md "Deadlines and SLA").
+    sla_breached_status = models.CharField(max_length=16, blank=True, db_index=True)
+    sla_breached_at = models.DateTimeField(null=True, blank=True)
 
     payment_method = models.CharField(max_length=16)
     created_at = models.DateTimeField(db_index=True)

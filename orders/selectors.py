@@ -6,6 +6,7 @@ from datetime import datetime
 
 from django.db.models import Prefetch, QuerySet
 
+from customers.models import Customer
 from oms_project.errors import NotFound
 from orders.models import Order, OrderEvent, OrderLine
 from partners.models import Partner
@@ -50,3 +51,26 @@ def order_list(
     if external_ref:
         qs = qs.filter(external_ref=external_ref)
     return _with_details(qs)
+
+
+def order_get_for_customer(*, number: str, customer: Customer) -> Order:
+    """The customer's own order with lines and timeline; another customer's (or a guest's) is NotFound."""
+    order = _with_details(Order.objects.filter(number=number, customer=customer)).first()
+    if order is None:
+        raise NotFound(f"No order {number}.")
+    return order
+
+
+def order_get_guest(*, number: str) -> Order:
+    """A guest order (no owner), for the signed lookup link; any owned order is NotFound."""
+    order = _with_details(Order.objects.filter(number=number, customer=None, partner=None)).first()
+    if order is None:
+        raise NotFound(f"No order {number}.")
+    return order
+
+
+def order_list_for_customer(*, customer: Customer) -> QuerySet[Order]:
+    """The customer's orders, newest first (lines prefetched for the history page)."""
+    return Order.objects.filter(customer=customer).prefetch_related(
+        Prefetch("lines", queryset=OrderLine.objects.order_by("position"))
+    )

@@ -1,4 +1,5 @@
-"""Order services: place (price + start the workflow), record and apply (the workflow's writes), cancel."""
+"""Order services: place (price + start the workflow), record and apply (the workflow's writes), cancel, ship,
+delivery events and delivery changes (each through a validated workflow update)."""
 
 from __future__ import annotations
 
@@ -23,13 +24,25 @@ from orders import domain
 from orders.contracts import (
     ApplyInput,
     CancelInput,
+    ChangeDeliveryInput,
+    DeliveryEventInput,
     LineInput,
     PaymentInput,
     PlaceOrderInput,
+    ShipInput,
     order_workflow_id,
 )
-from orders.domain import Channel, PricedLine, PricingRules, Priority
-from orders.errors import CurrencyMismatch, InvalidQuantity, OrderNotCancellable, TooManyLines, UnknownSku
+from orders.domain import Channel, PricedLine, PricingRules, Priority, Status
+from orders.errors import (
+    CurrencyMismatch,
+    DeliveryEventNotAllowed,
+    DeliveryNotChangeable,
+    InvalidQuantity,
+    OrderNotCancellable,
+    OrderNotShippable,
+    TooManyLines,
+    UnknownSku,
+)
 from orders.models import Order, OrderEvent, OrderLine
 from partners.models import Partner
 
@@ -42,6 +55,15 @@ def order_number_for(idempotency_key: str) -> str:
     second order. The key never leaves the server; the number reveals nothing about it."""
     digest = hashlib.sha256(f"order:{idempotency_key}".encode()).digest()
     return "O-" + base64.b32encode(digest).decode()[:12]
+
+
+def order_number_for_cart(cart_id: str) -> str:
+    """The number the order of a checked-out cart has (or will have): one cart, one order."""
+    return order_number_for(_cart_order_key(cart_id))
+
+
+def _cart_order_key(cart_id: str) -> str:
+    return f"cart:{cart_id}"
 
 
 def pricing_rules() -> PricingRules:
@@ -157,8 +179,11 @@ def order_prepare(
     actor: str,
 ) -> PlaceOrderInput:
     """Validate and price an order into the workflow's input (no writes)."""
-    if (partner is None) == (customer is None):
+    if partner is not None and customer is not None:
         raise InvalidInput("An order belongs to exactly one partner or one customer.")
+    if partner is None and customer is None and channel != Channel.WEB:
+        # Only the storefront places guest orders (no owner; reached through a signed lookup link).
+        raise InvalidInput("An order belongs to a partner or a customer.")
     priced, currency = _price_lines(lines)
     delivery = delivery or {}
     priority = delivery.get("priority") or Priority.NORMAL
@@ -202,13 +227,18 @@ def order_prepare(
         payment=PaymentInput(method=method, token=token),
         actor=actor,
         placed_at=timezone.now().isoformat(),
+        sla_hours={
+            Status.CONFIRMED.value: float(settings.ORDER_SLA_CONFIRMED_HOURS),
+            Status.SHIPPED.value: float(settings.ORDER_SLA_SHIPPED_HOURS),
+        },
     )
 
 
 def order_place_from_cart(
     *,
     cart_id: str,
-    partner: Partner,
+    partner: Partner | None = None,
+    customer: Customer | None = None,
     contact: dict[str, str],
     shipping_address: dict[str, str],
     delivery: dict[str, Any] | None,
@@ -217,20 +247,24 @@ def order_place_from_cart(
     actor: str,
 ) -> Order:
     """Close the cart exactly once and place its order. The order number derives from the cart id, so one cart
-    can only ever become one order, whatever the retries; the same key re-reads the closed cart's contents."""
+    can only ever become one order, whatever the retries; the same key re-reads the closed cart's contents.
+
+    A partner's cart becomes a ``cart`` order; a storefront cart (a customer's, or a guest's with neither
+    owner) a ``web`` order."""
     from carts.services import cart_checkout_close
 
     contents = cart_checkout_close(cart_id=cart_id, idempotency_key=idempotency_key)
     return order_place(
         partner=partner,
-        channel=Channel.CART,
+        customer=customer,
+        channel=Channel.CART if partner is not None else Channel.WEB,
         lines=[{"sku": line.sku, "quantity": line.quantity} for line in contents.lines],
         contact=contact,
         shipping_address=shipping_address,
         delivery=delivery,
         payment=payment,
         external_ref="",
-        idempotency_key=f"cart:{contents.cart_id}",
+        idempotency_key=_cart_order_key(contents.cart_id),
         actor=actor,
     )
 
@@ -348,13 +382,29 @@ def order_apply(*, inp: ApplyInput) -> None:
                 raise InvalidTransition(f"{order.number}: payment {order.payment_status} -> {inp.payment_status}.")
             order.payment_status = inp.payment_status
             changed.append("payment_status")
+        if "status" in changed and order.sla_breached_status:  # a new status starts a new SLA
+            order.sla_breached_status, order.sla_breached_at = "", None
+            changed += ["sla_breached_status", "sla_breached_at"]
+        if inp.sla_breached_status is not None:
+            order.sla_breached_status = inp.sla_breached_status
+            order.sla_breached_at = at if inp.sla_breached_status else None
+            changed += ["sla_breached_status", "sla_breached_at"]
+        if inp.tracking is not None:
+            order.tracking_carrier = inp.tracking.get("carrier", "")
+            order.tracking_number = inp.tracking.get("tracking_number", "")
+            changed += ["tracking_carrier", "tracking_number"]
+        for name, value in (inp.details or {}).items():
+            if name not in CHANGEABLE_DELIVERY_FIELDS:
+                raise ValueError(f"{name} is not a delivery detail")
+            setattr(order, name, parse_datetime(value) if value and name.startswith("delivery_period") else value)
+            changed.append(name)
         for name in ("delivery_status", "failure_reason", "cancel_reason", "delivery_reference"):
             value = getattr(inp, name)
             if value is not None and value != getattr(order, name):
                 setattr(order, name, value)
                 changed.append(name)
         order.updated_at = timezone.now()
-        order.save(update_fields=[*changed, "updated_at"])
+        order.save(update_fields=[*dict.fromkeys(changed), "updated_at"])
         OrderEvent.objects.bulk_create(
             OrderEvent(
                 order=order,
@@ -378,5 +428,178 @@ def order_cancel(*, number: str, reason: str, actor: str) -> Order:
         raise OrderNotCancellable(f"Order {number} is {order.status} and can no longer be cancelled.")
     # Raises OrderNotCancellable when the workflow's validator refuses (it knows the live state).
     temporal.execute_update(order_workflow_id(number), OrderWorkflow.cancel, CancelInput(reason=reason, actor=actor))
+    order.refresh_from_db()
+    return order
+
+
+def order_ship(*, number: str, carrier: str, tracking_number: str, actor: str) -> Order:
+    """Ship a confirmed order: the workflow captures the payment, fulfils the stock and records the tracking.
+
+    Returns the order once it is ``shipped`` (or ``cancelled`` with ``capture_failed`` when the PSP refuses the
+    capture). Raises ``OrderNotShippable`` (409 ``not_shippable``) unless the order is confirmed and idle,
+    ``InvalidInput`` for a blank carrier or tracking number. Used by the partner API and the admin.
+    """
+    from orders.workflows import OrderWorkflow
+
+    carrier, tracking_number = (carrier or "").strip(), (tracking_number or "").strip()
+    if not carrier or len(carrier) > 100:
+        raise InvalidInput("A carrier (1 to 100 characters) is required.", field="carrier")
+    if not tracking_number or len(tracking_number) > 100:
+        raise InvalidInput("A tracking number (1 to 100 characters) is required.", field="tracking_number")
+    order = Order.objects.get(number=number)
+    if order.status != Status.CONFIRMED:
+        raise OrderNotShippable(f"Order {number} is {order.status}; only confirmed orders ship.")
+    temporal.execute_update(
+        order_workflow_id(number),
+        OrderWorkflow.ship,
+        ShipInput(carrier=carrier, tracking_number=tracking_number, actor=actor),
+    )
+    order.refresh_from_db()
+    return order
+
+
+# A delivery event for an order that has already ended this way is a late repeat: accepted, nothing changes.
+_DELIVERY_ENDED = {Status.DELIVERED: "", Status.CANCELLED: "delivery_failed"}
+
+
+def order_record_delivery_event(
+    *, number: str, event_id: str, status: str, occurred_at: datetime | str, actor: str
+) -> Order:
+    """Apply a carrier's delivery event through the workflow (docs/orders.md "Delivery events").
+
+    A repeated ``event_id`` and an event that would move ``delivery_status`` backwards change nothing (the
+    latter is kept on the timeline). ``delivered`` completes the order; ``not_delivered`` refunds, restocks and
+    cancels it (``delivery_failed``); both return once that is done. ``accepted``/``assigned`` are allowed from
+    ``confirmed``, the others only once shipped: else ``DeliveryEventNotAllowed`` (409).
+    """
+    from orders.workflows import OrderWorkflow
+
+    event_id = (event_id or "").strip()
+    if not event_id or len(event_id) > 100:
+        raise InvalidInput("event_id is required (1 to 100 characters).", field="event_id")
+    if status not in domain.DELIVERY_EVENT_STATUSES:
+        raise InvalidInput(f"status is one of {', '.join(domain.DELIVERY_EVENT_STATUSES)}.", field="status")
+    occurred = _iso_field(occurred_at, "occurred_at")
+    order = Order.objects.get(number=number)
+    ended = _DELIVERY_ENDED.get(Status(order.status))
+    if ended is not None and (ended == "" or order.cancel_reason == ended):
+        return order  # the workflow has finished; late and repeated events are ignored
+    if order.status not in (Status.CONFIRMED, Status.SHIPPED) or not domain.delivery_event_allowed(
+        order.status, status
+    ):
+        raise DeliveryEventNotAllowed(f"Order {number} is {order.status}; a {status} event is not allowed now.")
+    temporal.execute_update(
+        order_workflow_id(number),
+        OrderWorkflow.delivery_event,
+        DeliveryEventInput(event_id=event_id, status=status, occurred_at=occurred, actor=actor),
+    )
+    order.refresh_from_db()
+    return order
+
+
+def _iso_field(value: datetime | str | None, field: str) -> str:
+    parsed = parse_datetime(value) if isinstance(value, str) else value
+    if parsed is None or timezone.is_naive(parsed):
+        raise InvalidInput("Use an ISO 8601 timestamp with a UTC offset.", field=field)
+    return parsed.isoformat()
+
+
+# Model fields order_change_delivery may set (ApplyInput.details), by API name.
+ADDRESS_FIELDS = {
+    "name": "ship_name",
+    "line1": "ship_line1",
+    "line2": "ship_line2",
+    "city": "ship_city",
+    "postal_code": "ship_postal_code",
+    "country": "ship_country",
+}
+DELIVERY_FIELDS = {
+    "priority": "delivery_priority",
+    "period_start": "delivery_period_start",
+    "period_end": "delivery_period_end",
+}
+CHANGEABLE_DELIVERY_FIELDS = frozenset({*ADDRESS_FIELDS.values(), *DELIVERY_FIELDS.values()})
+REQUIRED_ADDRESS_FIELDS = ("name", "line1", "city", "postal_code", "country")
+
+
+def _delivery_changes(
+    order: Order, shipping_address: dict[str, Any] | None, delivery: dict[str, Any] | None
+) -> dict[str, Any]:
+    """Validate the new values against the order (400 naming the field) and return model field -> value."""
+    changes: dict[str, Any] = {}
+    if shipping_address is not None:
+        for name in REQUIRED_ADDRESS_FIELDS:
+            if not str(shipping_address.get(name) or "").strip():
+                raise InvalidInput("This address field is required.", field=f"shipping_address.{name}")
+        country = str(shipping_address["country"]).strip()
+        if len(country) != 2 or not country.isascii() or not country.isalpha() or not country.isupper():
+            raise InvalidInput("Use an ISO 3166-1 alpha-2 code, e.g. DE.", field="shipping_address.country")
+        for name, model_field in ADDRESS_FIELDS.items():
+            value = str(shipping_address.get(name) or "").strip()
+            if len(value) > Order._meta.get_field(model_field).max_length:
+                raise InvalidInput("Too long.", field=f"shipping_address.{name}")
+            changes[model_field] = value
+    if delivery is not None:
+        unknown = set(delivery) - set(DELIVERY_FIELDS)
+        if unknown:
+            raise InvalidInput(f"Unknown delivery field {sorted(unknown)[0]}.", field=f"delivery.{sorted(unknown)[0]}")
+        if "priority" in delivery:
+            if delivery["priority"] not in Priority.__members__.values():
+                raise InvalidInput("Priority is normal or urgent.", field="delivery.priority")
+            changes["delivery_priority"] = str(delivery["priority"])
+        now = timezone.now()
+        period = {}
+        for name in ("period_start", "period_end"):
+            if name not in delivery:
+                period[name] = getattr(order, DELIVERY_FIELDS[name])
+                continue
+            value = delivery[name]
+            parsed = None if value in (None, "") else (parse_datetime(value) if isinstance(value, str) else value)
+            if value not in (None, "") and (parsed is None or timezone.is_naive(parsed)):
+                raise InvalidInput("Use an ISO 8601 timestamp with a UTC offset.", field=f"delivery.{name}")
+            if parsed is not None and parsed <= now:
+                raise InvalidInput("The delivery period must be in the future.", field=f"delivery.{name}")
+            period[name] = parsed
+            changes[DELIVERY_FIELDS[name]] = parsed.isoformat() if parsed else None
+        start, end = period["period_start"], period["period_end"]
+        if start and end and end <= start:
+            raise InvalidInput("The delivery period must end after it starts.", field="delivery.period_end")
+    if not changes:
+        raise InvalidInput("Send shipping_address and/or delivery.", field="shipping_address")
+    return changes
+
+
+def _field_value(order: Order, name: str) -> Any:
+    value = getattr(order, name)
+    return value.isoformat() if isinstance(value, datetime) else value
+
+
+def order_change_delivery(
+    *,
+    number: str,
+    shipping_address: dict[str, Any] | None = None,
+    delivery: dict[str, Any] | None = None,
+    actor: str,
+) -> Order:
+    """Change the shipping address (complete, replaces it) and/or delivery details (only the keys sent)
+    until shipment. ``InvalidInput`` (400) for bad values, ``DeliveryNotChangeable`` (409) once shipped or
+    ended. Writes a ``delivery_changed`` timeline event listing each changed field (from, to). Order totals are
+    not re-priced (the authorized amount stays)."""
+    from orders.workflows import OrderWorkflow
+
+    order = Order.objects.get(number=number)
+    if not domain.is_delivery_changeable(order.status):
+        raise DeliveryNotChangeable(f"Order {number} is {order.status}; its delivery details can no longer change.")
+    changes = _delivery_changes(order, shipping_address, delivery)
+    changed = {name: value for name, value in changes.items() if value != _field_value(order, name)}
+    if not changed:
+        return order
+    temporal.execute_update(
+        order_workflow_id(number),
+        OrderWorkflow.change_delivery,
+        ChangeDeliveryInput(
+            changes=changed, previous={name: _field_value(order, name) for name in changed}, actor=actor
+        ),
+    )
     order.refresh_from_db()
     return order

@@ -22,6 +22,9 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     for item in items:
         if "postgres" in item.keywords and not on_postgres:
             item.add_marker(skip_pg)
+    # Playwright's sync API keeps an event loop running on the main thread for the rest of the session, after
+    # which pytest-asyncio cannot run async tests: browser tests go last.
+    items.sort(key=lambda item: "browser" in item.keywords)
 
 
 @pytest.fixture(scope="session")

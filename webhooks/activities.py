@@ -16,8 +16,13 @@ from webhooks import contracts, domain, services
 @orm_activity
 def webhooks_publish(inp: contracts.PublishInput) -> list[int]:
     """Idempotent by ``inp.dedupe_key``; only starts delivery workflows, so it is quick whatever receivers do."""
+    data = inp.data
+    if inp.order_number and inp.partner_id is not None:
+        from orders.api.views import order_body
+
+        data = order_body(inp.order_number)
     return services.webhook_event_publish(
-        partner_id=inp.partner_id, event_type=inp.event_type, data=inp.data, dedupe_key=inp.dedupe_key
+        partner_id=inp.partner_id, event_type=inp.event_type, data=data, dedupe_key=inp.dedupe_key
     )
 
 

@@ -30,6 +30,9 @@ class PublishInput:
     event_type: str
     data: dict
     dedupe_key: str
+    # Set by the order workflow instead of ``data``: the activity renders the order body itself at publish time
+    # (the workflow never carries the order JSON through its history).
+    order_number: str = ""
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,7 @@ from rest_framework import serializers
 # The one error body's schema component (oms_project.api.error_body); one class, so one "Error" component.
 from carts.api.serializers import ErrorSerializer  # noqa: F401
 from oms_project.money import format_amount
-from orders.domain import Priority, Status
+from orders.domain import DELIVERY_EVENT_STATUSES, Priority, Status
 
 # Fields the server computes; a request that tries to set one is refused with 400 naming the field.
 SERVER_OWNED_ORDER_FIELDS = frozenset(
@@ -120,6 +120,34 @@ class CancelInputSerializer(serializers.Serializer):
     reason = serializers.CharField(max_length=255)
 
 
+class ShipInputSerializer(serializers.Serializer):
+    carrier = serializers.CharField(max_length=100)
+    tracking_number = serializers.CharField(max_length=100)
+
+
+class DeliveryEventInputSerializer(serializers.Serializer):
+    event_id = serializers.CharField(max_length=100, help_text="The carrier's event id; a repeat is ignored.")
+    status = serializers.ChoiceField(choices=list(DELIVERY_EVENT_STATUSES))
+    occurred_at = serializers.DateTimeField()
+
+
+class DeliveryPatchSerializer(serializers.Serializer):
+    """Shape only (types); the service checks required fields, the future period and start < end."""
+
+    shipping_address = serializers.DictField(
+        child=serializers.CharField(allow_blank=True, max_length=200), required=False
+    )
+    delivery = serializers.DictField(required=False)
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        unknown = set(self.initial_data) - set(self.fields) if isinstance(self.initial_data, dict) else set()
+        if unknown:
+            raise serializers.ValidationError({name: ["Unknown field."] for name in sorted(unknown)})
+        if not attrs:
+            raise serializers.ValidationError({"shipping_address": ["Send shipping_address and/or delivery."]})
+        return attrs
+
+
 class OrderFilterSerializer(serializers.Serializer):
     status = serializers.ChoiceField(choices=[s.value for s in Status], required=False)
     created_after = serializers.DateTimeField(required=False)
@@ -210,3 +238,9 @@ class OrderSerializer(serializers.Serializer):
     created_at = serializers.DateTimeField()
     updated_at = serializers.DateTimeField()
     events = OrderEventSerializer(many=True)
+    # Additions to API.md's order: the SLA flag (docs/orders.md "Deadlines and SLA").
+    sla_breached = serializers.SerializerMethodField()
+    sla_breached_at = serializers.DateTimeField(allow_null=True)
+
+    def get_sla_breached(self, order: Any) -> bool:
+        return bool(order.sla_breached_status)

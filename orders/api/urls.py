@@ -8,6 +8,9 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("orders/", views.OrderListCreateApi.as_view(), name="order-list"),
     path("orders/<str:number>/", views.OrderDetailApi.as_view(), name="order-detail"),
     path("orders/<str:number>/cancel/", views.OrderCancelApi.as_view(), name="order-cancel"),
+    path("orders/<str:number>/ship/", views.OrderShipApi.as_view(), name="order-ship"),
+    path("orders/<str:number>/delivery-events/", views.OrderDeliveryEventApi.as_view(), name="order-delivery-events"),
+    path("orders/<str:number>/delivery/", views.OrderDeliveryApi.as_view(), name="order-delivery"),
     # The carts app owns carts/api/urls.py; checkout creates an order, so it is routed here.
     path("carts/<str:cart_id>/checkout/", views.CartCheckoutApi.as_view(), name="cart-checkout"),
 ]

@@ -19,10 +19,13 @@ from orders import selectors, services
 from orders.api.serializers import (
     CancelInputSerializer,
     CheckoutInputSerializer,
+    DeliveryEventInputSerializer,
+    DeliveryPatchSerializer,
     ErrorSerializer,
     OrderCreateSerializer,
     OrderFilterSerializer,
     OrderSerializer,
+    ShipInputSerializer,
 )
 from orders.domain import Channel
 from orders.idempotency import (
@@ -33,7 +36,7 @@ from orders.idempotency import (
 )
 from orders.models import Order
 from partners.models import Partner
-from partners.permissions import HasOrdersOrFulfilmentScope, HasOrdersScope
+from partners.permissions import HasFulfilmentScope, HasOrdersOrFulfilmentScope, HasOrdersScope
 
 IDEMPOTENCY_KEY_PARAMETER = OpenApiParameter(
     name="Idempotency-Key",
@@ -184,6 +187,70 @@ class OrderCancelApi(APIView):
         serializer = CancelInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         services.order_cancel(number=order.number, reason=serializer.validated_data["reason"], actor=actor_of(request))
+        return Response(order_body(order.number))
+
+
+class OrderShipApi(APIView):
+    permission_classes = [HasFulfilmentScope]
+
+    @extend_schema(
+        operation_id="orders_ship",
+        request=ShipInputSerializer,
+        responses={
+            200: OrderSerializer,
+            **ERRORS,
+            409: OpenApiResponse(ErrorSerializer, description="`not_shippable`: only confirmed orders ship."),
+        },
+    )
+    def post(self, request: Request, number: str) -> Response:
+        order = selectors.order_get_for_partner(number=number, partner=None)
+        serializer = ShipInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        services.order_ship(number=order.number, actor=actor_of(request), **serializer.validated_data)
+        return Response(order_body(order.number))
+
+
+class OrderDeliveryEventApi(APIView):
+    permission_classes = [HasFulfilmentScope]
+
+    @extend_schema(
+        operation_id="orders_delivery_events",
+        request=DeliveryEventInputSerializer,
+        responses={
+            200: OrderSerializer,
+            **ERRORS,
+            409: OpenApiResponse(
+                ErrorSerializer,
+                description="`delivery_event_not_allowed`: in_transit/delivered/not_delivered before shipment, "
+                "or any event for an order that was cancelled or failed before shipment.",
+            ),
+        },
+    )
+    def post(self, request: Request, number: str) -> Response:
+        order = selectors.order_get_for_partner(number=number, partner=None)
+        serializer = DeliveryEventInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        services.order_record_delivery_event(number=order.number, actor=actor_of(request), **serializer.validated_data)
+        return Response(order_body(order.number))
+
+
+class OrderDeliveryApi(APIView):
+    permission_classes = [HasOrdersScope]
+
+    @extend_schema(
+        operation_id="orders_delivery_update",
+        request=DeliveryPatchSerializer,
+        responses={
+            200: OrderSerializer,
+            **ERRORS,
+            409: OpenApiResponse(ErrorSerializer, description="`delivery_not_changeable`: shipped or ended."),
+        },
+    )
+    def patch(self, request: Request, number: str) -> Response:
+        order = selectors.order_get_for_partner(number=number, partner=request.user.partner)
+        serializer = DeliveryPatchSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        services.order_change_delivery(number=order.number, actor=actor_of(request), **serializer.validated_data)
         return Response(order_body(order.number))
 
 

@@ -48,7 +48,7 @@ class Command(BaseCommand):
         try:
             asyncio.run(self._run(queues, options))
         except TemporalUnavailable as exc:
-            raise CommandError(str(exc)) from None
+            temporal.exit_process(1, f"CommandError: {exc}")
 
     async def _run(self, queues: list[str], options: dict[str, Any]) -> None:
         address = options.get("metrics_address")

@@ -66,6 +66,9 @@ class Command(BaseCommand):
         try:
             self._start(options)
             self._supervise()
+        except CommandError as exc:
+            self._stop_children()
+            temporal.exit_process(1, f"CommandError: {exc}")
         finally:
             self._stop_children()
 
@@ -81,7 +84,8 @@ class Command(BaseCommand):
             call_command("seed_demo", stdout=self.stdout)
 
         env = dict(os.environ)
-        if settings.TEMPORAL_ADDRESS:
+        external_temporal = bool(settings.TEMPORAL_ADDRESS)
+        if external_temporal:
             address, ui_url = settings.TEMPORAL_ADDRESS, settings.TEMPORAL_UI_URL
             self._say(f"Using the Temporal cluster at {address} (TEMPORAL_ADDRESS).")
         else:
@@ -91,7 +95,8 @@ class Command(BaseCommand):
             env["TEMPORAL_ADDRESS"] = address
             settings.TEMPORAL_ADDRESS = address
             temporal.bridge.reset()
-        self._wait_for_temporal(address, timeout=60)
+        # An embedded server needs a few seconds to start; an external one either answers or is misconfigured.
+        self._wait_for_temporal(address, timeout=15 if external_temporal else 60)
 
         for index in range(options["worker_processes"]):
             self._spawn(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import signal
@@ -25,8 +26,10 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def http_get(url: str, headers: dict[str, str] | None = None) -> tuple[int, bytes]:
-    request = urllib.request.Request(url, headers=headers or {})
+def http_get(url: str, headers: dict[str, str] | None = None, *, data: dict | None = None) -> tuple[int, bytes]:
+    body = json.dumps(data).encode() if data is not None else None
+    all_headers = {**(headers or {}), **({"Content-Type": "application/json"} if body else {})}
+    request = urllib.request.Request(url, headers=all_headers, data=body)
     try:
         with urllib.request.urlopen(request, timeout=10) as response:
             return response.status, response.read()
@@ -122,7 +125,17 @@ def test_run_command_starts_everything_stops_cleanly_and_keeps_data(tmp_path: Pa
 
         key = re.search(r"(oms_[0-9a-f]{12}_\S+)", out)
         assert key, out
-        status, body = http_get(f"{launcher.base}/api/v1/products/", {"Authorization": f"Api-Key {key.group(1)}"})
+        auth = {"Authorization": f"Api-Key {key.group(1)}"}
+        status, body = http_get(f"{launcher.base}/api/v1/products/", auth)
+        assert status == 200, body
+
+        # A cart workflow created now must still answer after a full stop and start.
+        status, body = http_get(f"{launcher.base}/api/v1/carts/", auth, data={})
+        assert status == 201, body
+        cart_id = json.loads(body)["id"]
+        status, body = http_get(
+            f"{launcher.base}/api/v1/carts/{cart_id}/items/", auth, data={"sku": "TEE-CLS-M-BLK", "quantity": 3}
+        )
         assert status == 200, body
     finally:
         launcher.stop()
@@ -137,6 +150,11 @@ def test_run_command_starts_everything_stops_cleanly_and_keeps_data(tmp_path: Pa
     again = Launcher(tmp_path)
     try:
         again.wait_ready()
+        status, body = http_get(f"{again.base}/api/v1/carts/{cart_id}/", auth)
+        assert status == 200, body
+        cart = json.loads(body)
+        assert [(line["sku"], line["quantity"]) for line in cart["lines"]] == [("TEE-CLS-M-BLK", 3)]
+        assert "Demo Marketplace" in again.output() or key.group(1) in again.output()
     finally:
         again.stop()
     assert again.process.returncode == 0, again.output()

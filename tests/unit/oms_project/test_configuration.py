@@ -57,3 +57,20 @@ def test_bad_database_url_is_a_one_line_error(url: str, expected: str) -> None:
     assert len(lines) == 1, result.stderr
     assert lines[0].startswith(expected)
     assert "Traceback" not in result.stderr
+
+
+def test_workers_with_unreachable_temporal_is_a_one_line_error() -> None:
+    result = manage("run_workers", TEMPORAL_ADDRESS="127.0.0.1:1")
+    assert result.returncode == 1
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith("CommandError: Cannot reach Temporal at 127.0.0.1:1")
+
+
+def test_launcher_with_unreachable_temporal_is_a_one_line_error(tmp_path: Path) -> None:
+    result = manage(
+        "runoms", "--no-demo-data", "--port", "0", TEMPORAL_ADDRESS="127.0.0.1:1", OMS_DATA_DIR=str(tmp_path)
+    )
+    assert result.returncode == 1
+    lines = result.stderr.strip().splitlines()
+    assert lines == [lines[0]] and lines[0].startswith("CommandError: Temporal at 127.0.0.1:1 is not reachable")

@@ -1,8 +1,12 @@
 """Replay: today's OrderWorkflow code must replay histories recorded by earlier code (determinism check).
 
-``histories/order_*.json`` were recorded from real runs (confirmed then cancelled; failed for stock). A change
-that breaks replay of running orders needs ``workflow.patched`` (see STYLE.md). To re-record after an
-intended, versioned change: ``OMS_RECORD_HISTORIES=1 pytest tests/workflow/replay``.
+``histories/order_*.json`` were recorded from real runs: ``order_cancelled`` (confirmed then cancelled) and
+``order_failed_stock`` by the code before shipment existed (no patch markers: they prove that code paths added
+since are behind ``workflow.patched``), ``order_delivered`` (shipped, delivery events, delivered) by the
+fulfilment code. A change that breaks replay of running orders needs ``workflow.patched`` (see STYLE.md and
+docs/orders.md "Workflow versioning"). To record a history that is missing: ``OMS_RECORD_HISTORIES=1 pytest
+tests/workflow/replay``; ``OMS_RECORD_HISTORIES=all`` re-records every one (only after an intended, versioned
+change: the old files are the proof that old histories still replay).
 """
 
 from __future__ import annotations
@@ -17,7 +21,7 @@ from temporalio.client import WorkflowHistory
 from temporalio.worker import Replayer
 
 from oms_project.workers import workflow_runner
-from orders.contracts import CancelInput, order_workflow_id
+from orders.contracts import CancelInput, DeliveryEventInput, DeliveryEventResult, ShipInput, order_workflow_id
 from orders.workflows import OrderWorkflow
 from tests.integration.orders.helpers import seed_sku
 from tests.temporal_env import workers_on
@@ -40,8 +44,10 @@ async def test_recorded_order_histories_replay(path: Path) -> None:
 async def test_fresh_order_histories_replay(skip_env) -> None:  # type: ignore[no-untyped-def]
     await sync_to_async(seed_sku)("RPL-1", 1)
     await sync_to_async(seed_sku)("RPL-2", 0)
+    await sync_to_async(seed_sku)("RPL-3", 2)
     cancelled = await sync_to_async(prepare)("RPL-1", "replay-cancelled")
     failed = await sync_to_async(prepare)("RPL-2", "replay-failed")
+    delivered = await sync_to_async(prepare)("RPL-3", "replay-delivered")
     async with workers_on(skip_env.client) as queues:
         handle = await skip_env.client.start_workflow(
             OrderWorkflow.run, cancelled, id=order_workflow_id(cancelled.number), task_queue=queues["order"]
@@ -56,9 +62,33 @@ async def test_fresh_order_histories_replay(skip_env) -> None:  # type: ignore[n
             OrderWorkflow.run, failed, id=order_workflow_id(failed.number), task_queue=queues["order"]
         )
         assert await out_of_stock.result() == "failed"
+        shipped = await skip_env.client.start_workflow(
+            OrderWorkflow.run, delivered, id=order_workflow_id(delivered.number), task_queue=queues["order"]
+        )
+        for _ in range(200):
+            if (await shipped.query(OrderWorkflow.progress)).step == "awaiting_shipment":
+                break
+            await asyncio.sleep(0.05)
+        await shipped.execute_update(
+            OrderWorkflow.delivery_event, DeliveryEventInput("r1", "accepted", "2026-11-25T10:00:00+00:00", "test")
+        )
+        assert await shipped.execute_update(OrderWorkflow.ship, ShipInput("DHL", "R-1", "test")) == "shipped"
+        for event_id, status in (("r3", "in_transit"), ("r2", "assigned"), ("r3", "in_transit"), ("r4", "delivered")):
+            await shipped.execute_update(
+                OrderWorkflow.delivery_event,
+                DeliveryEventInput(event_id, status, "2026-11-25T11:00:00+00:00", "test"),
+                result_type=DeliveryEventResult,
+            )
+        assert await shipped.result() == "delivered"
 
-    for name, wf_handle in (("order_cancelled", handle), ("order_failed_stock", out_of_stock)):
+    record = os.environ.get("OMS_RECORD_HISTORIES", "")
+    for name, wf_handle in (
+        ("order_cancelled", handle),
+        ("order_failed_stock", out_of_stock),
+        ("order_delivered", shipped),
+    ):
         history = await wf_handle.fetch_history()
         await replayer().replay_workflow(history)
-        if os.environ.get("OMS_RECORD_HISTORIES"):
-            (HISTORIES / f"{name}.json").write_text(history.to_json())
+        path = HISTORIES / f"{name}.json"
+        if record == "all" or (record and not path.exists()):
+            path.write_text(history.to_json())

@@ -1,0 +1,94 @@
+"""Staff actions on orders: each one a form, a permission and one call of an orders service.
+
+The services send the workflow update (the only way an order's status changes); the admin renders an
+intermediate confirmation page with the form, then one message per order with the outcome.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from django import forms
+from django.utils import timezone
+
+from backoffice import permissions
+from backoffice.forms import CancelOrderForm, DeliveryEventForm, ShipOrderForm
+from orders import services
+from orders.models import Order
+
+
+@dataclass(frozen=True)
+class OrderAction:
+    name: str  # URL segment and admin action suffix
+    verb: str  # button label
+    description: str  # admin action description
+    permission: str  # codename on orders.Order
+    form: type[forms.Form]
+    perform: Callable[[Order, dict[str, Any], str], str]  # (order, cleaned data, actor) -> outcome message
+
+    @property
+    def perm_label(self) -> str:
+        return f"orders.{self.permission}"
+
+
+def _cancel(order: Order, data: dict[str, Any], actor: str) -> str:
+    result = services.order_cancel(number=order.number, reason=data["reason"], actor=actor)
+    return f"{result.number} is {result.status} (payment {result.payment_status})."
+
+
+def _ship(order: Order, data: dict[str, Any], actor: str) -> str:
+    result = services.order_ship(
+        number=order.number, carrier=data["carrier"], tracking_number=data["tracking_number"], actor=actor
+    )
+    tracking = f"{data['carrier']} {data['tracking_number']}"
+    return f"{result.number} is {result.status} (payment {result.payment_status}, {tracking})."
+
+
+def _delivery_event(order: Order, data: dict[str, Any], actor: str) -> str:
+    # One event per order: the same form may be applied to several selected orders.
+    result = services.order_record_delivery_event(
+        number=order.number,
+        event_id=f"{data['event_id']}:{order.number}",
+        status=data["status"],
+        occurred_at=data["occurred_at"] or timezone.now(),
+        actor=actor,
+    )
+    event = data["status"].replace("_", " ")
+    return f"{result.number}: {event} recorded; order {result.status}, delivery {result.delivery_status}."
+
+
+ORDER_ACTIONS: dict[str, OrderAction] = {
+    action.name: action
+    for action in [
+        OrderAction(
+            name="cancel",
+            verb="Cancel order",
+            description="Cancel selected orders (runs the compensations)…",
+            permission=permissions.CANCEL_ORDER,
+            form=CancelOrderForm,
+            perform=_cancel,
+        ),
+        OrderAction(
+            name="ship",
+            verb="Ship order",
+            description="Confirm shipment with carrier and tracking (captures the payment)…",
+            permission=permissions.SHIP_ORDER,
+            form=ShipOrderForm,
+            perform=_ship,
+        ),
+        OrderAction(
+            name="delivery_event",
+            verb="Record delivery event",
+            description="Record a delivery event (accepted, in transit, delivered, not delivered)…",
+            permission=permissions.RECORD_DELIVERY_EVENT,
+            form=DeliveryEventForm,
+            perform=_delivery_event,
+        ),
+    ]
+}
+
+
+def staff_actor(user: Any) -> str:
+    return f"staff:{user.get_username()}"

@@ -1,0 +1,309 @@
+"""Storefront order pages: checkout, the live confirmation / order page, order history, cancel, guest lookup.
+
+Every read comes from the order read model (never a Temporal query); writes go through ``orders.services``.
+A customer reaches only their own orders by number; a guest reaches their order only through its signed
+lookup link. Anything else is a 404.
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from carts import selectors as cart_selectors
+from carts import services as cart_services
+from carts.models import Cart
+from carts.views import current_cart
+from customers.models import Customer
+from oms_project.errors import DomainError, NotFound
+from orders import selectors, services
+from orders.domain import FailureReason, Status
+from orders.forms import CheckoutForm
+from orders.lookup import order_lookup_link_send, order_lookup_path, order_number_from_token
+from orders.models import Order
+
+_NOT_CHARGED = "You have not been charged."
+_FAILURE_TEXT = {
+    FailureReason.PAYMENT_DECLINED: f"Your card was declined, so the order could not be placed. {_NOT_CHARGED}",
+    FailureReason.INSUFFICIENT_STOCK: f"Some items ran out of stock while we reserved them. {_NOT_CHARGED}",
+    FailureReason.STEP_FAILED: f"A technical problem stopped the order. {_NOT_CHARGED}",
+}
+
+_EVENT_LABELS = {
+    "created": "Order placed",
+    "stock_reserved": "Items reserved",
+    "payment_authorized": "Card authorized",
+    "delivery_requested": "Delivery booked",
+    "confirmed": "Order confirmed",
+    "step_failed": "A step could not be completed",
+    "stock_released": "Reserved items released",
+    "payment_voided": "Card authorization released",
+    "delivery_cancelled": "Delivery cancelled",
+    "failed": "Order failed",
+    "cancel_requested": "Cancellation requested",
+    "cancelled": "Order cancelled",
+    "payment_captured": "Payment taken",
+    "shipped": "Shipped",
+    "delivered": "Delivered",
+}
+
+# Refusals that mean "look at your cart again" rather than "fix a field".
+_CART_PROBLEMS = {"cart_empty", "cart_expired", "cart_merged"}
+
+
+def _customer(request: HttpRequest) -> Customer | None:
+    if request.user.is_authenticated:
+        return cart_services.customer_for_user(user=request.user)
+    return None
+
+
+def _actor(customer: Customer | None) -> str:
+    return f"customer:{customer.pk}" if customer else "guest"
+
+
+def _owned_cart(request: HttpRequest, cart_id: str, customer: Customer | None) -> Cart:
+    """The cart named by the form, if it belongs to this visitor (any status: a repeat submit finds it closed)."""
+    if customer is not None:
+        return cart_selectors.cart_get_for_customer(cart_id=cart_id, customer=customer)
+    return cart_selectors.cart_get_for_session(cart_id=cart_id, session_key=request.session.session_key or "")
+
+
+def _initial(customer: Customer | None, cart: Cart) -> dict[str, str]:
+    initial = {"cart_id": cart.cart_id, "idempotency_key": secrets.token_urlsafe(24)}
+    if customer is not None:
+        initial |= {"email": customer.email, "name": customer.user.get_full_name(), "phone": customer.phone}
+        address = customer.addresses.first()
+        if address is not None:
+            initial |= {k: getattr(address, k) for k in ("line1", "line2", "city", "postal_code", "country")} | {
+                "name": address.name
+            }
+    return initial
+
+
+def _order_url(order: Order) -> str:
+    if order.customer_id is None:
+        return order_lookup_path(number=order.number)
+    return reverse("orders:detail", args=[order.number])
+
+
+@require_http_methods(["GET", "POST"])
+def checkout(request: HttpRequest) -> HttpResponse:
+    customer = _customer(request)
+    if request.method == "POST":
+        form = CheckoutForm(request.POST)
+        if form.is_valid():
+            try:
+                cart = _owned_cart(request, form.cleaned_data["cart_id"], customer)
+            except NotFound:
+                messages.error(request, "That cart is no longer yours to check out.")
+                return redirect("carts:cart")
+            outcome = _place(request, form, cart, customer)
+            if isinstance(outcome, HttpResponse):
+                return outcome
+    cart = current_cart(request, create=False)
+    view = cart_selectors.cart_view(cart=cart) if cart is not None else None
+    if cart is None or view is None or not view.lines:
+        messages.info(request, "Your cart is empty: add something before checking out.")
+        return redirect("carts:cart")
+    if request.method != "POST" or form.data.get("cart_id") != cart.cart_id:
+        form = CheckoutForm(initial=_initial(customer, cart))
+    rules = services.pricing_rules()
+    context = {"form": form, "cart": view, "rules": rules}
+    return render(request, "orders/checkout.html", context)
+
+
+def _place(request: HttpRequest, form: CheckoutForm, cart: Cart, customer: Customer | None) -> HttpResponse | None:
+    """Place the order; a response on success (or when the cart went away), None to show the form's errors."""
+    number = services.order_number_for_cart(cart.cart_id)
+    repeat = services.order_get(number=number) is not None  # a repeated submit: the guest has the e-mail already
+    try:
+        order = services.order_place_from_cart(
+            cart_id=cart.cart_id,
+            customer=customer,
+            contact=form.contact(),
+            shipping_address=form.shipping_address(),
+            delivery={"priority": form.cleaned_data["priority"]},
+            payment={"method": "card", "token": form.cleaned_data["card_token"]},
+            idempotency_key=form.cleaned_data["idempotency_key"],
+            actor=_actor(customer),
+        )
+    except DomainError as error:
+        if error.code == "cart_checked_out":
+            # Submitted again from an older copy of the form: the cart already became this order.
+            placed = services.order_get(number=number)
+            if placed is not None:
+                messages.info(request, "This cart was already ordered; here is the order.")
+                return redirect(_order_url(placed))
+        if error.code in _CART_PROBLEMS or error.code == "cart_checked_out":
+            messages.error(request, f"{error.message} Please check your cart.")
+            return redirect("carts:cart")
+        if error.code == "temporal_unavailable":
+            form.add_error(None, "We could not take the order just now. Nothing was charged; please try again.")
+        else:
+            form.add_error(None, error.message)
+        return None
+    if order.customer_id is None and not repeat:
+        order_lookup_link_send(order=order, absolute_url=request.build_absolute_uri(_order_url(order)))
+    return redirect(f"{_order_url(order)}?placed=1")
+
+
+# --- the order page (customers by number, guests by signed token) ---------------------------------------
+
+
+@dataclass(frozen=True)
+class OrderUrls:
+    page: str
+    status: str
+    cancel: str
+    reorder: str
+
+
+def _customer_urls(number: str) -> OrderUrls:
+    return OrderUrls(
+        page=reverse("orders:detail", args=[number]),
+        status=reverse("orders:status", args=[number]),
+        cancel=reverse("orders:cancel", args=[number]),
+        reorder=reverse("orders:reorder", args=[number]),
+    )
+
+
+def _guest_urls(token: str) -> OrderUrls:
+    return OrderUrls(
+        page=reverse("orders:guest-detail", args=[token]),
+        status=reverse("orders:guest-status", args=[token]),
+        cancel=reverse("orders:guest-cancel", args=[token]),
+        reorder=reverse("orders:guest-reorder", args=[token]),
+    )
+
+
+def _own_order(request: HttpRequest, number: str) -> Order:
+    customer = _customer(request)
+    if customer is None:
+        raise Http404("No such order.")
+    try:
+        return selectors.order_get_for_customer(number=number, customer=customer)
+    except NotFound:
+        raise Http404("No such order.") from None
+
+
+def _guest_order(token: str) -> Order:
+    number = order_number_from_token(token=token)
+    if number is None:
+        raise Http404("No such order.")
+    try:
+        return selectors.order_get_guest(number=number)
+    except NotFound:
+        raise Http404("No such order.") from None
+
+
+def _status_context(order: Order, urls: OrderUrls) -> dict[str, object]:
+    events = list(order.events.all())
+    for event in events:
+        event.label = _EVENT_LABELS.get(event.type, event.type.replace("_", " ").capitalize())
+    detail = next((e.data.get("detail", "") for e in events if e.type == "step_failed"), "")
+    return {
+        "order": order,
+        "urls": urls,
+        "events": events,
+        "pending": order.status == Status.CREATED,
+        "cancellable": order.status in (Status.CREATED, Status.CONFIRMED),
+        "failure_text": _FAILURE_TEXT.get(order.failure_reason, "The order could not be completed.")
+        if order.status == Status.FAILED
+        else "",
+        "failure_detail": detail,
+    }
+
+
+def _detail(request: HttpRequest, order: Order, urls: OrderUrls) -> HttpResponse:
+    context = _status_context(order, urls) | {"placed": request.GET.get("placed") == "1"}
+    if order.customer_id is None:
+        context["lookup_url"] = request.build_absolute_uri(urls.page)
+    return render(request, "orders/order_detail.html", context)
+
+
+def _status(request: HttpRequest, order: Order, urls: OrderUrls) -> HttpResponse:
+    return render(request, "orders/_status.html", _status_context(order, urls))
+
+
+def _cancel(request: HttpRequest, order: Order, urls: OrderUrls, actor: str) -> HttpResponse:
+    try:
+        services.order_cancel(number=order.number, reason="Cancelled by the customer.", actor=actor)
+    except DomainError as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(request, f"Order {order.number} is cancelled. Any payment authorization was released.")
+    return redirect(urls.page)
+
+
+def _reorder(request: HttpRequest, order: Order, urls: OrderUrls) -> HttpResponse:
+    """Put a failed or cancelled order's lines back into the visitor's cart (what is still sellable)."""
+    cart = current_cart(request, create=True)
+    assert cart is not None
+    added = 0
+    for line in order.lines.all():
+        try:
+            cart_services.cart_add_item(cart=cart, sku=line.sku, quantity=line.quantity)
+            added += 1
+        except DomainError as error:
+            messages.error(request, f"{line.name}: {error.message}")
+    if added:
+        messages.success(request, "The items are back in your cart.")
+    return redirect("carts:cart")
+
+
+@login_required
+@require_GET
+def order_history(request: HttpRequest) -> HttpResponse:
+    customer = _customer(request)
+    assert customer is not None
+    page = Paginator(selectors.order_list_for_customer(customer=customer), 10).get_page(request.GET.get("page"))
+    return render(request, "orders/order_history.html", {"page": page})
+
+
+@require_GET
+def order_detail(request: HttpRequest, number: str) -> HttpResponse:
+    return _detail(request, _own_order(request, number), _customer_urls(number))
+
+
+@require_GET
+def order_status(request: HttpRequest, number: str) -> HttpResponse:
+    return _status(request, _own_order(request, number), _customer_urls(number))
+
+
+@require_POST
+def order_cancel(request: HttpRequest, number: str) -> HttpResponse:
+    order = _own_order(request, number)
+    return _cancel(request, order, _customer_urls(number), _actor(order.customer))
+
+
+@require_POST
+def order_reorder(request: HttpRequest, number: str) -> HttpResponse:
+    return _reorder(request, _own_order(request, number), _customer_urls(number))
+
+
+@require_GET
+def guest_detail(request: HttpRequest, token: str) -> HttpResponse:
+    return _detail(request, _guest_order(token), _guest_urls(token))
+
+
+@require_GET
+def guest_status(request: HttpRequest, token: str) -> HttpResponse:
+    return _status(request, _guest_order(token), _guest_urls(token))
+
+
+@require_POST
+def guest_cancel(request: HttpRequest, token: str) -> HttpResponse:
+    return _cancel(request, _guest_order(token), _guest_urls(token), "guest")
+
+
+@require_POST
+def guest_reorder(request: HttpRequest, token: str) -> HttpResponse:
+    return _reorder(request, _guest_order(token), _guest_urls(token))
