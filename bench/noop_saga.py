@@ -27,3 +27,13 @@ class NoopSaga:
                 await workflow.execute_local_activity(noop, step, start_to_close_timeout=timedelta(seconds=10))
             else:
                 await workflow.execute_activity(noop, step, start_to_close_timeout=timedelta(seconds=10))
+
+
+@workflow.defn(name="BenchNaiveSaga")
+class NaiveSaga:
+    """The same seven steps as regular activities: a saga written without local activities (the naive way)."""
+
+    @workflow.run
+    async def run(self, _: str) -> None:
+        for step in range(len(NOOP_PLAN)):
+            await workflow.execute_activity(noop, step, start_to_close_timeout=timedelta(seconds=10))

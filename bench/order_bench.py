@@ -22,7 +22,9 @@ import tempfile
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -118,7 +120,10 @@ class Placer:
         return None
 
 
-def run_orders(stack: Stack, placer: Placer, rate: float, seconds: float) -> dict:
+def run_orders(
+    stack: Stack, placer: Placer, rate: float, seconds: float, fetch: Callable[[list[str]], dict] | None = None
+) -> dict:
+    """``fetch(numbers) -> {number: [status, updated_at epoch]}`` reads the results (default: manage.py shell)."""
     total = int(rate * seconds)
     sent: dict[str, float] = {}
     errors = 0
@@ -141,7 +146,10 @@ def run_orders(stack: Stack, placer: Placer, rate: float, seconds: float) -> dic
             pool.submit(one, index, time.time())
     deadline = time.time() + 120
     while True:
-        rows = json.loads(stack.manage("shell", "-c", RESULTS % list(sent), capture=True).strip().splitlines()[-1])
+        if fetch is not None:
+            rows = fetch(list(sent))
+        else:
+            rows = json.loads(stack.manage("shell", "-c", RESULTS % list(sent), capture=True).strip().splitlines()[-1])
         if all(status != "created" for status, _ in rows.values()) or time.time() > deadline:
             break
         time.sleep(1)
@@ -154,7 +162,9 @@ def run_orders(stack: Stack, placer: Placer, rate: float, seconds: float) -> dic
 
 
 # --- the raw Temporal ceiling ----------------------------------------------------------------------------
-async def noop_level(client: Client, queue: str, rate: float, seconds: float) -> dict:
+async def noop_level(
+    client: Client, queue: str, rate: float, seconds: float, workflow: Any = NoopSaga.run, label: str = ""
+) -> dict:
     total = int(rate * seconds)
     latencies: list[float] = []
     ends: list[float] = []
@@ -164,7 +174,7 @@ async def noop_level(client: Client, queue: str, rate: float, seconds: float) ->
         nonlocal errors
         t0 = time.time()
         try:
-            await client.execute_workflow(NoopSaga.run, "x", id=f"noop-{uuid.uuid4().hex}", task_queue=queue)
+            await client.execute_workflow(workflow, "x", id=f"noop-{uuid.uuid4().hex}", task_queue=queue)
         except Exception:
             errors += 1
             return
@@ -178,7 +188,7 @@ async def noop_level(client: Client, queue: str, rate: float, seconds: float) ->
         tasks.append(asyncio.create_task(one()))
     await asyncio.gather(*tasks)
     span = (max(ends) if ends else time.time()) - start
-    return summarize("no-op saga (Temporal only)", rate, total, latencies, span, errors)
+    return summarize(label or "no-op saga (Temporal only)", rate, total, latencies, span, errors)
 
 
 async def run_noop(address: str, rates: list[float], seconds: float) -> list[dict]:

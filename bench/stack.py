@@ -52,6 +52,7 @@ class Stack:
         web_workers: int = 2,
         web_threads: int = 8,
         worker_processes: int = 1,
+        web_server: str = "gunicorn",
         extra_env: dict[str, str] | None = None,
         temporal_dynamic_config: Sequence[str] = ("history.maxInFlightUpdates=100",),
         sqlite_pragmas: Sequence[str] = ("journal_mode=wal",),
@@ -60,6 +61,9 @@ class Stack:
         self.workdir.mkdir(parents=True, exist_ok=True)
         self.web_workers, self.web_threads = web_workers, web_threads
         self.worker_processes = worker_processes
+        if web_server not in ("gunicorn", "granian"):
+            raise ValueError(f"web_server must be gunicorn or granian, not {web_server!r}")
+        self.web_server = web_server
         self.temporal_port, self.web_port = free_port(), free_port()
         self.dynamic_config = list(temporal_dynamic_config)
         self.sqlite_pragmas = list(sqlite_pragmas)
@@ -124,27 +128,54 @@ class Stack:
         log(f"starting {self.worker_processes} x manage.py run_workers")
         for index in range(self.worker_processes):
             self._spawn(f"workers-{index}", [sys.executable, "manage.py", "run_workers"])
-        log(f"starting gunicorn on :{self.web_port} ({self.web_workers} workers x {self.web_threads} threads)")
-        gunicorn = shutil.which("gunicorn", path=str(Path(sys.executable).parent)) or "gunicorn"
-        self._spawn(
-            "web",
-            [
-                gunicorn,
-                "oms_project.wsgi:application",
-                "--bind",
-                f"127.0.0.1:{self.web_port}",
-                "--workers",
-                str(self.web_workers),
-                "--threads",
-                str(self.web_threads),
-                "--worker-class",
-                "gthread",
-                "--log-level",
-                "warning",
-            ],
-        )
+        self._spawn("web", self._web_args())
         self._wait_ready()
         return self
+
+    @property
+    def web_description(self) -> str:
+        if self.web_server == "granian":
+            return f"granian (WSGI) {self.web_workers} workers x {self.web_threads} blocking threads"
+        return f"gunicorn {self.web_workers} workers x {self.web_threads} threads"
+
+    def _web_args(self) -> list[str]:
+        log(f"starting {self.web_description} on :{self.web_port}")
+        binary = shutil.which(self.web_server, path=str(Path(sys.executable).parent)) or self.web_server
+        if self.web_server == "granian":
+            return [
+                binary,
+                "--interface",
+                "wsgi",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(self.web_port),
+                "--workers",
+                str(self.web_workers),
+                "--blocking-threads",
+                str(self.web_threads),
+                "--log-level",
+                "warning",
+                "oms_project.wsgi:application",
+            ]
+        return [
+            binary,
+            "oms_project.wsgi:application",
+            "--bind",
+            f"127.0.0.1:{self.web_port}",
+            "--workers",
+            str(self.web_workers),
+            "--threads",
+            str(self.web_threads),
+            "--worker-class",
+            "gthread",
+            # gunicorn's default 2 s closes the connections of load clients that wait at a barrier; behind a
+            # load balancer keep-alive is long too.
+            "--keep-alive",
+            "75",
+            "--log-level",
+            "warning",
+        ]
 
     def _wait_ready(self, timeout: float = 90) -> None:
         deadline = time.monotonic() + timeout

@@ -9,6 +9,8 @@ from pathlib import Path
 
 import environ
 
+from oms_project.logging_config import logging_config
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 env = environ.Env()
@@ -48,6 +50,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First, so the request id and the request metrics cover everything below (docs/observability.md).
+    "oms_project.observability.RequestContextMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -201,6 +205,8 @@ ORDER_TASK_QUEUE = env.str("ORDER_TASK_QUEUE", default="ORDER_TASK_QUEUE")
 WORKER_MAX_CONCURRENT_ACTIVITIES = env.int("WORKER_MAX_CONCURRENT_ACTIVITIES", default=32)
 WORKER_MAX_CONCURRENT_WORKFLOW_TASKS = env.int("WORKER_MAX_CONCURRENT_WORKFLOW_TASKS", default=32)
 WORKER_GRACEFUL_SHUTDOWN = timedelta(seconds=env.float("WORKER_GRACEFUL_SHUTDOWN_SECONDS", default=10))
+# "unsandboxed" skips the workflow sandbox (workflow modules are pure; measured in docs/benchmarks.md).
+WORKER_WORKFLOW_RUNNER = env.str("WORKER_WORKFLOW_RUNNER", default="sandboxed")
 WORKER_STICKY_TIMEOUT = timedelta(seconds=env.float("WORKER_STICKY_TIMEOUT_SECONDS", default=3))
 
 # --- Business settings ----------------------------------------------------------------------------------
@@ -236,14 +242,18 @@ PAYMENT_PROVIDER = env.str("PAYMENT_PROVIDER", default="payments.sandbox.Sandbox
 SANDBOX_SLOW_SECONDS = env.float("SANDBOX_SLOW_SECONDS", default=3)  # how long pm_card_slow takes to answer
 SANDBOX_FLAKY_FAILURES = env.int("SANDBOX_FLAKY_FAILURES", default=2)  # transient failures of pm_card_flaky
 
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
-    "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
-    "loggers": {
-        "django.db.backends": {"level": "WARNING"},
-        "temporalio": {"level": "WARNING"},
-    },
-}
+# --- Observability (docs/observability.md) ----------------------------------------------------------------
+LOG_FORMAT = env.str("LOG_FORMAT", default="plain")  # plain | json (the production profile defaults to json)
+LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")
+# Temporal SDK metrics of a run_workers process: a Prometheus endpoint on this host:port ("" = off).
+WORKER_METRICS_ADDRESS = env.str("WORKER_METRICS_ADDRESS", default="")
+# /metrics reads task-queue backlogs from Temporal at most this often, waiting at most this long.
+TEMPORAL_METRICS_CACHE_SECONDS = env.float("TEMPORAL_METRICS_CACHE_SECONDS", default=10)
+TEMPORAL_METRICS_TIMEOUT_SECONDS = env.float("TEMPORAL_METRICS_TIMEOUT_SECONDS", default=1)
+# OpenTelemetry tracing: off unless OTEL_ENABLED; console or OTLP/HTTP (endpoint without /v1/traces).
+OTEL_ENABLED = env.bool("OTEL_ENABLED", default=False)
+OTEL_EXPORTER = env.str("OTEL_EXPORTER", default="console")  # console | otlp
+OTEL_EXPORTER_OTLP_ENDPOINT = env.str("OTEL_EXPORTER_OTLP_ENDPOINT", default="http://127.0.0.1:4318")
+OTEL_SERVICE_NAME = env.str("OTEL_SERVICE_NAME", default="oms")
+
+LOGGING = logging_config(LOG_FORMAT, LOG_LEVEL)

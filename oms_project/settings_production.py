@@ -9,6 +9,7 @@ import os
 
 os.environ.setdefault("DJANGO_DEBUG", "false")
 os.environ.setdefault("WEBHOOK_ALLOW_PRIVATE_TARGETS", "false")
+os.environ.setdefault("LOG_FORMAT", "json")  # one JSON object per line for log shippers
 
 from oms_project.settings import *  # noqa: F403
 from oms_project.settings import env
@@ -31,5 +32,3 @@ SESSION_COOKIE_SECURE = True
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_SECURE = True
 X_FRAME_OPTIONS = "DENY"
-
-LOGGING["root"]["level"] = env.str("LOG_LEVEL", default="INFO")  # noqa: F405

@@ -9,6 +9,7 @@ or workflow) or ``TemporalUnavailable`` (the server cannot be reached).
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import logging
 import os
 import sys
@@ -29,6 +30,7 @@ from temporalio.client import (
 )
 from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 from temporalio.exceptions import ApplicationError
+from temporalio.runtime import Runtime
 from temporalio.service import RPCStatusCode, TLSConfig
 
 from oms_project.errors import DomainError, NotFound, TemporalUnavailable
@@ -73,14 +75,22 @@ def _tls_config() -> bool | TLSConfig:
     )
 
 
-async def connect(address: str | None = None, namespace: str | None = None) -> Client:
-    """A new client configured from settings (workers and the bridge both use this)."""
+async def connect(address: str | None = None, namespace: str | None = None, runtime: Runtime | None = None) -> Client:
+    """A new client configured from settings (workers and the bridge both use this).
+
+    With ``OTEL_ENABLED`` the client carries the tracing interceptor (workers built on it inherit it);
+    ``runtime`` lets ``run_workers`` export the SDK's metrics (``WORKER_METRICS_ADDRESS``).
+    """
+    from oms_project import tracing
+
     try:
         return await Client.connect(
             address or temporal_address(),
             namespace=namespace or settings.TEMPORAL_NAMESPACE,
             api_key=settings.TEMPORAL_API_KEY or None,
             tls=_tls_config(),
+            interceptors=tracing.temporal_interceptors(),
+            runtime=runtime,
         )
     except RuntimeError as exc:  # the Rust core raises RuntimeError for connection failures
         raise TemporalUnavailable(
@@ -117,8 +127,13 @@ class _ClientBridge:
 
     def run(self, fn: Callable[[Client], Awaitable[T]], timeout: float | None = None) -> T:
         loop = self._ensure_loop()
+        # The caller's context (log fields, the OpenTelemetry span) follows the call onto the loop thread,
+        # so logs and traces of the Temporal call belong to the request that made it.
+        caller = contextvars.copy_context()
 
         async def call() -> T:
+            for var, value in caller.items():
+                var.set(value)
             return await fn(await self._get_client())
 
         future = asyncio.run_coroutine_threadsafe(call(), loop)

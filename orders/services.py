@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import logging
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -16,7 +17,7 @@ from django.utils.dateparse import parse_datetime
 
 from catalog.selectors import variant_snapshots
 from customers.models import Customer
-from oms_project import temporal
+from oms_project import observability, temporal
 from oms_project.errors import InvalidInput, InvalidTransition
 from oms_project.money import format_amount
 from orders import domain
@@ -44,6 +45,8 @@ from orders.errors import (
 )
 from orders.models import Order, OrderEvent, OrderLine
 from partners.models import Partner
+
+log = logging.getLogger(__name__)
 
 
 def order_number_for(idempotency_key: str) -> str:
@@ -270,14 +273,19 @@ def order_start(*, inp: PlaceOrderInput) -> None:
     """Start ``order-<number>`` (or attach to it) and wait until its first activity has recorded the order."""
     from orders.workflows import OrderWorkflow
 
-    temporal.update_with_start(
-        OrderWorkflow.recorded,
-        inp.number,
-        workflow=OrderWorkflow.run,
-        workflow_arg=inp,
-        workflow_id=order_workflow_id(inp.number),
-        task_queue=settings.ORDER_TASK_QUEUE,
-    )
+    workflow_id = order_workflow_id(inp.number)
+    with observability.bind(order_number=inp.number, workflow_id=workflow_id):
+        log.info(
+            "starting order workflow (%s, %s lines, total %s %s)", inp.channel, len(inp.lines), inp.total, inp.currency
+        )
+        temporal.update_with_start(
+            OrderWorkflow.recorded,
+            inp.number,
+            workflow=OrderWorkflow.run,
+            workflow_arg=inp,
+            workflow_id=workflow_id,
+            task_queue=settings.ORDER_TASK_QUEUE,
+        )
 
 
 def order_get(*, number: str) -> Order | None:
@@ -346,6 +354,8 @@ def order_record(*, inp: PlaceOrderInput) -> None:
     except IntegrityError:
         if not Order.objects.filter(number=inp.number).exists():
             raise  # not the concurrent-duplicate case: let the activity retry
+        return
+    log.info("order recorded")
 
 
 def order_apply(*, inp: ApplyInput) -> None:
@@ -406,6 +416,7 @@ def order_apply(*, inp: ApplyInput) -> None:
             )
             for index, event in enumerate(inp.events)
         )
+    log.info("order updated: %s", ", ".join(f"{name}={getattr(order, name)}" for name in changed) or "events only")
 
 
 def order_cancel(*, number: str, reason: str, actor: str) -> Order:

@@ -6,6 +6,7 @@ import asyncio
 import signal
 from typing import Any
 
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from oms_project import temporal
@@ -16,6 +17,7 @@ from oms_project.workers import (
     build_workers,
     collect_components,
     run_until,
+    sdk_metrics_runtime,
     task_queue_name,
 )
 
@@ -32,6 +34,11 @@ class Command(BaseCommand):
         )
         parser.add_argument("--max-concurrent-activities", type=int, default=None)
         parser.add_argument("--max-concurrent-workflow-tasks", type=int, default=None)
+        parser.add_argument(
+            "--metrics-address",
+            default=None,
+            help="host:port for the Temporal SDK's Prometheus metrics (default: WORKER_METRICS_ADDRESS; '' = off).",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         queues = options["queue"] or list(QUEUES)
@@ -44,7 +51,9 @@ class Command(BaseCommand):
             temporal.exit_process(1, f"CommandError: {exc}")
 
     async def _run(self, queues: list[str], options: dict[str, Any]) -> None:
-        client = await temporal.connect()
+        address = options.get("metrics_address")
+        address = settings.WORKER_METRICS_ADDRESS if address is None else address
+        client = await temporal.connect(runtime=sdk_metrics_runtime(address) if address else None)
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGINT):
@@ -58,7 +67,8 @@ class Command(BaseCommand):
                 max_concurrent_workflow_tasks=options["max_concurrent_workflow_tasks"],
             )
             names = ", ".join(task_queue_name(q) for q in queues)
-            self.stdout.write(f"Workers polling {names} on {temporal.temporal_address()}; Ctrl-C stops.")
+            metrics_note = f"; SDK metrics on http://{address}/metrics" if address else ""
+            self.stdout.write(f"Workers polling {names} on {temporal.temporal_address()}{metrics_note}; Ctrl-C stops.")
             self.stdout.flush()
             await run_until(workers, stop)
         self.stdout.write("Workers stopped.")

@@ -1,0 +1,484 @@
+"""The whole benchmark in one command, on PostgreSQL, written as one table into docs/benchmarks.md.
+
+    python bench/run_all.py [--sustained-seconds 60] [--levers] [--no-write]
+
+Creates a fresh PostgreSQL database (``BENCH_POSTGRES_URL``, default postgres://postgres@127.0.0.1:5432/postgres,
+is only used to create and drop it) and runs the embedded stack (bench/stack.py) against it three times, each
+stack as separate processes with the load from this process over loopback:
+
+A. gunicorn 2x8, 1 x run_workers: cart adds (concurrency 1 and 16); orders placed -> confirmed at 5/s, a ramp,
+   the best rate held for ``--sustained-seconds``; the same steps as one synchronous request without Temporal
+   (bench/sync_checkout.py); product list and order list (20 rows); the raw Temporal ceiling (no-op saga with
+   local activities) and a naive saga (the same steps as regular activities) on the same dev server.
+B. the same with 2 x run_workers: the order ramp and the sustained rate.
+C. granian 2x8 instead of gunicorn: lists and cart adds at concurrency 16.
+``--levers`` adds D (DATABASE_POOL=true) and E (WORKER_WORKFLOW_RUNNER=unsandboxed), each against A's numbers.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import statistics
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+import psycopg
+from temporalio.client import Client
+from temporalio.worker import Worker
+
+from bench import cart_bench, order_bench
+from bench.cart_bench import ApiClient, load_average, machine
+from bench.noop_saga import NaiveSaga, NoopSaga, noop
+from bench.stack import ROOT, Stack, log
+
+SECTION_START, SECTION_END = "<!-- run-all:start -->", "<!-- run-all:end -->"
+ORDER_BODY = {
+    "customer": {"email": "bench@example.com", "name": "Bench"},
+    "shipping_address": {"name": "B", "line1": "1 St", "city": "X", "postal_code": "1", "country": "DE"},
+    "payment": {"method": "card", "token": "pm_card_ok"},
+}
+SEED_SKUS = order_bench.SKUS + cart_bench.SKUS
+PRODUCTS, ORDERS = "product list (API, 20 of 25 products)", "order list (API, 20 rows)"
+# 25 products of 3 variants each, stock in two warehouses, like the catalog's own query-count test.
+SEED_CATALOG = """
+from decimal import Decimal
+from catalog.models import Product, StockLevel, Variant, Warehouse
+warehouses = [Warehouse.objects.get_or_create(code=c, defaults={"name": c, "priority": 5})[0] for c in ("la", "lb")]
+for i in range(25):
+    product, _ = Product.objects.get_or_create(slug=f"list-{i}", defaults={"name": f"List product {i}"})
+    for size in ("S", "M", "L"):
+        v, _ = Variant.objects.get_or_create(
+            sku=f"LIST-{i}-{size}", defaults=dict(product=product, name=size, price=Decimal("5.00"), currency="EUR"))
+        for wh in warehouses:
+            StockLevel.objects.get_or_create(variant=v, warehouse=wh, defaults={"on_hand": 7})
+"""
+
+
+# --- a fresh PostgreSQL database -----------------------------------------------------------------------------
+class BenchDatabase:
+    def __init__(self, admin_url: str) -> None:
+        self.admin_url = admin_url
+        self.name = f"oms_bench_{os.getpid()}_{uuid.uuid4().hex[:6]}"
+        parts = urlsplit(admin_url)
+        self.url = urlunsplit(parts._replace(path="/" + self.name))
+
+    def __enter__(self) -> BenchDatabase:
+        with psycopg.connect(self.admin_url, autocommit=True) as conn:
+            conn.execute(f'CREATE DATABASE "{self.name}"')
+        log(f"created database {self.name}")
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        with psycopg.connect(self.admin_url, autocommit=True) as conn:
+            conn.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s AND pid <> pg_backend_pid()",
+                [self.name],
+            )
+            conn.execute(f'DROP DATABASE IF EXISTS "{self.name}"')
+        log(f"dropped database {self.name}")
+
+    def order_results(self, numbers: list[str]) -> dict:
+        with psycopg.connect(self.url) as conn:
+            rows = conn.execute(
+                "SELECT number, status, extract(epoch FROM updated_at) FROM orders_order WHERE number = ANY(%s)",
+                [numbers],
+            ).fetchall()
+        return {number: [status, float(at)] for number, status, at in rows}
+
+
+# --- closed-loop HTTP load ---------------------------------------------------------------------------------
+def closed_loop(
+    port: int, key: str, concurrency: int, seconds: float, request: Callable[[ApiClient, int], int]
+) -> dict:
+    """``concurrency`` keep-alive clients, each sending the next request when the last answered."""
+    latencies: list[float] = []
+    errors = 0
+    lock = threading.Lock()
+    stop_at = time.perf_counter() + seconds
+
+    def client(index: int) -> None:
+        nonlocal errors
+        api = ApiClient(port, key)
+        for i in range(3):  # warm the connection and the worker
+            request(api, i)
+        mine, bad, i = [], 0, 0
+        while time.perf_counter() < stop_at:
+            start = time.perf_counter()
+            status = request(api, index * 100000 + i)
+            mine.append((time.perf_counter() - start) * 1000)
+            bad += status >= 400
+            i += 1
+        with lock:
+            latencies.extend(mine)
+            errors += bad
+
+    started = time.perf_counter()
+    threads = [threading.Thread(target=client, args=(i,)) for i in range(concurrency)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    elapsed = time.perf_counter() - started
+    latencies.sort()
+    return {
+        "requests": len(latencies),
+        "errors": errors,
+        "p50_ms": statistics.median(latencies),
+        "p95_ms": order_bench.percentile(latencies, 0.95),
+        "p99_ms": order_bench.percentile(latencies, 0.99),
+        "rate": len(latencies) / elapsed,
+    }
+
+
+def get(path: str) -> Callable[[ApiClient, int], int]:
+    def request(api: ApiClient, _: int) -> int:
+        return api.call("GET", path)[0]
+
+    return request
+
+
+def sync_checkout(api: ApiClient, index: int) -> int:
+    sku = order_bench.SKUS[index % len(order_bench.SKUS)]
+    return api.call("POST", "/bench/sync-checkout/", {"lines": [{"sku": sku, "quantity": 1}], **ORDER_BODY})[0]
+
+
+# --- the table ---------------------------------------------------------------------------------------------
+class Table:
+    def __init__(self) -> None:
+        self.rows: list[dict[str, Any]] = []
+
+    def add(self, workload: str, stack: str, **values: Any) -> dict[str, Any]:
+        row = {"workload": workload, "stack": stack, **values}
+        self.rows.append(row)
+        shown = ", ".join(f"{k} {v:.1f}" if isinstance(v, float) else f"{k} {v}" for k, v in values.items())
+        log(f"  {workload} [{stack}]: {shown}")
+        return row
+
+    def markdown(self) -> list[str]:
+        def cell(row: dict, name: str, digits: int = 0) -> str:
+            value = row.get(name)
+            return "" if value is None or value != value else f"{value:.{digits}f}"
+
+        lines = [
+            "| workload | stack | load | requests | errors | p50 ms | p95 ms | p99 ms | throughput /s |",
+            "|---|---|---|---|---|---|---|---|---|",
+        ]
+        for r in self.rows:
+            lines.append(
+                f"| {r['workload']} | {r['stack']} | {r.get('load', '')} | {r.get('requests', '')} | "
+                f"{r.get('errors', '')} | {cell(r, 'p50_ms')} | {cell(r, 'p95_ms')} | {cell(r, 'p99_ms')} | "
+                f"{cell(r, 'rate', 1)} |"
+            )
+        return lines
+
+
+def stack_for(tmp: Path, db: BenchDatabase, name: str, **options: Any) -> Stack:
+    env = {
+        "DATABASE_URL": db.url,
+        "DJANGO_SETTINGS_MODULE": "bench.settings",
+        "SANDBOX_SLOW_SECONDS": "3",
+        **options.pop("extra_env", {}),
+    }
+    return Stack(tmp / name, extra_env=env, **options)
+
+
+def seed(stack: Stack) -> str:
+    stack.manage("shell", "-c", SEED_CATALOG)
+    return stack.manage("shell", "-c", order_bench.SEED % SEED_SKUS, capture=True).strip().splitlines()[-1]
+
+
+def run_carts(table: Table, stack: Stack, key: str, label: str, levels: tuple[int, ...] = (1, 16)) -> dict[int, dict]:
+    results = {}
+    for concurrency in levels:
+        total = 150 if concurrency == 1 else 400
+        log(f"cart adds at concurrency {concurrency} ({total}) ...")
+        try:
+            r = cart_bench.run_level(stack, key, concurrency, max(1, total // concurrency), 5)
+        except Exception as exc:  # a dropped connection aborts the level; report it and go on
+            log(f"cart level failed: {exc!r}")
+            r = {"requests": 0, "errors": f"aborted ({exc.__class__.__name__})", "p50_ms": float("nan")}
+            r.update(p99_ms=float("nan"), rate=0.0)
+        results[concurrency] = table.add(
+            "cart add (update + local activity)",
+            label,
+            load=f"{concurrency} clients",
+            requests=r["requests"],
+            errors=r["errors"],
+            p50_ms=r["p50_ms"],
+            p99_ms=r["p99_ms"],
+            p95_ms=float("nan"),
+            rate=r["rate"],
+        )
+    return results
+
+
+def run_lists(table: Table, stack: Stack, key: str, label: str, seconds: float) -> dict[str, dict]:
+    results = {}
+    for name, path in (
+        (PRODUCTS, "/api/v1/products/?page_size=20"),
+        (ORDERS, "/api/v1/orders/?page_size=20"),
+    ):
+        log(f"{name}: 8 clients for {seconds:.0f}s ...")
+        r = closed_loop(stack.web_port, key, 8, seconds, get(path))
+        results[name] = table.add(name, label, load="8 clients", **r)
+    return results
+
+
+def order_row(table: Table, r: dict, label: str, what: str = "order placed -> confirmed") -> dict:
+    return table.add(
+        what,
+        label,
+        load=f"{r['offered']:g}/s offered, {r['sent'] / r['offered']:.0f}s",
+        requests=r["sent"],
+        errors=r["errors"],
+        p50_ms=r["p50_ms"],
+        p99_ms=r["p99_ms"],
+        rate=r["achieved"],
+    )
+
+
+def run_order_ramp(
+    table: Table, stack: Stack, key: str, db: BenchDatabase, label: str, rates: list[float], seconds: float
+) -> list[dict]:
+    placer = order_bench.Placer(stack.web_port, key)
+    results = []
+    for rate in rates:
+        log(f"orders at {rate:g}/s for {seconds:.0f}s ...")
+        r = order_bench.run_orders(stack, placer, rate, seconds, fetch=db.order_results)
+        order_row(table, r, label)
+        results.append(r)
+        if rate != rates[-1] and not order_bench.sustained([r]):
+            log("  not sustained: higher rates skipped (their backlog would only slow the next phases)")
+            break
+    return results
+
+
+def run_sustained(
+    table: Table, stack: Stack, key: str, db: BenchDatabase, label: str, ramp: list[dict], seconds: float
+) -> dict:
+    best = order_bench.sustained(ramp) or min(r["offered"] for r in ramp)
+    rate = next(r["offered"] for r in ramp if r["achieved"] == best) if order_bench.sustained(ramp) else best
+    log(f"sustained: orders at {rate:g}/s for {seconds:.0f}s ...")
+    r = order_bench.run_orders(stack, order_bench.Placer(stack.web_port, key), rate, seconds, fetch=db.order_results)
+    return order_row(table, r, label, "order placed -> confirmed, sustained")
+
+
+async def temporal_ceiling(address: str, rates: list[float], seconds: float) -> list[tuple[str, dict]]:
+    client = await Client.connect(address)
+    queue = f"bench-noop-{uuid.uuid4().hex[:6]}"
+    results = []
+    async with Worker(client, task_queue=queue, workflows=[NoopSaga, NaiveSaga], activities=[noop]):
+        for workflow, label in (
+            (NoopSaga.run, "no-op saga, 6 local + 1 regular"),
+            (NaiveSaga.run, "naive saga, 7 regular"),
+        ):
+            for rate in rates:
+                log(f"{label} at {rate:g}/s ...")
+                r = await order_bench.noop_level(client, queue, rate, seconds, workflow, label)
+                results.append((label, r))
+                if not order_bench.sustained([r]):
+                    break  # saturated: a higher rate only adds backlog
+    return results
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--sustained-seconds", type=float, default=60)
+    parser.add_argument("--ramp", type=float, nargs="+", default=[10, 15, 20, 25])
+    parser.add_argument("--ramp-seconds", type=float, default=10)
+    parser.add_argument("--list-seconds", type=float, default=8)
+    parser.add_argument("--levers", action="store_true", help="also measure DATABASE_POOL and the unsandboxed runner")
+    parser.add_argument("--no-write", action="store_true")
+    args = parser.parse_args()
+    command = "python bench/run_all.py " + " ".join(sys.argv[1:])
+    admin_url = os.environ.get("BENCH_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432/postgres")
+    began, load_before = time.time(), load_average()
+    table = Table()
+    facts: dict[str, Any] = {}
+    A = "gunicorn, 1 worker proc"
+    with tempfile.TemporaryDirectory(prefix="oms-run-all-") as tmp_name, BenchDatabase(admin_url) as db:
+        tmp = Path(tmp_name)
+        log("== A: gunicorn 2x8, 1 x run_workers")
+        with stack_for(tmp, db, "a") as stack:
+            key = seed(stack)
+            facts["cart"] = run_carts(table, stack, key, A)
+            order_bench.run_orders(stack, order_bench.Placer(stack.web_port, key), 5, 2, fetch=db.order_results)
+            facts["steady"] = run_order_ramp(table, stack, key, db, A, [5], 20)[0]
+            ramp = run_order_ramp(table, stack, key, db, A, args.ramp, args.ramp_seconds)
+            facts["ramp_a"] = [facts["steady"], *ramp]
+            facts["sustained_a"] = run_sustained(table, stack, key, db, A, facts["ramp_a"], args.sustained_seconds)
+            log("synchronous checkout without Temporal ...")
+            facts["sync1"] = table.add(
+                "sync checkout, no Temporal (same services)",
+                A,
+                load="1 client",
+                **closed_loop(stack.web_port, key, 1, 5, sync_checkout),
+            )
+            facts["sync8"] = table.add(
+                "sync checkout, no Temporal (same services)",
+                A,
+                load="8 clients",
+                **closed_loop(stack.web_port, key, 8, 10, sync_checkout),
+            )
+            facts["lists_a"] = run_lists(table, stack, key, A, args.list_seconds)
+            ceiling = asyncio.run(temporal_ceiling(stack.env["TEMPORAL_ADDRESS"], [5, 10, 20, 40], args.ramp_seconds))
+            for label, r in ceiling:
+                order_row(table, r, A, label)
+            facts["noop"] = order_bench.sustained([r for label, r in ceiling if label.startswith("no-op")])
+            facts["naive"] = order_bench.sustained([r for label, r in ceiling if label.startswith("naive")])
+        B = "gunicorn, 2 worker procs"
+        log("== B: gunicorn 2x8, 2 x run_workers")
+        with stack_for(tmp, db, "b", worker_processes=2) as stack:
+            key = seed(stack)
+            ramp = run_order_ramp(table, stack, key, db, B, [5, *args.ramp], args.ramp_seconds)
+            facts["ramp_b"] = ramp
+            facts["sustained_b"] = run_sustained(table, stack, key, db, B, ramp, args.sustained_seconds / 2)
+        C = "granian, 1 worker proc"
+        log("== C: granian 2x8, 1 x run_workers")
+        with stack_for(tmp, db, "c", web_server="granian") as stack:
+            key = seed(stack)
+            facts["lists_c"] = run_lists(table, stack, key, C, args.list_seconds)
+            facts["cart_c"] = run_carts(table, stack, key, C, (16,))
+        if args.levers:
+            for name, label, env in (
+                ("d", "gunicorn, DATABASE_POOL", {"DATABASE_POOL": "true"}),
+                ("e", "gunicorn, unsandboxed runner", {"WORKER_WORKFLOW_RUNNER": "unsandboxed"}),
+            ):
+                log(f"== {name.upper()}: {label}")
+                with stack_for(tmp, db, name, extra_env=env) as stack:
+                    key = seed(stack)
+                    facts[f"cart_{name}"] = run_carts(table, stack, key, label)
+                    facts[f"steady_{name}"] = run_order_ramp(table, stack, key, db, label, [5], 20)[0]
+                    facts[f"lists_{name}"] = run_lists(table, stack, key, label, args.list_seconds)
+    elapsed = time.time() - began
+    log(f"done in {elapsed / 60:.1f} min")
+    verdicts = targets(facts)
+    for line in verdicts:
+        log(line)
+    if not args.no_write:
+        write(table, facts, verdicts, command, (load_before, load_average()), elapsed, args.levers)
+
+
+def targets(f: dict) -> list[str]:
+    def ok(flag: bool) -> str:
+        return "met" if flag else "NOT met"
+
+    cart1, cart16 = f["cart"][1], f["cart"][16]
+    cart_rate = max(cart16["rate"], f["cart_c"][16]["rate"])
+    best_orders = max(order_bench.sustained(f["ramp_a"]), order_bench.sustained(f["ramp_b"]))
+    order_list = max(f["lists_a"][ORDERS], f["lists_c"][ORDERS], key=lambda r: r["rate"])
+    return [
+        f"- cart p50 <= 15 ms: {cart1['p50_ms']:.1f} ms at 1 client ({ok(cart1['p50_ms'] <= 15)}); "
+        f"p99 <= 60 ms: {cart1['p99_ms']:.1f} ms at 1 client, {cart16['p99_ms']:.1f} ms at 16 "
+        f"({ok(cart1['p99_ms'] <= 60)} / {ok(cart16['p99_ms'] <= 60)}); >= 150 mutations/s: "
+        f"{cart_rate:.0f}/s ({ok(cart_rate >= 150)})",
+        f"- order p50 <= 250 ms at 5/s: {f['steady']['p50_ms']:.0f} ms ({ok(f['steady']['p50_ms'] <= 250)})",
+        f"- >= 20 orders/s sustained: best sustained in the ramps {best_orders:.1f}/s (1 worker proc "
+        f"{order_bench.sustained(f['ramp_a']):.1f}, 2 worker procs {order_bench.sustained(f['ramp_b']):.1f}); held for "
+        f"the long run: {f['sustained_a']['rate']:.1f}/s ({ok(best_orders >= 20)})",
+        f"- >= 2x a naive saga: orders {best_orders:.1f}/s vs the naive no-op saga's ceiling {f['naive']:.1f}/s "
+        f"(ratio {best_orders / f['naive'] if f['naive'] else float('nan'):.2f}; the local-activity no-op saga: "
+        f"{f['noop']:.1f}/s, ratio to naive {f['noop'] / f['naive'] if f['naive'] else float('nan'):.2f}) "
+        f"({ok(f['naive'] > 0 and best_orders >= 2 * f['naive'])})",
+        f"- order list >= 400 req/s with p95 <= 100 ms: {order_list['rate']:.0f} req/s, "
+        f"p95 {order_list['p95_ms']:.0f} ms "
+        f"({ok(order_list['rate'] >= 400 and order_list['p95_ms'] <= 100)})",
+        f"- cost of durability: the synchronous checkout takes {f['sync1']['p50_ms']:.0f} ms (p50, 1 client) and "
+        f"reaches {f['sync8']['rate']:.1f}/s (8 clients); the durable order {f['steady']['p50_ms']:.0f} ms placed -> "
+        f"confirmed and {best_orders:.1f}/s sustained (ratios {f['steady']['p50_ms'] / f['sync1']['p50_ms']:.1f}x "
+        f"latency, {best_orders / f['sync8']['rate'] if f['sync8']['rate'] else float('nan'):.2f}x throughput)",
+    ]
+
+
+def lever_lines(f: dict) -> list[str]:
+    def ratio(new: float, old: float) -> str:
+        return f"{new / old:.2f}x" if old else "n/a"
+
+    lines = []
+    order_a = f["lists_a"][ORDERS]
+    order_c = f["lists_c"][ORDERS]
+    lines.append(
+        f"- WSGI server, granian vs gunicorn (same run): order list {ratio(order_c['rate'], order_a['rate'])} req/s, "
+        f"product list {ratio(f['lists_c'][PRODUCTS]['rate'], f['lists_a'][PRODUCTS]['rate'])}"
+        f" req/s, cart adds at 16 clients {ratio(f['cart_c'][16]['rate'], f['cart'][16]['rate'])} mutations/s"
+    )
+    lines.append(
+        f"- 2 worker processes vs 1: sustained orders "
+        f"{ratio(order_bench.sustained(f['ramp_b']), order_bench.sustained(f['ramp_a']))}"
+        f" ({order_bench.sustained(f['ramp_b']):.1f} vs {order_bench.sustained(f['ramp_a']):.1f}/s)"
+    )
+    for name, label in (("d", "DATABASE_POOL=true"), ("e", "unsandboxed workflow runner")):
+        if f"cart_{name}" in f:
+            lines.append(
+                f"- {label} vs A: cart p50 at 1 client "
+                f"{ratio(f[f'cart_{name}'][1]['p50_ms'], f['cart'][1]['p50_ms'])}, cart mutations/s at 16 "
+                f"{ratio(f[f'cart_{name}'][16]['rate'], f['cart'][16]['rate'])}, order p50 at 5/s "
+                f"{ratio(f[f'steady_{name}']['p50_ms'], f['steady']['p50_ms'])}, order list req/s "
+                f"{ratio(f[f'lists_{name}'][ORDERS]['rate'], order_a['rate'])}"
+            )
+    return lines
+
+
+def write(
+    table: Table,
+    facts: dict,
+    verdicts: list[str],
+    command: str,
+    loads: tuple[float, float],
+    elapsed: float,
+    levers: bool,
+) -> None:
+    body = "\n".join(
+        [
+            SECTION_START,
+            "## All benchmarks in one run (PostgreSQL)",
+            "",
+            f"Command: `{command.strip()}` ({time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, "
+            f"{elapsed / 60:.1f} min)",
+            "",
+            f"Machine: {machine()}; 1-minute load average {loads[0]:.1f} before and {loads[1]:.1f} after the run "
+            "(the machine is shared with other developers' test runs: compare rows of this run, not across runs).",
+            "Stacks (bench/stack.py, each process separate, load from the bench process over loopback): Temporal dev "
+            "server (`--db-filename`, WAL), PostgreSQL (a fresh database per run), `manage.py run_workers` x N, the "
+            "web by gunicorn (gthread) or granian (WSGI), 2 workers x 8 threads. Orders: open-loop `POST "
+            "/api/v1/orders/` at a fixed rate, latency = confirm write committed minus request sent. Cart adds: "
+            "closed loop, one cart per client. Lists and the synchronous checkout: closed loop, keep-alive clients.",
+            "",
+            *table.markdown(),
+            "",
+            "Targets (this run):",
+            "",
+            *verdicts,
+            "",
+            "Levers (ratios within this run):",
+            "",
+            *lever_lines(facts),
+            *([] if levers else ["- (DATABASE_POOL and the unsandboxed runner: run with `--levers`)"]),
+            SECTION_END,
+        ]
+    )
+    path = ROOT / "docs" / "benchmarks.md"
+    text = path.read_text()
+    if SECTION_START in text:
+        head, rest = text.split(SECTION_START, 1)
+        text = head + body + rest.split(SECTION_END, 1)[1]
+    else:
+        head, rest = text.split("\n\n", 2)[:2], text.split("\n\n", 2)[2]
+        text = "\n\n".join(head) + "\n\n" + body + "\n\n" + rest
+    path.write_text(text)
+    log(f"results written to {path}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,97 @@
+"""The cost of durability: the order saga's steps in one synchronous request, without Temporal.
+
+Served only by the benchmark stack (``DJANGO_SETTINGS_MODULE=bench.settings``, which adds
+``POST /bench/sync-checkout/`` to the project's URLs). Same services as the workflow's activities, same order:
+record, reserve stock, authorize payment, write, request delivery, confirm write. No compensation on failure,
+no retries, nothing survives a crash mid-way: that is what the Temporal version pays for.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+
+from django.http import HttpRequest, JsonResponse
+from django.urls import path
+from django.utils import timezone
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_POST
+
+from catalog import stock
+from catalog.contracts import StockLine
+from oms_project.urls import urlpatterns as project_urls
+from orders import services
+from orders.contracts import ApplyInput, EventInput, order_workflow_id
+from orders.delivery import DeliveryRequest, delivery_provider
+from partners.models import Partner
+from payments import services as payments
+
+
+@csrf_exempt
+@require_POST
+def sync_checkout(request: HttpRequest) -> JsonResponse:
+    body = json.loads(request.body)
+    partner, _ = Partner.objects.get_or_create(name="sync-bench")
+    inp = services.order_prepare(
+        partner=partner,
+        channel="api",
+        lines=body["lines"],
+        contact=body["customer"],
+        shipping_address=body["shipping_address"],
+        delivery=None,
+        payment=body["payment"],
+        idempotency_key=uuid.uuid4().hex,
+        actor="bench",
+    )
+    number, key = inp.number, order_workflow_id(inp.number)
+    services.order_record(inp=inp)
+    stock.stock_reserve(
+        order_number=number,
+        lines=[StockLine(sku=line.sku, quantity=line.quantity) for line in inp.lines],
+        idempotency_key=f"{key}:stock.reserve",
+    )
+    auth = payments.payment_authorize(
+        order_number=number,
+        amount=inp.total,
+        currency=inp.currency,
+        method=inp.payment.method,
+        token=inp.payment.token,
+        idempotency_key=f"{key}:payment.authorize",
+    )
+    now = timezone.now().isoformat()
+    services.order_apply(
+        inp=ApplyInput(
+            number=number,
+            idempotency_key=f"{key}:apply:1",
+            actor="bench",
+            at=now,
+            events=[EventInput("payment_authorized", {"authorization_id": auth.authorization_id})],
+            payment_status="authorized",
+        )
+    )
+    order = services.order_get(number=number)
+    assert order is not None
+    receipt = delivery_provider().request(
+        DeliveryRequest(
+            order_number=number,
+            priority=order.delivery_priority,
+            country=order.ship_country,
+            postal_code=order.ship_postal_code,
+        ),
+        idempotency_key=f"{key}:delivery.request",
+    )
+    services.order_apply(
+        inp=ApplyInput(
+            number=number,
+            idempotency_key=f"{key}:apply:2",
+            actor="bench",
+            at=now,
+            events=[EventInput("delivery_requested", {"reference": receipt.reference}), EventInput("confirmed", {})],
+            status="confirmed",
+            delivery_reference=receipt.reference,
+        )
+    )
+    return JsonResponse({"number": number, "status": "confirmed"}, status=201)
+
+
+urlpatterns = [path("bench/sync-checkout/", sync_checkout), *project_urls]
