@@ -20,10 +20,6 @@ class LoginView(auth_views.LoginView):
     redirect_authenticated_user = True
 
 
-class LogoutView(auth_views.LogoutView):
-    pass
-
-
 class PasswordResetView(auth_views.PasswordResetView):
     template_name = "registration/password_reset_form.html"
     email_template_name = "registration/password_reset_email.txt"
