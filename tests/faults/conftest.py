@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import contextlib
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
+from django.db import connection
 
 from oms_project import temporal
-from tests.faults.processes import DevServer, ProcessSupervisor
+from tests.faults.processes import ROOT, DevServer, PostgresCluster, ProcessSupervisor, app_env
 from tests.temporal_env import settings_override
 
 
@@ -42,3 +47,37 @@ def dedicated_temporal(supervisor: ProcessSupervisor, tmp_path: Path) -> Iterato
             yield server
         finally:
             temporal.bridge.reset()
+
+
+@pytest.fixture
+def private_postgres(django_db_blocker: Any, temporal_server: str) -> Iterator[PostgresCluster]:
+    """A PostgreSQL cluster of this test only, migrated, that the test may stop and start; while the test runs,
+    this process's ORM uses it (the shared server on 5432 and the test database are left alone)."""
+    cluster = PostgresCluster()
+    try:
+        cluster.init()
+        subprocess.run(
+            [sys.executable, "manage.py", "migrate", "--noinput", "-v", "0"],
+            cwd=ROOT,
+            env=app_env(database_url=cluster.url, temporal_address=temporal_server),
+            check=True,
+            timeout=300,
+        )
+        with django_db_blocker.unblock(), using_database(cluster):
+            yield cluster
+    finally:
+        cluster.destroy()
+
+
+@contextlib.contextmanager
+def using_database(cluster: PostgresCluster) -> Iterator[None]:
+    """Point the default alias at ``cluster``: every thread's connection shares this settings dict."""
+    settings_dict = connection.settings_dict
+    saved = {key: settings_dict[key] for key in ("NAME", "USER", "PASSWORD", "HOST", "PORT")}
+    connection.close()
+    settings_dict.update(NAME="oms", USER="postgres", PASSWORD="", HOST="127.0.0.1", PORT=str(cluster.port))
+    try:
+        yield
+    finally:
+        connection.close()
+        settings_dict.update(saved)
