@@ -13,7 +13,7 @@ import pytest
 from django.db import connection
 
 from oms_project import temporal
-from tests.faults.processes import ROOT, DevServer, PostgresCluster, ProcessSupervisor, app_env
+from tests.faults.processes import PG_BIN, ROOT, DevServer, PostgresCluster, ProcessSupervisor, app_env
 from tests.temporal_env import settings_override
 
 
@@ -53,6 +53,8 @@ def dedicated_temporal(supervisor: ProcessSupervisor, tmp_path: Path) -> Iterato
 def private_postgres(django_db_blocker: Any, temporal_server: str) -> Iterator[PostgresCluster]:
     """A PostgreSQL cluster of this test only, migrated, that the test may stop and start; while the test runs,
     this process's ORM uses it (the shared server on 5432 and the test database are left alone)."""
+    if not (PG_BIN / "initdb").exists():
+        pytest.skip(f"needs the PostgreSQL 15 server binaries in {PG_BIN}")
     cluster = PostgresCluster()
     try:
         cluster.init()
