@@ -17,6 +17,7 @@ from payments.selectors import sandbox_ledger_summary
 from tests.integration.orders.helpers import (
     api_client,
     assert_orders_consistent,
+    fresh_keys,
     order_body,
     place_orders,
     seed_sku,
@@ -33,7 +34,7 @@ def test_concurrent_cancel_and_ship_exactly_one_wins_and_the_loser_changes_nothi
     seed_sku("RACE-1", on_hand=ORDERS * 2)
     shop, carrier = api_client("shop"), api_client("logistics", scopes=("fulfilment",))
     partner = Partner.objects.get(name="shop")
-    numbers = place_orders(partner, order_body("RACE-1", quantity=2), [f"race-{i}" for i in range(ORDERS)])
+    numbers = place_orders(partner, order_body("RACE-1", quantity=2), fresh_keys("race", ORDERS))
     assert wait_for_all(numbers) == {"confirmed": ORDERS}
 
     start = threading.Barrier(ORDERS * 2)

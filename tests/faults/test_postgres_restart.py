@@ -16,6 +16,7 @@ from tests.faults.processes import PostgresCluster, ProcessSupervisor, app_env, 
 from tests.integration.orders.helpers import (
     FINAL,
     assert_orders_consistent,
+    fresh_keys,
     order_body,
     place_orders,
     seed_sku,
@@ -43,7 +44,7 @@ def test_postgres_stopped_mid_activity_and_started_again_completes_every_order(
     )
     start_workers(supervisor, "workers", env)
     with settings_override(ORDER_TASK_QUEUE=queue):
-        numbers = place_orders(partner, order_body("PG-1", token="pm_card_slow"), [f"pg-{i}" for i in range(SAGAS)])
+        numbers = place_orders(partner, order_body("PG-1", token="pm_card_slow"), fresh_keys("pg", SAGAS))
     in_flight = Order.objects.filter(number__in=numbers).exclude(status__in=FINAL).count()
     mid_authorization = SandboxLedgerEntry.objects.filter(status=SandboxLedgerEntry.Status.PENDING).count()
     assert in_flight == SAGAS, f"only {in_flight} of {SAGAS} sagas were in flight when PostgreSQL stopped"

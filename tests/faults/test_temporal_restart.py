@@ -11,6 +11,7 @@ from tests.faults.processes import DevServer, ProcessSupervisor, app_env, curren
 from tests.integration.orders.helpers import (
     FINAL,
     assert_orders_consistent,
+    fresh_keys,
     order_body,
     place_orders,
     seed_sku,
@@ -32,7 +33,7 @@ def test_temporal_server_killed_and_restarted_mid_flight_completes_every_order(
     )
     start_workers(supervisor, "workers", env)
     body = order_body("TMP-1", token="pm_card_slow")
-    numbers = place_orders(partner, body, [f"tmp-{i}" for i in range(SAGAS)])
+    numbers = place_orders(partner, body, fresh_keys("tmp", SAGAS))
     in_flight = Order.objects.filter(number__in=numbers).exclude(status__in=FINAL).count()
     assert in_flight == SAGAS, f"only {in_flight} of {SAGAS} sagas were in flight at the kill"
 
@@ -40,7 +41,7 @@ def test_temporal_server_killed_and_restarted_mid_flight_completes_every_order(
     dedicated_temporal.start()  # same --db-filename and port: the histories are still there
 
     # This process's client reconnects too: new orders go through the restarted server.
-    numbers += place_orders(partner, order_body("TMP-1"), [f"tmp-after-{i}" for i in range(5)])
+    numbers += place_orders(partner, order_body("TMP-1"), fresh_keys("tmp-after", 5))
     statuses = wait_for_all(numbers, timeout=180)
     assert statuses == {"confirmed": SAGAS + 5}
     assert assert_orders_consistent(numbers) == statuses

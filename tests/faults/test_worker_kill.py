@@ -18,6 +18,7 @@ from tests.faults.processes import ProcessSupervisor, app_env, current_database_
 from tests.integration.orders.helpers import (
     FINAL,
     assert_orders_consistent,
+    fresh_keys,
     order_body,
     place_orders,
     seed_sku,
@@ -47,7 +48,7 @@ def test_killing_the_worker_with_50_sagas_in_flight_loses_no_order_and_charges_n
     )
     start_workers(supervisor, "workers-1", env)
     with settings_override(ORDER_TASK_QUEUE=queue):
-        numbers = place_orders(partner, order_body("SLOW-1", token="pm_card_slow"), [f"kill-{i}" for i in range(SAGAS)])
+        numbers = place_orders(partner, order_body("SLOW-1", token="pm_card_slow"), fresh_keys("kill", SAGAS))
     in_flight = Order.objects.filter(number__in=numbers).exclude(status__in=FINAL).count()
     supervisor.kill("workers-1")
     interrupted_authorizations = SandboxLedgerEntry.objects.filter(

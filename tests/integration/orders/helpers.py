@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+import uuid
 from collections import Counter
 from collections.abc import Iterable, Set
 from concurrent.futures import ThreadPoolExecutor
@@ -65,6 +66,13 @@ def order_body(sku: str, quantity: int = 1, token: str = "pm_card_ok", **extra: 
 
 def post_order(client: Client, body: dict[str, Any], key: str) -> Any:
     return client.post("/api/v1/orders/", body, content_type="application/json", HTTP_IDEMPOTENCY_KEY=key)
+
+
+def fresh_keys(prefix: str, count: int) -> list[str]:
+    """Idempotency keys no other test of the session uses: the order number (and so the workflow id on the
+    session's dev server, which outlives each test's database rows) derives from the key."""
+    run = uuid.uuid4().hex[:8]
+    return [f"{prefix}-{run}-{index}" for index in range(count)]
 
 
 def place_orders(partner: Partner, body: dict[str, Any], keys: Iterable[str], *, threads: int = 8) -> list[str]:
