@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/postgres
 PYTEST_ARGS ?=
 
-.PHONY: run test install lint format browser-deps screenshots bench
+.PHONY: run test install lint security audit format browser-deps screenshots bench
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -27,6 +27,16 @@ test: install browser-deps
 lint: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+
+# Static security analysis of the project's code (config and justifications: pyproject.toml, docs/security.md).
+security: install
+	$(VENV)/bin/bandit -c pyproject.toml -r . -q
+
+# Known vulnerabilities of the pinned runtime packages. Needs PyPI's per-release JSON API (or OSV with
+# PIP_AUDIT_SERVICE=osv); --strict fails when a package could not be checked instead of passing silently.
+PIP_AUDIT_SERVICE ?= pypi
+audit: install
+	$(VENV)/bin/pip-audit -r requirements.txt --no-deps --strict --vulnerability-service $(PIP_AUDIT_SERVICE)
 
 format: install
 	$(VENV)/bin/ruff format .

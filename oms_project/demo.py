@@ -24,8 +24,9 @@ ADMIN_USERNAME = "admin"
 CUSTOMER_EMAIL = "customer@example.com"
 PARTNER_NAME = "Demo Marketplace"
 ACTOR = "seed_demo"
-# The documented defaults of the OMS_DEMO_* settings: public, so fine for a laptop and nowhere else.
-DEMO_DEFAULTS = {
+# The documented defaults of the OMS_DEMO_* settings: public, so fine for a laptop and nowhere else (seed_demo
+# refuses them when DEBUG is off, hence the nosec B105).
+DEMO_DEFAULTS = {  # nosec B105
     "DEMO_ADMIN_PASSWORD": "admin",
     "DEMO_CUSTOMER_PASSWORD": "customer",
     "DEMO_API_KEY": "oms_000000000001_demo-key-for-local-use-only",

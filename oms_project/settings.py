@@ -53,6 +53,7 @@ MIDDLEWARE = [
     # First, so the request id and the request metrics cover everything below (docs/observability.md).
     "oms_project.observability.RequestContextMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "oms_project.security.SecurityHeadersMiddleware",  # CSP; no-store on the API (docs/security.md)
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -188,6 +189,17 @@ WEBHOOK_RETRY_INITIAL_INTERVAL = timedelta(seconds=env.float("WEBHOOK_RETRY_INIT
 WEBHOOK_RETRY_BACKOFF = env.float("WEBHOOK_RETRY_BACKOFF", default=2.0)
 WEBHOOK_RETRY_MAX_INTERVAL = timedelta(seconds=env.float("WEBHOOK_RETRY_MAX_INTERVAL_SECONDS", default=3600))
 WEBHOOK_GIVE_UP_AFTER = timedelta(hours=env.float("WEBHOOK_GIVE_UP_AFTER_HOURS", default=24))
+
+# --- Response headers (docs/security.md) ------------------------------------------------------------------
+# Scripts only from this origin (no inline script anywhere, /api/docs/ included); inline styles stay allowed for
+# the catalog's per-product colour attribute and the styles htmx and Swagger UI inject.
+CONTENT_SECURITY_POLICY = env.str(
+    "CONTENT_SECURITY_POLICY",
+    default="default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
+    "font-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'self'; form-action 'self'; "
+    "frame-ancestors 'none'",
+)
+NO_STORE_PATH_PREFIXES = ["/api/"]  # API answers carry personal data: Cache-Control: no-store
 
 # --- Temporal -------------------------------------------------------------------------------------------
 TEMPORAL_ADDRESS = env.str("TEMPORAL_ADDRESS", default="")  # empty: the embedded launcher starts a dev server

@@ -168,11 +168,12 @@ class OrderAdmin(admin.ModelAdmin):
         return bool(obj.sla_breached_status)
 
     @admin.display(description="workflow")
-    def live_workflow(self, obj: Order) -> SafeString:
+    def live_workflow(self, obj: Order) -> SafeString | str:
         if obj.pk is None:
-            return SafeString("")
+            return ""
         state = order_workflow_state(number=obj.number)
-        return SafeString(render_to_string("backoffice/live_workflow.html", {"state": state, "order": obj}))
+        # A rendered template is already a SafeString whose variables were autoescaped: no mark_safe needed.
+        return render_to_string("backoffice/live_workflow.html", {"state": state, "order": obj})
 
     # --- permissions per action -----------------------------------------------------------------------------
     def has_order_action_permission(self, request: HttpRequest, action: OrderAction) -> bool:

@@ -32,11 +32,12 @@ from payments.providers import DECLINED, SUCCEEDED, ProviderResult, ProviderUnav
 Entry = SandboxLedgerEntry
 Op = SandboxLedgerEntry.Operation
 
-TOKEN_OK = "pm_card_ok"
-TOKEN_DECLINED = "pm_card_declined"
-TOKEN_INSUFFICIENT_FUNDS = "pm_card_insufficient_funds"
-TOKEN_FLAKY = "pm_card_flaky"
-TOKEN_SLOW = "pm_card_slow"
+# Public test-card tokens of the sandbox PSP (docs/payments.md), not secrets: hence the nosec B105.
+TOKEN_OK = "pm_card_ok"  # nosec B105
+TOKEN_DECLINED = "pm_card_declined"  # nosec B105
+TOKEN_INSUFFICIENT_FUNDS = "pm_card_insufficient_funds"  # nosec B105
+TOKEN_FLAKY = "pm_card_flaky"  # nosec B105
+TOKEN_SLOW = "pm_card_slow"  # nosec B105
 _DECLINES = {TOKEN_DECLINED: "card_declined", TOKEN_INSUFFICIENT_FUNDS: "insufficient_funds"}
 _ALREADY = {Op.CAPTURE: "already_captured", Op.VOID: "already_voided", Op.REFUND: "already_refunded"}
 _KNOWN = (TOKEN_OK, TOKEN_DECLINED, TOKEN_INSUFFICIENT_FUNDS, TOKEN_FLAKY, TOKEN_SLOW)

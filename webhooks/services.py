@@ -20,7 +20,7 @@ from webhooks.contracts import DeliveryWorkflowInput, RetrySchedule, delivery_wo
 from webhooks.errors import DeliveryNotRetryable
 from webhooks.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint, WebhookEvent
 
-SECRET_PREFIX = "whsec_"
+SECRET_PREFIX = "whsec_"  # nosec B105 # the public prefix of generated secrets, not a secret
 
 
 def validate_events(events: Iterable[str]) -> list[str]:

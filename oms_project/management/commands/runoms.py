@@ -12,7 +12,7 @@ import contextlib
 import os
 import signal
 import socket
-import subprocess
+import subprocess  # nosec B404 # the launcher starts its own child processes
 import sys
 import time
 from dataclasses import dataclass
@@ -217,7 +217,8 @@ class Command(BaseCommand):
 
     def _spawn(self, name: str, argv: list[str], *, env: dict[str, str], cwd: Path) -> None:
         # Own process group: Ctrl-C reaches only this launcher, which then stops the children in order.
-        process = subprocess.Popen(argv, env=env, cwd=cwd, start_new_session=True)
+        # argv is a list built by this command (sys.executable, manage.py, fixed subcommands), no shell.
+        process = subprocess.Popen(argv, env=env, cwd=cwd, start_new_session=True)  # nosec B603
         self.children.append(Child(name, process))
 
     def _check_children(self) -> None:

@@ -1,66 +1,141 @@
 """Recorded CartWorkflow histories must replay on the current code (a change that breaks them needs patching).
 
-Refresh after an intended, patched change: ``CART_RECORD_HISTORY=1 pytest tests/workflow/carts/test_cart_replay.py``.
+One history per way a cart ends or fails (docs/workflow-versioning.md): ``checkout`` (the hand-off to an order),
+``expiry`` (idle timer), ``merged`` (closed at login: the guest cart's "cancel"), ``refused`` (updates accepted
+by their validators that then fail: an unknown SKU, a checkout with a sold-out line; then it expires) and
+``continue_as_new`` (the first run of a cart whose history reached its limit). Every update kind appears in them.
+
+Record the missing ones: ``CART_RECORD_HISTORY=1 pytest tests/workflow/carts/test_cart_replay.py``;
+``CART_RECORD_HISTORY=all`` re-records every one (only after an intended, patched change: the old files are the
+proof that carts started by older code still replay).
 """
 
 from __future__ import annotations
 
+import asyncio
 import os
 import uuid
+from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
 from asgiref.sync import sync_to_async
-from temporalio.client import WorkflowHistory
+from temporalio.client import WorkflowExecutionStatus, WorkflowHandle, WorkflowHistory, WorkflowUpdateFailedError
 from temporalio.worker import Replayer
 
 from carts.contracts import (
     AddItemInput,
     CartWorkflowInput,
     CheckoutInput,
+    CloseInput,
     LineInput,
     MergeInput,
     RemoveItemInput,
+    ResetInput,
     SetQuantityInput,
+    TouchInput,
     cart_workflow_id,
 )
 from carts.models import Cart
 from carts.workflows import CartWorkflow
+from catalog.models import StockLevel
 from oms_project.workers import workflow_runner
 from tests.integration.carts.seed import seed_variant
 from tests.temporal_env import workers_on
 
 HISTORIES = Path(__file__).parent / "histories"
+Scenario = Callable[[WorkflowHandle, object], Awaitable[None]]
+
+
+async def _every_line_update(handle: WorkflowHandle) -> None:
+    await handle.execute_update(CartWorkflow.add_item, AddItemInput(sku="R-1", quantity=2))
+    await handle.execute_update(CartWorkflow.set_quantity, SetQuantityInput(sku="R-2", quantity=3))
+    await handle.execute_update(CartWorkflow.remove_item, RemoveItemInput(sku="R-2"))
+    await handle.execute_update(
+        CartWorkflow.merge, MergeInput(source_cart_id=uuid.uuid4().hex, lines=[LineInput(sku="R-2", quantity=1)])
+    )
+
+
+async def _checkout(handle: WorkflowHandle, env: object) -> None:
+    await _every_line_update(handle)
+    await handle.execute_update(CartWorkflow.checkout, CheckoutInput(idempotency_key="k"))
+
+
+async def _expiry(handle: WorkflowHandle, env: object) -> None:
+    await _every_line_update(handle)
+    await env.sleep(timedelta(hours=2))  # type: ignore[attr-defined]
+
+
+async def _merged(handle: WorkflowHandle, env: object) -> None:
+    await _every_line_update(handle)
+    await handle.execute_update(CartWorkflow.reset, ResetInput())
+    await handle.execute_update(CartWorkflow.add_item, AddItemInput(sku="R-1", quantity=1))
+    await handle.execute_update(CartWorkflow.touch, TouchInput())
+    await handle.execute_update(CartWorkflow.close, CloseInput(reason="merged"))
+
+
+async def _refused(handle: WorkflowHandle, env: object) -> None:
+    await handle.execute_update(CartWorkflow.add_item, AddItemInput(sku="R-3", quantity=2))
+    with pytest.raises(WorkflowUpdateFailedError):  # passes the validator, fails on the catalog: in history
+        await handle.execute_update(CartWorkflow.add_item, AddItemInput(sku="R-GONE", quantity=1))
+    await sync_to_async(StockLevel.objects.filter(variant__sku="R-3").update)(on_hand=0)
+    with pytest.raises(WorkflowUpdateFailedError):  # re-priced at checkout: sold out, the cart stays open
+        await handle.execute_update(CartWorkflow.checkout, CheckoutInput(idempotency_key="k"))
+    await env.sleep(timedelta(hours=2))  # type: ignore[attr-defined]
+
+
+async def _continue_as_new(handle: WorkflowHandle, env: object) -> None:
+    """Add until the first run continues as new (updates go to whichever run is current)."""
+    first_run = env.client.get_workflow_handle(handle.id, run_id=handle.first_execution_run_id)  # type: ignore[attr-defined]
+    for _ in range(20):
+        await handle.execute_update(CartWorkflow.add_item, AddItemInput(sku="R-1", quantity=1))
+        for _ in range(10):  # the run continues as new in the workflow task after the update's
+            if (await first_run.describe()).status == WorkflowExecutionStatus.CONTINUED_AS_NEW:
+                return
+            await asyncio.sleep(0.1)
+    raise AssertionError("the cart never continued as new")
+
+
+SCENARIOS: dict[str, tuple[Scenario, int]] = {  # name -> (driver, max_history_events)
+    "checkout": (_checkout, 5000),
+    "expiry": (_expiry, 5000),
+    "merged": (_merged, 5000),
+    "refused": (_refused, 5000),
+    "continue_as_new": (_continue_as_new, 30),
+}
 
 
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.skipif(not os.environ.get("CART_RECORD_HISTORY"), reason="records histories only on request")
 async def test_record_histories(skip_env) -> None:  # type: ignore[no-untyped-def]
-    for sku in ("R-1", "R-2"):
+    record_all = os.environ["CART_RECORD_HISTORY"] == "all"
+    for sku in ("R-1", "R-2", "R-3"):
         await sync_to_async(seed_variant)(sku)
     async with workers_on(skip_env.client) as queues:
-        for name, steps in (("checkout", True), ("expiry", False)):
+        for name, (drive, max_history_events) in SCENARIOS.items():
+            path = HISTORIES / f"cart_{name}.json"
+            if path.exists() and not record_all:
+                continue
             cart = await sync_to_async(Cart.objects.create)(session_key="r" * 32, currency="EUR")
             handle = await skip_env.client.start_workflow(
                 CartWorkflow.run,
-                CartWorkflowInput(cart_id=cart.cart_id, currency="EUR", idle_timeout_seconds=3600),
+                CartWorkflowInput(
+                    cart_id=cart.cart_id,
+                    currency="EUR",
+                    idle_timeout_seconds=3600,
+                    max_history_events=max_history_events,
+                ),
                 id=cart_workflow_id(cart.cart_id),
                 task_queue=queues["cart"],
             )
-            await handle.execute_update(CartWorkflow.add_item, AddItemInput(sku="R-1", quantity=2))
-            await handle.execute_update(CartWorkflow.set_quantity, SetQuantityInput(sku="R-2", quantity=3))
-            await handle.execute_update(CartWorkflow.remove_item, RemoveItemInput(sku="R-2"))
-            await handle.execute_update(
-                CartWorkflow.merge,
-                MergeInput(source_cart_id=uuid.uuid4().hex, lines=[LineInput(sku="R-2", quantity=1)]),
-            )
-            if steps:
-                await handle.execute_update(CartWorkflow.checkout, CheckoutInput(idempotency_key="k"))
-            else:
-                await skip_env.sleep(timedelta(hours=2))
-            await handle.result()
-            (HISTORIES / f"cart_{name}.json").write_text((await handle.fetch_history()).to_json())
+            await drive(handle, skip_env)
+            first_run = skip_env.client.get_workflow_handle(handle.id, run_id=handle.first_execution_run_id)
+            if (await first_run.describe()).status != WorkflowExecutionStatus.CONTINUED_AS_NEW:
+                await handle.result()
+            history = await first_run.fetch_history()
+            await Replayer(workflows=[CartWorkflow], workflow_runner=workflow_runner()).replay_workflow(history)
+            path.write_text(history.to_json())
 
 
 @pytest.mark.parametrize("path", sorted(HISTORIES.glob("*.json")), ids=lambda p: p.stem)

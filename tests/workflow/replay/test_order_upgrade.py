@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import asyncio
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 from asgiref.sync import sync_to_async
+from django.conf import settings
 from temporalio.client import Client, WorkflowHandle
 from temporalio.worker import Replayer, Worker
 
@@ -79,3 +81,29 @@ async def test_order_started_by_old_code_ships_and_delivers_on_new_code(skip_env
     order = await sync_to_async(Order.objects.get)(number=inp.number)
     assert (order.status, order.payment_status, order.tracking_number) == ("delivered", "captured", "U-1")
     assert await sync_to_async(stock)("UPG-1") == (2, 0)
+
+
+EXPIRED_HISTORY = Path(__file__).parent / "histories" / "order_v1_authorization_expired.json"
+
+
+async def test_order_cancelled_by_old_codes_authorization_timer_replays_on_new_code(skip_env) -> None:  # type: ignore[no-untyped-def]
+    """The old code's one timer fired (the payment authorization expired, so it cancelled the order). The new
+    code must wait on the same single timer for such an order: without the ``order-sla-timers`` patch guard it
+    would read that timer as the SLA deadline and flag the order instead of cancelling it (a nondeterminism
+    error on replay)."""
+    await sync_to_async(seed_sku)("UPG-2", 3)
+    inp = await sync_to_async(prepare)("UPG-2", "upgrade-2")
+    queue = "test-upgrade-expiry"
+    with activity_thread_pool() as executor:
+        async with order_worker(skip_env.client, queue, LegacyOrderWorkflow, executor):
+            handle = await skip_env.client.start_workflow(
+                "OrderWorkflow", inp, id=order_workflow_id(inp.number), task_queue=queue
+            )
+            await until_awaiting_shipment(handle)
+            await skip_env.sleep(settings.PAYMENT_AUTHORIZATION_TTL + timedelta(days=1))
+            assert await handle.result() == "cancelled"
+    history = await handle.fetch_history()
+    if os.environ.get("OMS_RECORD_HISTORIES") and not EXPIRED_HISTORY.exists():
+        EXPIRED_HISTORY.write_text(history.to_json())
+    assert any(event.HasField("timer_fired_event_attributes") for event in history.events)
+    await Replayer(workflows=[OrderWorkflow], workflow_runner=workflow_runner()).replay_workflow(history)
