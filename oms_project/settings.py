@@ -199,7 +199,8 @@ CONTENT_SECURITY_POLICY = env.str(
     "font-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'self'; form-action 'self'; "
     "frame-ancestors 'none'",
 )
-NO_STORE_PATH_PREFIXES = ["/api/"]  # API answers carry personal data: Cache-Control: no-store
+# Answers that carry personal data (API, account and guest order pages, cart, checkout): Cache-Control: no-store
+NO_STORE_PATH_PREFIXES = ["/api/", "/account/", "/order/", "/cart/", "/checkout/"]
 
 # --- Temporal -------------------------------------------------------------------------------------------
 TEMPORAL_ADDRESS = env.str("TEMPORAL_ADDRESS", default="")  # empty: the embedded launcher starts a dev server

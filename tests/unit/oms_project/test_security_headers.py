@@ -69,10 +69,16 @@ def test_api_answers_are_not_cached_and_send_the_security_headers() -> None:
         assert_common_headers(response)
 
 
-def test_a_page_keeps_its_own_cache_policy_and_pages_are_not_marked_no_store_by_the_api_rule() -> None:
+def test_a_page_keeps_its_own_cache_policy_and_public_pages_are_not_marked_no_store() -> None:
     login = Client().get("/login/")  # Django's login view is never_cache
     assert "no-store" in login["Cache-Control"] and "private" in login["Cache-Control"]
     assert "Cache-Control" not in Client().get("/").headers
+
+
+@pytest.mark.parametrize("path", ["/cart/", "/account/orders/", "/order/not-a-token/", "/checkout/"])
+def test_pages_with_personal_data_are_not_cached(path: str) -> None:
+    response = Client().get(path)  # whatever the answer (page, redirect to login, 404): never kept by a cache
+    assert response["Cache-Control"] == "no-store", (path, response.status_code)
 
 
 def test_policy_comes_from_settings() -> None:
