@@ -7,6 +7,8 @@ from typing import Any
 from rest_framework import serializers
 
 from carts.contracts import CartView
+from carts.domain import MAX_QUANTITY
+from oms_project.api import integer_with_documented_range
 
 
 class CartLineSerializer(serializers.Serializer):
@@ -56,11 +58,13 @@ def cart_json(view: CartView) -> dict[str, Any]:
 class CartItemAddSerializer(serializers.Serializer):
     # Ranges are checked by the cart's domain rules, so the error code is the specific one (invalid_quantity).
     sku = serializers.CharField(max_length=200)
-    quantity = serializers.IntegerField()
+    quantity = integer_with_documented_range(minimum=1, maximum=MAX_QUANTITY, help_text=f"1 to {MAX_QUANTITY}.")
 
 
 class CartItemSetSerializer(serializers.Serializer):
-    quantity = serializers.IntegerField(help_text="0 removes the line.")
+    quantity = integer_with_documented_range(
+        minimum=0, maximum=MAX_QUANTITY, help_text=f"0 to {MAX_QUANTITY}; 0 removes the line."
+    )
 
 
 class ErrorSerializer(serializers.Serializer):

@@ -10,8 +10,9 @@ from rest_framework import serializers
 
 # The one error body's schema component (oms_project.api.error_body); one class, so one "Error" component.
 from carts.api.serializers import ErrorSerializer  # noqa: F401
+from oms_project.api import integer_with_documented_range
 from oms_project.money import format_amount
-from orders.domain import DELIVERY_EVENT_STATUSES, Priority, Status
+from orders.domain import DELIVERY_EVENT_STATUSES, MAX_QUANTITY, MIN_QUANTITY, Priority, Status
 
 # Fields the server computes; a request that tries to set one is refused with 400 naming the field.
 SERVER_OWNED_ORDER_FIELDS = frozenset(
@@ -56,7 +57,9 @@ def reject_server_owned(data: Any, *, line_key: str = "lines") -> None:
 
 class LineInputSerializer(serializers.Serializer):
     sku = serializers.CharField(max_length=64)
-    quantity = serializers.IntegerField(help_text="1 to 999")
+    quantity = integer_with_documented_range(
+        minimum=MIN_QUANTITY, maximum=MAX_QUANTITY, help_text=f"{MIN_QUANTITY} to {MAX_QUANTITY}"
+    )
 
 
 class CustomerSerializer(serializers.Serializer):
