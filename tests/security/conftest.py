@@ -6,6 +6,7 @@ route is exercised with an id that exists, just not for the caller.
 
 from __future__ import annotations
 
+import uuid
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
@@ -72,7 +73,7 @@ class PartnerOwner:
 
     def place_order(self, *, confirmed: bool = True) -> str:
         """A real order through the API, placed with the orders scope; by default waited on until confirmed."""
-        response = post_order(self.client(("orders",)), order_body(SKU), key=f"{self.name}-order")
+        response = post_order(self.client(("orders",)), order_body(SKU), key=f"{self.name}-{uuid.uuid4().hex}")
         assert response.status_code == 201, response.content
         self.order_number = response.json()["number"]
         if confirmed:
