@@ -131,6 +131,23 @@ class CursorPagination(pagination.CursorPagination):
         return parameters
 
 
+class RefusesServerOwnedFields(serializers.Serializer):
+    """An input serializer that refuses (400 naming the field) a body setting a value the server owns, such as a
+    price, a total, a status or the owning partner: never applied, and never silently dropped either, so a
+    client that believes it can set one learns at once that it cannot (docs/partners.md)."""
+
+    server_owned_fields: frozenset[str] = frozenset()
+
+    def to_internal_value(self, data: Any) -> Any:
+        if isinstance(data, dict):
+            owned = sorted(self.server_owned_fields & data.keys())
+            if owned:
+                raise exceptions.ValidationError(
+                    {name: ["This value is set by the server and cannot be sent."] for name in owned}
+                )
+        return super().to_internal_value(data)
+
+
 def integer_with_documented_range(*, minimum: int, maximum: int, help_text: str) -> serializers.IntegerField:
     """An integer whose range the schema states but a domain rule checks, so a refusal carries the rule's own
     code (``invalid_quantity``) instead of the generic ``validation_error`` of DRF's min_value/max_value."""
