@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import RequestDataTooBig
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.views import defaults
 from drf_spectacular.utils import extend_schema_field
@@ -61,6 +63,11 @@ _DRF_CODES: dict[type[exceptions.APIException], str] = {
 
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
     """DRF's handler, reshaped: one JSON body for every error, DomainError mapped by its code."""
+    if isinstance(exc, RequestDataTooBig):  # Django would answer its HTML 400 page
+        limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+        return Response(
+            error_body(ErrorCode.PAYLOAD_TOO_LARGE, f"The request body is larger than {limit} bytes."), status=413
+        )
     if isinstance(exc, DomainError):
         errors = {exc.field: [exc.message]} if exc.field else {}
         body = error_body(exc.code, exc.message, field=exc.field, errors=errors)

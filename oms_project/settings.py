@@ -52,6 +52,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     # First, so the request id and the request metrics cover everything below (docs/observability.md).
     "oms_project.observability.RequestContextMiddleware",
+    "oms_project.middleware.RejectNulInPathMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -149,7 +150,7 @@ REST_FRAMEWORK = {
     "DEFAULT_THROTTLE_CLASSES": ["partners.throttling.ApiKeyRateThrottle"],
     "DEFAULT_THROTTLE_RATES": {"api_key": API_RATE_LIMIT},
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["oms_project.parsers.JSONParser"],  # with a nesting limit
     "DEFAULT_PAGINATION_CLASS": "oms_project.api.CursorPagination",
     "PAGE_SIZE": 20,
     "EXCEPTION_HANDLER": "oms_project.api.exception_handler",
