@@ -4,8 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
-from django.http import Http404
+from django.core.exceptions import RequestDataTooBig
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.views import defaults
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import exceptions, pagination, serializers
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
@@ -59,6 +63,11 @@ _DRF_CODES: dict[type[exceptions.APIException], str] = {
 
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
     """DRF's handler, reshaped: one JSON body for every error, DomainError mapped by its code."""
+    if isinstance(exc, RequestDataTooBig):  # Django would answer its HTML 400 page
+        limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+        return Response(
+            error_body(ErrorCode.PAYLOAD_TOO_LARGE, f"The request body is larger than {limit} bytes."), status=413
+        )
     if isinstance(exc, DomainError):
         errors = {exc.field: [exc.message]} if exc.field else {}
         body = error_body(exc.code, exc.message, field=exc.field, errors=errors)
@@ -87,6 +96,13 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
     return response
 
 
+def query_data(request: Any) -> dict[str, str]:
+    """The query string for a filter serializer. A plain dict, not the QueryDict: DRF reads ``?window=`` from
+    form-like input as "not sent" and quietly applies the default, while the schema promises one of the choices;
+    from a dict the empty value is validated like any other and refused with 400."""
+    return request.query_params.dict()
+
+
 class CursorPagination(pagination.CursorPagination):
     """API.md lists: ``results``, ``next``, ``previous``; ``page_size`` default 20, at most 100."""
 
@@ -107,6 +123,48 @@ class CursorPagination(pagination.CursorPagination):
             raise exceptions.ValidationError({"page_size": ["Must be an integer from 1 to 100."]})
         return size
 
+    def decode_cursor(self, request: Any) -> Any:
+        """A cursor the client altered is bad input (400 naming ``cursor``), not a missing page (DRF says 404)."""
+        try:
+            return super().decode_cursor(request)
+        except exceptions.NotFound:
+            raise exceptions.ValidationError({"cursor": ["Invalid cursor: use a `next` or `previous` link."]}) from None
+
+    def get_schema_operation_parameters(self, view: Any) -> list[dict[str, Any]]:
+        parameters = super().get_schema_operation_parameters(view)
+        for parameter in parameters:
+            if parameter["name"] == self.page_size_query_param:
+                parameter["schema"] |= {"minimum": 1, "maximum": self.max_page_size}
+        return parameters
+
+
+class RefusesServerOwnedFields(serializers.Serializer):
+    """An input serializer that refuses (400 naming the field) a body setting a value the server owns, such as a
+    price, a total, a status or the owning partner: never applied, and never silently dropped either, so a
+    client that believes it can set one learns at once that it cannot (docs/partners.md)."""
+
+    server_owned_fields: frozenset[str] = frozenset()
+
+    def to_internal_value(self, data: Any) -> Any:
+        if isinstance(data, dict):
+            owned = sorted(self.server_owned_fields & data.keys())
+            if owned:
+                raise exceptions.ValidationError(
+                    {name: ["This value is set by the server and cannot be sent."] for name in owned}
+                )
+        return super().to_internal_value(data)
+
+
+def integer_with_documented_range(*, minimum: int, maximum: int, help_text: str) -> serializers.IntegerField:
+    """An integer whose range the schema states but a domain rule checks, so a refusal carries the rule's own
+    code (``invalid_quantity``) instead of the generic ``validation_error`` of DRF's min_value/max_value."""
+
+    @extend_schema_field({"type": "integer", "minimum": minimum, "maximum": maximum})
+    class RangeDocumentedIntegerField(serializers.IntegerField):
+        pass
+
+    return RangeDocumentedIntegerField(help_text=help_text)
+
 
 class ErrorBodySerializer(serializers.Serializer):
     """The one error body, for the OpenAPI schema (``OpenApiResponse(ErrorBodySerializer)``)."""
@@ -117,3 +175,11 @@ class ErrorBodySerializer(serializers.Serializer):
     errors = serializers.DictField(
         child=serializers.ListField(child=serializers.CharField()), help_text="Messages per field."
     )
+
+
+def page_not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
+    """``handler404``: a path under /api/ that no route matches (``/api/v1/webhooks/abc/``) answers the API's JSON
+    error body like any other 404; the rest of the site keeps Django's page."""
+    if request.path.startswith("/api/"):
+        return JsonResponse(error_body(ErrorCode.NOT_FOUND, "No such resource."), status=404)
+    return defaults.page_not_found(request, exception)

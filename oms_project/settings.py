@@ -52,6 +52,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     # First, so the request id and the request metrics cover everything below (docs/observability.md).
     "oms_project.observability.RequestContextMiddleware",
+    "oms_project.middleware.RejectNulInPathMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "oms_project.security.SecurityHeadersMiddleware",  # CSP; no-store on the API (docs/security.md)
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -150,7 +151,7 @@ REST_FRAMEWORK = {
     "DEFAULT_THROTTLE_CLASSES": ["partners.throttling.ApiKeyRateThrottle"],
     "DEFAULT_THROTTLE_RATES": {"api_key": API_RATE_LIMIT},
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["oms_project.parsers.JSONParser"],  # with a nesting limit
     "DEFAULT_PAGINATION_CLASS": "oms_project.api.CursorPagination",
     "PAGE_SIZE": 20,
     "EXCEPTION_HANDLER": "oms_project.api.exception_handler",
@@ -168,17 +169,7 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "SCHEMA_PATH_PREFIX": "/api/v1",
     "COMPONENT_SPLIT_REQUEST": True,
-    "APPEND_COMPONENTS": {
-        "securitySchemes": {
-            "ApiKeyAuth": {
-                "type": "apiKey",
-                "in": "header",
-                "name": "Authorization",
-                "description": "`Api-Key <key>`",
-            }
-        }
-    },
-    "SECURITY": [{"ApiKeyAuth": []}],
+    # The ApiKeyAuth security scheme comes from partners.authentication.ApiKeyAuthenticationScheme.
     "ENUM_NAME_OVERRIDES": {"WebhookEventTypeEnum": "webhooks.domain.EVENT_TYPES"},
 }
 DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("DATA_UPLOAD_MAX_MEMORY_SIZE", default=1024 * 1024)

@@ -4,6 +4,8 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 
 from oms_project import health
 
+handler404 = "oms_project.api.page_not_found"
+
 api_v1 = [
     path("", include("catalog.api.urls")),
     path("", include("carts.api.urls")),

@@ -43,6 +43,11 @@ def request_fingerprint(body: Any) -> str:
 def validate_key(key: str | None) -> str:
     if key is None or not 1 <= len(key) <= MAX_KEY_LENGTH or not key.strip():
         raise IdempotencyKeyMissing(field="Idempotency-Key")
+    # Control characters (a NUL cannot even be stored in PostgreSQL text) make no sense in a key: refused.
+    if any(ord(char) < 32 or ord(char) == 127 for char in key):
+        raise IdempotencyKeyMissing(
+            "The Idempotency-Key header must not contain control characters.", field="Idempotency-Key"
+        )
     return key
 
 

@@ -7,6 +7,13 @@ from typing import Any
 from rest_framework import serializers
 
 from carts.contracts import CartView
+from carts.domain import MAX_QUANTITY
+from oms_project.api import RefusesServerOwnedFields, integer_with_documented_range
+
+# What the cart computes from the catalog; a body that sends one is refused.
+SERVER_OWNED_CART_FIELDS = frozenset(
+    {"name", "price", "unit_price", "line_total", "subtotal", "item_count", "currency", "expires_at"}
+)
 
 
 class CartLineSerializer(serializers.Serializer):
@@ -53,14 +60,19 @@ def cart_json(view: CartView) -> dict[str, Any]:
     }
 
 
-class CartItemAddSerializer(serializers.Serializer):
+class CartItemAddSerializer(RefusesServerOwnedFields):
+    server_owned_fields = SERVER_OWNED_CART_FIELDS
     # Ranges are checked by the cart's domain rules, so the error code is the specific one (invalid_quantity).
     sku = serializers.CharField(max_length=200)
-    quantity = serializers.IntegerField()
+    quantity = integer_with_documented_range(minimum=1, maximum=MAX_QUANTITY, help_text=f"1 to {MAX_QUANTITY}.")
 
 
-class CartItemSetSerializer(serializers.Serializer):
-    quantity = serializers.IntegerField(help_text="0 removes the line.")
+class CartItemSetSerializer(RefusesServerOwnedFields):
+    server_owned_fields = SERVER_OWNED_CART_FIELDS
+
+    quantity = integer_with_documented_range(
+        minimum=0, maximum=MAX_QUANTITY, help_text=f"0 to {MAX_QUANTITY}; 0 removes the line."
+    )
 
 
 class ErrorSerializer(serializers.Serializer):

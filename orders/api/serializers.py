@@ -10,8 +10,9 @@ from rest_framework import serializers
 
 # The one error body's schema component (oms_project.api.error_body); one class, so one "Error" component.
 from carts.api.serializers import ErrorSerializer  # noqa: F401
+from oms_project.api import RefusesServerOwnedFields, integer_with_documented_range
 from oms_project.money import format_amount
-from orders.domain import DELIVERY_EVENT_STATUSES, Priority, Status
+from orders.domain import DELIVERY_EVENT_STATUSES, MAX_QUANTITY, MIN_QUANTITY, Priority, Status
 
 # Fields the server computes; a request that tries to set one is refused with 400 naming the field.
 SERVER_OWNED_ORDER_FIELDS = frozenset(
@@ -32,17 +33,25 @@ SERVER_OWNED_ORDER_FIELDS = frozenset(
         "events",
         "created_at",
         "updated_at",
+        "partner",
+        "channel",
+        "sla_breached",
+        "sla_breached_at",
+        # Line prices sent at the top level are no more the client's to set than inside a line.
+        "price",
+        "unit_price",
+        "line_total",
     }
 )
 SERVER_OWNED_LINE_FIELDS = frozenset({"name", "unit_price", "price", "line_total", "currency"})
 
 
-def reject_server_owned(data: Any, *, line_key: str = "lines") -> None:
+def reject_server_owned(data: Any, *, line_key: str = "lines", also: frozenset[str] = frozenset()) -> None:
     """400 for a body that tries to set prices, totals or status (which field is said)."""
     if not isinstance(data, dict):
         return
     errors: dict[str, Any] = {}
-    for name in sorted(SERVER_OWNED_ORDER_FIELDS & data.keys()):
+    for name in sorted((SERVER_OWNED_ORDER_FIELDS | also) & data.keys()):
         errors[name] = ["This value is set by the server and cannot be sent."]
     lines = data.get(line_key)
     if isinstance(lines, list):
@@ -56,7 +65,9 @@ def reject_server_owned(data: Any, *, line_key: str = "lines") -> None:
 
 class LineInputSerializer(serializers.Serializer):
     sku = serializers.CharField(max_length=64)
-    quantity = serializers.IntegerField(help_text="1 to 999")
+    quantity = integer_with_documented_range(
+        minimum=MIN_QUANTITY, maximum=MAX_QUANTITY, help_text=f"{MIN_QUANTITY} to {MAX_QUANTITY}"
+    )
 
 
 class CustomerSerializer(serializers.Serializer):
@@ -107,7 +118,8 @@ class CheckoutInputSerializer(serializers.Serializer):
     payment = PaymentSerializer()
 
     def to_internal_value(self, data: Any) -> Any:
-        reject_server_owned(data)
+        # A checkout's lines are the cart's: a body that sends its own is refused, not quietly dropped.
+        reject_server_owned(data, also=frozenset() if "lines" in self.fields else frozenset({"lines"}))
         return super().to_internal_value(data)
 
 
@@ -116,11 +128,13 @@ class OrderCreateSerializer(CheckoutInputSerializer):
     external_ref = serializers.CharField(max_length=100, required=False, allow_blank=True, default="")
 
 
-class CancelInputSerializer(serializers.Serializer):
+class CancelInputSerializer(RefusesServerOwnedFields):
+    server_owned_fields = SERVER_OWNED_ORDER_FIELDS
     reason = serializers.CharField(max_length=255)
 
 
-class ShipInputSerializer(serializers.Serializer):
+class ShipInputSerializer(RefusesServerOwnedFields):
+    server_owned_fields = SERVER_OWNED_ORDER_FIELDS
     carrier = serializers.CharField(max_length=100)
     tracking_number = serializers.CharField(max_length=100)
 

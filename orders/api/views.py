@@ -14,7 +14,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from carts.selectors import cart_get_for_partner
-from oms_project.api import CursorPagination, exception_handler
+from oms_project.api import CursorPagination, exception_handler, query_data
 from orders import selectors, services
 from orders.api.serializers import (
     CancelInputSerializer,
@@ -40,7 +40,7 @@ from partners.permissions import HasFulfilmentScope, HasOrdersOrFulfilmentScope,
 
 IDEMPOTENCY_KEY_PARAMETER = OpenApiParameter(
     name="Idempotency-Key",
-    type=str,
+    type={"type": "string", "minLength": 1, "maxLength": 255},
     location=OpenApiParameter.HEADER,
     required=True,
     description=(
@@ -122,7 +122,7 @@ class OrderListCreateApi(GenericAPIView):
         responses={200: OrderSerializer(many=True), **ERRORS},
     )
     def get(self, request: Request) -> Response:
-        filters = OrderFilterSerializer(data=request.query_params)
+        filters = OrderFilterSerializer(data=query_data(request))
         filters.is_valid(raise_exception=True)
         orders = selectors.order_list(partner=visible_to(request), **filters.validated_data)
         page = self.paginate_queryset(orders)

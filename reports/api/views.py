@@ -7,6 +7,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from oms_project.api import query_data
 from orders.api.serializers import ErrorSerializer
 from reports import selectors
 from reports.api.serializers import TopProductsQuerySerializer, TopProductsReportSerializer
@@ -27,7 +28,7 @@ class TopProductsApi(APIView):
         "channels created in the rolling window (day = 24 h, week = 7 days, month = 30 days).",
     )
     def get(self, request: Request) -> Response:
-        query = TopProductsQuerySerializer(data=request.query_params)
+        query = TopProductsQuerySerializer(data=query_data(request))
         query.is_valid(raise_exception=True)
         report = selectors.top_products(
             metric=Metric(query.validated_data["metric"]),

@@ -2,11 +2,15 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
+from oms_project.api import RefusesServerOwnedFields
 from webhooks import domain
 from webhooks.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint
 
 
-class WebhookEndpointInputSerializer(serializers.Serializer):
+class WebhookEndpointInputSerializer(RefusesServerOwnedFields):
+    # The signing secret is drawn by the server; the partner is the key's.
+    server_owned_fields = frozenset({"id", "secret", "is_active", "created_at", "partner"})
+
     url = serializers.CharField(max_length=2000, help_text="Public http(s) URL that receives the events.")
     events = serializers.ListField(
         child=serializers.ChoiceField(choices=domain.EVENT_TYPES), min_length=1, max_length=len(domain.EVENT_TYPES)

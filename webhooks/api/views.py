@@ -24,6 +24,7 @@ AUTH_ERRORS = {
     401: OpenApiResponse(ErrorSerializer, description="Missing or bad API key."),
     403: OpenApiResponse(ErrorSerializer, description="The key lacks the `orders` scope."),
 }
+BAD_QUERY = {400: OpenApiResponse(ErrorSerializer, description="Bad `cursor` or `page_size`.")}
 NOT_FOUND = {404: OpenApiResponse(ErrorSerializer, description="No such webhook for this partner.")}
 
 
@@ -34,7 +35,7 @@ class WebhookListCreateApi(APIView):
     @extend_schema(
         tags=TAGS,
         operation_id="webhooks_list",
-        responses={200: WebhookEndpointSerializer(many=True), **AUTH_ERRORS},
+        responses={200: WebhookEndpointSerializer(many=True), **BAD_QUERY, **AUTH_ERRORS},
     )
     def get(self, request: Request) -> Response:
         paginator = self.pagination_class()
@@ -83,7 +84,7 @@ class WebhookDeliveryListApi(APIView):
     @extend_schema(
         tags=TAGS,
         operation_id="webhooks_deliveries_list",
-        responses={200: WebhookDeliverySerializer(many=True), **AUTH_ERRORS, **NOT_FOUND},
+        responses={200: WebhookDeliverySerializer(many=True), **BAD_QUERY, **AUTH_ERRORS, **NOT_FOUND},
         description="Deliveries of this endpoint, newest first, each with every attempt.",
     )
     def get(self, request: Request, endpoint_id: int) -> Response:

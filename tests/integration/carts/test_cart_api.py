@@ -16,7 +16,9 @@ def test_add_merge_set_remove_reset(api, skus) -> None:  # type: ignore[no-untyp
 
     r = api.post(url + "items/", {"sku": "TEE-S", "quantity": 2})
     assert r.status_code == 200, r.content
-    r = api.post(url + "items/", {"sku": "TEE-S", "quantity": 3, "unit_price": "0.01"})  # server-owned: ignored
+    refused = api.post(url + "items/", {"sku": "TEE-S", "quantity": 3, "unit_price": "0.01"})  # server-owned
+    _error(refused, 400, "validation_error", "unit_price")
+    r = api.post(url + "items/", {"sku": "TEE-S", "quantity": 3})
     assert r.json()["lines"] == [
         {
             "sku": "TEE-S",
