@@ -65,6 +65,9 @@ def main() -> None:
     parser.add_argument("--rate", type=float, default=5)
     parser.add_argument("--worker-processes", type=int, default=1)
     parser.add_argument("--env", nargs="*", default=[], help="NAME=VALUE for the stack's processes (a lever)")
+    parser.add_argument(
+        "--temporal-config", nargs="*", default=[], help="extra dev server dynamic config NAME=VALUE (a lever)"
+    )
     parser.add_argument("--py-spy", metavar="DIR", help="sample the workers and web with py-spy (raw stacks)")
     args = parser.parse_args()
     extra_env = dict(item.split("=", 1) for item in args.env)
@@ -72,7 +75,14 @@ def main() -> None:
     with (
         tempfile.TemporaryDirectory(prefix="oms-order-cost-") as tmp,
         BenchDatabase(admin_url) as db,
-        stack_for(Path(tmp), db, "cost", worker_processes=args.worker_processes, extra_env=extra_env) as stack,
+        stack_for(
+            Path(tmp),
+            db,
+            "cost",
+            worker_processes=args.worker_processes,
+            extra_env=extra_env,
+            temporal_dynamic_config=["history.maxInFlightUpdates=100", *args.temporal_config],
+        ) as stack,
     ):
         key = seed(stack)
         placer = order_bench.Placer(stack.web_port, key)
@@ -108,7 +118,8 @@ def main() -> None:
         done = result["completed"]
         log(f"{done} orders confirmed, errors {result['errors']}, p50 {result['p50_ms']:.0f} ms")
         counts, read = asyncio.run(history_counts(stack.env["TEMPORAL_ADDRESS"], numbers[:20]))
-        print(f"\nper order ({done} orders, histories of {read}; {' '.join(args.env) or 'defaults'}):")
+        lever = " ".join([*args.env, *args.temporal_config]) or "defaults"
+        print(f"\nper order ({done} orders, histories of {read}; {lever}):")
         for name, seconds in cpu_after.items():
             print(f"  CPU ms {name:<12} {(seconds - cpu_before.get(name, 0.0)) * 1000 / done:7.1f}")
         total_cpu = sum(cpu_after[n] - cpu_before.get(n, 0.0) for n in cpu_after)

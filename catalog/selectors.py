@@ -34,11 +34,13 @@ def available_by_sku(skus: Iterable[str]) -> dict[str, int]:
     return {row["variant__sku"]: max(int(row["available"]), 0) for row in rows}
 
 
-def variant_snapshots(skus: Iterable[str]) -> dict[str, VariantSnapshot]:
-    """One query for the variants and one for their stock; unknown SKUs are simply absent."""
+def variant_snapshots(skus: Iterable[str], *, with_stock: bool = True) -> dict[str, VariantSnapshot]:
+    """One query for the variants and one for their stock; unknown SKUs are simply absent. ``with_stock=False``
+    skips the stock query (``available`` is 0) for callers that only price, such as order placement, whose
+    stock is reserved by the order workflow."""
     wanted = list(dict.fromkeys(skus))
     variants = Variant.objects.filter(sku__in=wanted).select_related("product")
-    available = available_by_sku(wanted)
+    available = available_by_sku(wanted) if with_stock else {}
     return {
         v.sku: VariantSnapshot(
             sku=v.sku,

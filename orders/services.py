@@ -93,7 +93,7 @@ def _price_lines(lines: list[dict[str, Any]]) -> tuple[list[PricedLine], str]:
         quantities[sku] = quantities.get(sku, 0) + quantity
         if quantities[sku] > domain.MAX_QUANTITY:  # the same sku twice is one line
             raise InvalidQuantity(f"At most {domain.MAX_QUANTITY} units of {sku}.", field=f"lines[{index}].quantity")
-    snapshots = variant_snapshots(quantities)
+    snapshots = variant_snapshots(quantities, with_stock=False)  # prices only: the workflow reserves the stock
     currencies = set()
     priced = []
     for index, (sku, quantity) in enumerate(quantities.items()):
