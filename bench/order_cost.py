@@ -116,7 +116,7 @@ def main() -> None:
             sampler.wait()
         cpu_after, xact_after = stack.cpu_seconds(), commits(db)
         done = result["completed"]
-        log(f"{done} orders confirmed, errors {result['errors']}, p50 {result['p50_ms']:.0f} ms")
+        log(f"{done} confirmed, errors {result['errors']}, p50 {result['p50_ms']:.0f} ms, {result['achieved']:.1f}/s")
         counts, read = asyncio.run(history_counts(stack.env["TEMPORAL_ADDRESS"], numbers[:20]))
         lever = " ".join([*args.env, *args.temporal_config]) or "defaults"
         print(f"\nper order ({done} orders, histories of {read}; {lever}):")
