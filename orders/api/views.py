@@ -104,7 +104,7 @@ def run_idempotent(request: Request, *, scope: str, work: Callable[[str], Respon
 
 
 def created_response(order: Order) -> Response:
-    response = Response(order_body(order.number), status=201)
+    response = Response(order_bodies([order])[0], status=201)  # the row order_place just read
     response["Location"] = reverse("order-detail", kwargs={"number": order.number})
     return response
 
