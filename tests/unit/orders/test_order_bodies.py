@@ -14,6 +14,7 @@ from orders.contracts import ApplyInput, EventInput
 from orders.models import Order
 from partners.models import Partner
 from tests.integration.orders.helpers import order_body, seed_sku
+from webhooks.models import WebhookEvent
 
 pytestmark = pytest.mark.django_db
 
@@ -108,3 +109,33 @@ def test_an_order_without_lines_or_events_renders_empty_lists() -> None:
     [body] = order_bodies([order])
     assert body == OrderSerializer(order).data
     assert body["lines"] == [] and body["events"] == []
+
+
+def test_webhook_events_carry_the_body_of_their_transition() -> None:
+    """The order's writes record their webhook events (ADR 0043) with the body rendered from the row they just
+    wrote: it must equal the API body read back from the database at that moment."""
+    seed_sku("EUR-W", 10)
+    partner = Partner.objects.create(name="hooks")
+    number = _place(
+        "EUR-W",
+        "hooks",
+        partner,
+        delivery={"priority": "normal", "period_start": "2031-05-01T08:00:00.5+02:00", "period_end": None},
+    )
+    created_body = order_bodies([Order.objects.get(number=number)])[0]
+    _apply(
+        number,
+        "hooks:confirm",
+        status="confirmed",
+        payment_status="authorized",
+        delivery_reference="D-9",
+        events=[EventInput("confirmed", {})],
+        publish=["order.confirmed"],
+    )
+    confirmed_body = order_bodies([Order.objects.get(number=number)])[0]
+
+    events = {event.type: event for event in WebhookEvent.objects.filter(partner=partner)}
+    assert set(events) == {"order.created", "order.confirmed"}
+    assert events["order.created"].data == created_body and created_body["status"] == "created"
+    assert events["order.confirmed"].data == confirmed_body and confirmed_body["status"] == "confirmed"
+    assert [e["type"] for e in confirmed_body["events"]] == ["created", "confirmed"]
