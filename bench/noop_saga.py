@@ -9,8 +9,9 @@ from datetime import timedelta
 
 from temporalio import activity, workflow
 
-# The order saga's shape: record, reserve | authorize (regular) | authorized write, delivery, confirm write.
-NOOP_PLAN = ["local", "local", "regular", "local", "local", "local"]
+# The order saga's shape (ADR 0043): record, reserve | authorize (regular) | delivery, confirm write (which also
+# writes the authorization). Before ADR 0043 the order had a separate authorized write (one local more).
+NOOP_PLAN = ["local", "local", "regular", "local", "local"]
 
 
 @activity.defn(name="bench.noop")
@@ -31,7 +32,7 @@ class NoopSaga:
 
 @workflow.defn(name="BenchNaiveSaga")
 class NaiveSaga:
-    """The same seven steps as regular activities: a saga written without local activities (the naive way)."""
+    """The same steps as regular activities: a saga written without local activities (the naive way)."""
 
     @workflow.run
     async def run(self, _: str) -> None:

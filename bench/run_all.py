@@ -39,7 +39,7 @@ from temporalio.worker import Worker
 
 from bench import cart_bench, order_bench
 from bench.cart_bench import ApiClient, load_average, machine
-from bench.noop_saga import NaiveSaga, NoopSaga, noop
+from bench.noop_saga import NOOP_PLAN, NaiveSaga, NoopSaga, noop
 from bench.stack import ROOT, Stack, log
 
 SECTION_START, SECTION_END = "<!-- run-all:start -->", "<!-- run-all:end -->"
@@ -280,8 +280,8 @@ async def temporal_ceiling(address: str, rates: list[float], seconds: float) -> 
     results = []
     async with Worker(client, task_queue=queue, workflows=[NoopSaga, NaiveSaga], activities=[noop]):
         for workflow, label in (
-            (NoopSaga.run, "no-op saga, 6 local + 1 regular"),
-            (NaiveSaga.run, "naive saga, 7 regular"),
+            (NoopSaga.run, f"no-op saga, {NOOP_PLAN.count('local')} local + {NOOP_PLAN.count('regular')} regular"),
+            (NaiveSaga.run, f"naive saga, {len(NOOP_PLAN)} regular"),
         ):
             for rate in rates:
                 log(f"{label} at {rate:g}/s ...")

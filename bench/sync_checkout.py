@@ -2,7 +2,8 @@
 
 Served only by the benchmark stack (``DJANGO_SETTINGS_MODULE=bench.settings``, which adds
 ``POST /bench/sync-checkout/`` to the project's URLs). Same services as the workflow's activities, same order:
-record, reserve stock, authorize payment, write, request delivery, confirm write. No compensation on failure,
+record, reserve stock, authorize payment, request delivery, confirm write (with the authorization and the
+webhook event, as the workflow since ADR 0043). No compensation on failure,
 no retries, nothing survives a crash mid-way: that is what the Temporal version pays for.
 """
 
@@ -59,16 +60,8 @@ def sync_checkout(request: HttpRequest) -> JsonResponse:
         idempotency_key=f"{key}:payment.authorize",
     )
     now = timezone.now().isoformat()
-    services.order_apply(
-        inp=ApplyInput(
-            number=number,
-            idempotency_key=f"{key}:apply:1",
-            actor="bench",
-            at=now,
-            events=[EventInput("payment_authorized", {"authorization_id": auth.authorization_id})],
-            payment_status="authorized",
-        )
-    )
+    # Written with the confirm, as the workflow does (ADR 0043).
+    authorized = EventInput("payment_authorized", {"authorization_id": auth.authorization_id}, at=now)
     order = services.order_get(number=number)
     assert order is not None
     receipt = delivery_provider().request(
@@ -83,12 +76,18 @@ def sync_checkout(request: HttpRequest) -> JsonResponse:
     services.order_apply(
         inp=ApplyInput(
             number=number,
-            idempotency_key=f"{key}:apply:2",
+            idempotency_key=f"{key}:apply:1",
             actor="bench",
             at=now,
-            events=[EventInput("delivery_requested", {"reference": receipt.reference}), EventInput("confirmed", {})],
+            events=[
+                authorized,
+                EventInput("delivery_requested", {"reference": receipt.reference}),
+                EventInput("confirmed", {}),
+            ],
             status="confirmed",
+            payment_status="authorized",
             delivery_reference=receipt.reference,
+            publish=["order.confirmed"],  # the webhook event in the confirm's transaction, as the workflow
         )
     )
     return JsonResponse({"number": number, "status": "confirmed"}, status=201)

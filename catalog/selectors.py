@@ -24,31 +24,25 @@ class VariantSnapshot:
     is_active: bool
 
 
-def available_by_sku(skus: Iterable[str]) -> dict[str, int]:
-    """Sellable units (on hand minus allocated, over active warehouses) per SKU; missing SKUs are absent."""
-    rows = (
-        StockLevel.objects.filter(variant__sku__in=list(skus), warehouse__is_active=True)
-        .values("variant__sku")
-        .annotate(available=Coalesce(Sum(F("on_hand") - F("allocated")), 0))
-    )
-    return {row["variant__sku"]: max(int(row["available"]), 0) for row in rows}
-
-
-def variant_snapshots(skus: Iterable[str]) -> dict[str, VariantSnapshot]:
-    """One query for the variants and one for their stock; unknown SKUs are simply absent."""
-    wanted = list(dict.fromkeys(skus))
-    variants = Variant.objects.filter(sku__in=wanted).select_related("product")
-    available = available_by_sku(wanted)
+def variant_snapshots(skus: Iterable[str], *, with_stock: bool = True) -> dict[str, VariantSnapshot]:
+    """One query (variants with their product and, in a subquery, their stock) as plain rows; unknown SKUs are
+    simply absent. ``with_stock=False`` leaves the stock out (``available`` is 0) for callers that only price,
+    such as order placement, whose stock is reserved by the order workflow."""
+    fields = ["sku", "name", "price", "currency", "is_active", "product__name", "product__is_active"]
+    variants = Variant.objects.filter(sku__in=list(dict.fromkeys(skus)))
+    if with_stock:
+        variants = variants.annotate(available=variant_available_expression())
+        fields.append("available")
     return {
-        v.sku: VariantSnapshot(
-            sku=v.sku,
-            name=f"{v.product.name} - {v.name}",
-            price=v.price,
-            currency=v.currency,
-            available=available.get(v.sku, 0),
-            is_active=v.is_active and v.product.is_active,
+        row["sku"]: VariantSnapshot(
+            sku=row["sku"],
+            name=f"{row['product__name']} - {row['name']}",
+            price=row["price"],
+            currency=row["currency"],
+            available=max(int(row.get("available", 0)), 0),
+            is_active=row["is_active"] and row["product__is_active"],
         )
-        for v in variants
+        for row in variants.values(*fields)
     }
 
 

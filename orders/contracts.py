@@ -93,6 +93,9 @@ class ApplyInput:
     sla_breached_status: str | None = None  # the status whose SLA passed ("" clears the flag)
     tracking: dict[str, str] | None = None  # {carrier, tracking_number}
     details: dict[str, Any] | None = None  # shipping address / delivery changes (order_change_delivery)
+    # Webhook event types (``order.confirmed``, ...) recorded in the same transaction as this write (outbox);
+    # histories recorded before it decode as [] (those orders publish through the ``webhooks.publish`` activity).
+    publish: list[str] = field(default_factory=list)
 
 
 @dataclass

@@ -20,11 +20,12 @@ def _with_details(qs: QuerySet[Order]) -> QuerySet[Order]:
 
 
 def order_get_for_partner(*, number: str, partner: Partner | None) -> Order:
-    """The order if ``partner`` may see it (``None``: any order, for the fulfilment scope); else NotFound."""
+    """The order if ``partner`` may see it (``None``: any order, for the fulfilment scope); else NotFound.
+    The row only: ``orders.api.serializers.order_bodies`` reads the lines and events as plain rows."""
     qs = Order.objects.filter(number=number)
     if partner is not None:
         qs = qs.filter(partner=partner)
-    order = _with_details(qs).first()
+    order = qs.first()
     if order is None:
         raise NotFound(f"No order {number}.")
     return order
@@ -38,7 +39,8 @@ def order_list(
     updated_after: datetime | None = None,
     external_ref: str | None = None,
 ) -> QuerySet[Order]:
-    """Orders visible to ``partner`` (``None``: all), filtered; newest first."""
+    """Orders visible to ``partner`` (``None``: all), filtered; newest first. Rows only (see
+    ``order_get_for_partner``)."""
     qs = Order.objects.all()
     if partner is not None:
         qs = qs.filter(partner=partner)
@@ -50,7 +52,7 @@ def order_list(
         qs = qs.filter(updated_at__gt=updated_after)
     if external_ref:
         qs = qs.filter(external_ref=external_ref)
-    return _with_details(qs)
+    return qs
 
 
 def order_get_for_customer(*, number: str, customer: Customer) -> Order:

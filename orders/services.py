@@ -93,7 +93,7 @@ def _price_lines(lines: list[dict[str, Any]]) -> tuple[list[PricedLine], str]:
         quantities[sku] = quantities.get(sku, 0) + quantity
         if quantities[sku] > domain.MAX_QUANTITY:  # the same sku twice is one line
             raise InvalidQuantity(f"At most {domain.MAX_QUANTITY} units of {sku}.", field=f"lines[{index}].quantity")
-    snapshots = variant_snapshots(quantities)
+    snapshots = variant_snapshots(quantities, with_stock=False)  # prices only: the workflow reserves the stock
     currencies = set()
     priced = []
     for index, (sku, quantity) in enumerate(quantities.items()):
@@ -293,8 +293,11 @@ def order_get(*, number: str) -> Order | None:
 
 
 def order_record(*, inp: PlaceOrderInput) -> None:
-    """The workflow's first activity: write the order, its lines and the ``created`` event, exactly once."""
-    if Order.objects.filter(number=inp.number).exists():
+    """The workflow's first activity: write the order, its lines and the ``created`` event, exactly once, and
+    record the partner's ``order.created`` webhook event in the same transaction (outbox, see
+    ``_publish_webhook_events``)."""
+    if (recorded := Order.objects.filter(number=inp.number).first()) is not None:
+        _publish_webhook_events(order=recorded, event_types=[ORDER_CREATED_EVENT])
         return
     now = parse_datetime(inp.placed_at) or timezone.now()
     try:
@@ -351,11 +354,37 @@ def order_record(*, inp: PlaceOrderInput) -> None:
                 data={"total": inp.total, "currency": inp.currency, "channel": inp.channel},
                 idempotency_key=f"{order_workflow_id(inp.number)}:created",
             )
+            _publish_webhook_events(order=order, event_types=[ORDER_CREATED_EVENT])
     except IntegrityError:
         if not Order.objects.filter(number=inp.number).exists():
             raise  # not the concurrent-duplicate case: let the activity retry
         return
     log.info("order recorded")
+
+
+ORDER_CREATED_EVENT = "order.created"
+
+
+def _publish_webhook_events(*, order: Order, event_types: list[str]) -> None:
+    """Record the partner's webhook events for this order write inside the caller's transaction, so an event
+    exists exactly when its transition does (an outbox; delivery workflows start after the commit). The body is
+    the API order as this transaction sees it, rendered from ``order`` (the row just written, not read again).
+    Repeating it is harmless (one event per order and type) and restarts deliveries still pending. Orders
+    without a partner publish nothing."""
+    if order.partner_id is None or not event_types:
+        return
+    from orders.api.serializers import order_bodies
+    from webhooks.contracts import order_event_dedupe_key
+    from webhooks.services import webhook_event_publish
+
+    [data] = order_bodies([order])
+    for event_type in event_types:
+        webhook_event_publish(
+            partner_id=order.partner_id,
+            event_type=event_type,
+            data=data,
+            dedupe_key=order_event_dedupe_key(order.number, event_type),
+        )
 
 
 def order_apply(*, inp: ApplyInput) -> None:
@@ -370,6 +399,8 @@ def order_apply(*, inp: ApplyInput) -> None:
     with transaction.atomic():
         order = Order.objects.select_for_update().get(number=inp.number)
         if OrderEvent.objects.filter(idempotency_key=f"{inp.idempotency_key}:0").exists():
+            # Applied before; publishing again only (re)starts deliveries that may not have started then.
+            _publish_webhook_events(order=order, event_types=inp.publish)
             return
         changed = []
         if inp.status and inp.status != order.status:
@@ -416,6 +447,7 @@ def order_apply(*, inp: ApplyInput) -> None:
             )
             for index, event in enumerate(inp.events)
         )
+        _publish_webhook_events(order=order, event_types=inp.publish)
     log.info("order updated: %s", ", ".join(f"{name}={getattr(order, name)}" for name in changed) or "events only")
 
 

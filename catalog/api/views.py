@@ -9,7 +9,7 @@ from rest_framework.exceptions import NotFound
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from catalog.api.serializers import ProductSerializer
+from catalog.api.serializers import ProductSerializer, product_bodies
 from catalog.models import Product
 from catalog.selectors import product_get, product_list
 from oms_project.api import CursorPagination, ErrorBodySerializer
@@ -51,7 +51,8 @@ class ProductListApi(generics.ListAPIView):
         },
     )
     def get(self, request: Request, *args: object, **kwargs: object) -> Response:
-        return super().get(request, *args, **kwargs)
+        page = self.paginate_queryset(self.get_queryset())
+        return self.get_paginated_response(product_bodies(page))
 
     def get_queryset(self) -> QuerySet[Product]:
         filters = ProductFilterSerializer(data=self.request.query_params)
@@ -78,4 +79,4 @@ class ProductDetailApi(generics.GenericAPIView):
         product = product_get(product_id=int(product_id)) if is_id else None
         if product is None:
             raise NotFound("No such product.")
-        return Response(ProductSerializer(product).data)
+        return Response(product_bodies([product])[0])

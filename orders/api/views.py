@@ -26,6 +26,7 @@ from orders.api.serializers import (
     OrderFilterSerializer,
     OrderSerializer,
     ShipInputSerializer,
+    order_bodies,
 )
 from orders.domain import Channel
 from orders.idempotency import (
@@ -68,7 +69,7 @@ def actor_of(request: Request) -> str:
 
 
 def order_body(number: str) -> dict[str, Any]:
-    return OrderSerializer(selectors.order_get_for_partner(number=number, partner=None)).data
+    return order_bodies([selectors.order_get_for_partner(number=number, partner=None)])[0]
 
 
 def run_idempotent(request: Request, *, scope: str, work: Callable[[str], Response]) -> Response:
@@ -103,7 +104,7 @@ def run_idempotent(request: Request, *, scope: str, work: Callable[[str], Respon
 
 
 def created_response(order: Order) -> Response:
-    response = Response(order_body(order.number), status=201)
+    response = Response(order_bodies([order])[0], status=201)  # the row order_place just read
     response["Location"] = reverse("order-detail", kwargs={"number": order.number})
     return response
 
@@ -126,7 +127,7 @@ class OrderListCreateApi(GenericAPIView):
         filters.is_valid(raise_exception=True)
         orders = selectors.order_list(partner=visible_to(request), **filters.validated_data)
         page = self.paginate_queryset(orders)
-        return self.get_paginated_response(OrderSerializer(page, many=True).data)
+        return self.get_paginated_response(order_bodies(page))
 
     @extend_schema(
         operation_id="orders_create",
@@ -167,7 +168,7 @@ class OrderDetailApi(APIView):
     @extend_schema(operation_id="orders_retrieve", responses={200: OrderSerializer, **ERRORS})
     def get(self, request: Request, number: str) -> Response:
         order = selectors.order_get_for_partner(number=number, partner=visible_to(request))
-        return Response(OrderSerializer(order).data)
+        return Response(order_bodies([order])[0])
 
 
 class OrderCancelApi(APIView):

@@ -1,12 +1,14 @@
 """Replay: today's OrderWorkflow code must replay histories recorded by earlier code (determinism check).
 
 ``histories/order_*.json`` were recorded from real runs: ``order_cancelled`` (confirmed then cancelled) and
-``order_failed_stock`` by the code before shipment existed (no patch markers: they prove that code paths added
-since are behind ``workflow.patched``), ``order_delivered`` (shipped, delivery events, delivered) by the
-fulfilment code. A change that breaks replay of running orders needs ``workflow.patched`` (see STYLE.md and
-docs/orders.md "Workflow versioning"). To record a history that is missing: ``OMS_RECORD_HISTORIES=1 pytest
-tests/workflow/replay``; ``OMS_RECORD_HISTORIES=all`` re-records every one (only after an intended, versioned
-change: the old files are the proof that old histories still replay).
+``order_failed_stock`` by the code before shipment existed (no patch markers: they prove that code paths added since
+are behind ``workflow.patched``), ``order_delivered`` (shipped, delivery events, delivered) by the fulfilment code,
+``order_*_lean`` by the code behind ``order-fewer-round-trips`` (its patch marker; webhook events recorded by the
+order's writes, no ``webhooks.publish`` activities, ``payment_authorized`` written with the confirm). Fresh runs are
+recorded under the current shape's names. A change that breaks replay of running orders needs ``workflow.patched``
+(see STYLE.md and docs/orders.md "Workflow versioning"). To record a history that is missing:
+``OMS_RECORD_HISTORIES=1 pytest tests/workflow/replay``; ``OMS_RECORD_HISTORIES=all`` re-records every one (only
+after an intended, versioned change: the old files are the proof that old histories still replay).
 """
 
 from __future__ import annotations
@@ -83,9 +85,9 @@ async def test_fresh_order_histories_replay(skip_env) -> None:  # type: ignore[n
 
     record = os.environ.get("OMS_RECORD_HISTORIES", "")
     for name, wf_handle in (
-        ("order_cancelled", handle),
-        ("order_failed_stock", out_of_stock),
-        ("order_delivered", shipped),
+        ("order_cancelled_lean", handle),
+        ("order_failed_stock_lean", out_of_stock),
+        ("order_delivered_lean", shipped),
     ):
         history = await wf_handle.fetch_history()
         await replayer().replay_workflow(history)

@@ -1,0 +1,41 @@
+"""``product_bodies`` (hand-built, used by the product list and detail) must render exactly what
+``ProductSerializer`` renders: same keys in the same order, same values, same bytes through DRF's renderer."""
+
+from __future__ import annotations
+
+import pytest
+from rest_framework.renderers import JSONRenderer
+
+from catalog.api.serializers import ProductSerializer, product_bodies
+from catalog.models import Product, Variant
+from catalog.selectors import product_list
+from tests.unit.catalog.helpers import allocate, make_variant, receive
+
+pytestmark = pytest.mark.django_db
+
+
+def test_hand_built_product_bodies_equal_the_serializer_byte_for_byte() -> None:
+    make_variant("PB-EUR-S", product="Shirt \u00e9t\u00e9", price="19.90")
+    make_variant("PB-EUR-M", product="Shirt \u00e9t\u00e9", price="0.05")
+    make_variant("PB-JPY", product="Tea", price="1500", currency="JPY")
+    make_variant("PB-GONE", product="Tea")
+    Product.objects.filter(name="Tea").update(description="Green \u201cmatcha\u201d\nsecond line")
+    receive("PB-EUR-S", "main", 5)
+    receive("PB-EUR-S", "north", 2)
+    allocate("PB-EUR-S", "main", 3)
+    receive("PB-JPY", "main", 1)
+    Variant.objects.filter(sku="PB-GONE").update(is_active=False)
+
+    products = list(product_list().order_by("id"))
+    expected = [ProductSerializer(product).data for product in products]
+    built = product_bodies(products)
+
+    assert built == expected
+    assert [list(body) for body in built] == [list(body) for body in expected]
+    assert [list(v) for body in built for v in body["variants"]] == [
+        list(v) for body in expected for v in body["variants"]
+    ]
+    assert JSONRenderer().render(built) == JSONRenderer().render(expected)
+    shirt, tea = built
+    assert [v["available"] for v in shirt["variants"]] == [4, 0]
+    assert [v["sku"] for v in tea["variants"]] == ["PB-JPY"] and tea["variants"][0]["price"] == "1500"
