@@ -123,26 +123,34 @@ def test_receiver_failing_twice_gets_the_event_three_times(live_oms, fast_retrie
 def test_dead_receiver_does_not_block_publish_and_ends_failed(live_oms, fast_retries, dead: str) -> None:
     client, partner_id = partner_client()
     if dead == "nothing_listening":
-        url = f"http://127.0.0.1:{free_port()}/hook"
-        endpoint = register(client, url)
-        started = time.monotonic()
+        endpoint = register(client, f"http://127.0.0.1:{free_port()}/hook")
         [delivery_id] = publish(partner_id)
-        elapsed = time.monotonic() - started
         wait_for(lambda: delivery_status(delivery_id) == "failed")
     else:
         with receiver(sleep_seconds=3) as target:
             endpoint = register(client, target.url)
-            started = time.monotonic()
             [delivery_id] = publish(partner_id)
-            elapsed = time.monotonic() - started
+            # Publishing only records the delivery: a publish that sent the event itself would have waited out
+            # the receiver's timeout and recorded that attempt before returning.
+            assert WebhookDelivery.objects.get(pk=delivery_id).attempt_count == 0
             wait_for(lambda: delivery_status(delivery_id) == "failed")
             assert target.requests  # it was reached, but too slowly
 
-    assert elapsed < 1.0, f"publish took {elapsed:.2f}s"
-    [delivery] = client.get(f"/api/v1/webhooks/{endpoint['id']}/deliveries/").json()["results"]
+    consistent: list[dict] = []
+
+    def settled() -> bool:
+        # An attempt still running when the give-up budget ran out is recorded late (it does not revive the
+        # delivery): wait for an answer whose count and attempt rows agree.
+        [delivery] = client.get(f"/api/v1/webhooks/{endpoint['id']}/deliveries/").json()["results"]
+        if len(delivery["attempts"]) == delivery["attempt_count"]:
+            consistent.append(delivery)
+        return bool(consistent)
+
+    wait_for(settled)
+    delivery = consistent[-1]
     assert delivery["status"] == "failed"
     assert delivery["completed_at"] and delivery["next_attempt_at"] is None
-    assert delivery["attempt_count"] >= 2 and len(delivery["attempts"]) == delivery["attempt_count"]
+    assert delivery["attempt_count"] >= 2
     assert all(a["status_code"] is None and a["error"] for a in delivery["attempts"])
     assert delivery["last_error"]
 
