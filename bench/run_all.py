@@ -157,6 +157,10 @@ def closed_loop(stack: Stack, key: str, concurrency: int, seconds: float, reques
     }
 
 
+def clients(count: int) -> str:
+    return "1 client" if count == 1 else f"{count} clients"
+
+
 def get(path: str) -> Request:
     def request(api: ApiClient, client: int, i: int) -> int:
         return api.call("GET", path)[0]
@@ -229,7 +233,7 @@ def run_carts(table: Table, stack: Stack, key: str, label: str, levels: tuple[in
         results[concurrency] = table.add(
             "cart add (update + local activity)",
             label,
-            load=f"{concurrency} clients",
+            load=clients(concurrency),
             requests=r["requests"],
             errors=r["errors"],
             p50_ms=r["p50_ms"],
@@ -256,7 +260,7 @@ def run_noop_cart(table: Table, stack: Stack, key: str, label: str, seconds: flo
     for concurrency in (1, 16):
         log(f"{NOOP_CART}: {concurrency} clients for {seconds:.0f}s ...")
         r = closed_loop(stack, key, concurrency, seconds, noop_cart_add)
-        results[concurrency] = table.add(NOOP_CART, label, load=f"{concurrency} clients", **r)
+        results[concurrency] = table.add(NOOP_CART, label, load=clients(concurrency), **r)
     return results
 
 
@@ -268,7 +272,7 @@ def run_lists(table: Table, stack: Stack, key: str, label: str, seconds: float) 
     ):
         log(f"{name}: 8 clients for {seconds:.0f}s ...")
         r = closed_loop(stack, key, 8, seconds, get(path))
-        results[name] = table.add(name, label, load="8 clients", **r)
+        results[name] = table.add(name, label, load=clients(8), **r)
     return results
 
 
@@ -419,8 +423,9 @@ def main() -> None:
 
 def cpu_evidence(row: dict) -> str:
     """What a phase cost in CPU: a row near 100% busy with CPU ms/op x rate ~ cores x 1000 was CPU bound."""
-    nan = float("nan")
-    return f"{row.get('cpu_ms_op', nan):.1f} ms CPU/op (stack), machine {row.get('busy_pct', nan):.0f}% busy"
+    cpu_ms, busy, cores = row.get("cpu_ms_op", float("nan")), row.get("busy_pct", float("nan")), CpuWindow.core_count()
+    bound = f", so at most {cores * 1000 / cpu_ms:.0f}/s on {cores} cores" if cpu_ms == cpu_ms and cpu_ms else ""
+    return f"{cpu_ms:.1f} ms CPU/op (stack){bound}; machine {busy:.0f}% busy"
 
 
 def targets(f: dict) -> list[str]:
@@ -447,7 +452,9 @@ def targets(f: dict) -> list[str]:
         f"({ok(cart1['p99_ms'] <= 60)} / {unmet(cart16['p99_ms'] <= 60, cart16)}); >= 150 mutations/s: "
         f"{cart_rate:.0f}/s ({unmet(cart_rate >= 150, cart_best)}). The no-op cart update ceiling (HTTP + bridge + "
         f"update + no-op local activity, same run): p50 {noop1['p50_ms']:.1f} ms, p99 {noop1['p99_ms']:.1f} ms at 1 "
-        f"client; p99 {noop16['p99_ms']:.1f} ms, {noop16['rate']:.0f}/s at 16 clients ({cpu_evidence(noop16)})",
+        f"client; p99 {noop16['p99_ms']:.1f} ms, {noop16['rate']:.0f}/s at 16 clients ({cpu_evidence(noop16)}); "
+        f"the cart's own work adds {cart1['p50_ms'] - noop1['p50_ms']:.1f} ms p50 and "
+        f"{cart16['cpu_ms_op'] - noop16['cpu_ms_op']:.1f} ms CPU per mutation",
         f"- order p50 <= 250 ms at 5/s: {f['steady']['p50_ms']:.0f} ms "
         f"({unmet(f['steady']['p50_ms'] <= 250, f['steady'])})",
         f"- >= 20 orders/s sustained: best sustained in the ramps {best_orders:.1f}/s (1 worker proc "
@@ -520,6 +527,12 @@ def write(
             "web by gunicorn (gthread) or granian (WSGI), 2 workers x 8 threads. Orders: open-loop `POST "
             "/api/v1/orders/` at a fixed rate, latency = confirm write committed minus request sent. Cart adds: "
             "closed loop, one cart per client. Lists and the synchronous checkout: closed loop, keep-alive clients.",
+            "The no-op cart update ceiling: `POST /bench/noop-cart/<id>/` (bench/urls.py), the cart add's path "
+            "(HTTP, bridge, update-with-start, one local activity) without the cart's own work, closed loop, one "
+            "workflow per client. CPU ms/op (stack): utime + stime over the phase of the stack's processes with "
+            "their children and the bench database's PostgreSQL backends (the saga ceilings: also the bench "
+            "process, which runs their worker), per request or order; machine busy %: /proc/stat over the phase, "
+            f"all {CpuWindow.core_count()} cores, every process on the machine.",
             "",
             *table.markdown(),
             "",
