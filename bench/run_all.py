@@ -6,12 +6,15 @@ Creates a fresh PostgreSQL database (``BENCH_POSTGRES_URL``, default postgres://
 is only used to create and drop it) and runs the embedded stack (bench/stack.py) against it three times, each
 stack as separate processes with the load from this process over loopback:
 
-A. gunicorn 2x8, 1 x run_workers: cart adds (concurrency 1 and 16); orders placed -> confirmed at 5/s, a ramp,
-   the best rate held for ``--sustained-seconds``; the same steps as one synchronous request without Temporal
-   (bench/sync_checkout.py); product list and order list (20 rows); the raw Temporal ceiling (no-op saga with
-   local activities) and a naive saga (the same steps as regular activities) on the same dev server.
+A. gunicorn 2x8, 1 x run_workers: cart adds (concurrency 1 and 16) and the no-op cart update ceiling (the same
+   HTTP + bridge + update + local activity path without the cart's work, bench/noop_cart.py); orders placed ->
+   confirmed at 5/s, a ramp, the best rate held for ``--sustained-seconds``; the same steps as one synchronous
+   request without Temporal (bench/sync_checkout.py); product list and order list (20 rows); the raw Temporal
+   ceiling (no-op saga with local activities) and a naive saga (the same steps as regular activities).
 B. the same with 2 x run_workers: the order ramp and the sustained rate.
 C. granian 2x8 instead of gunicorn: lists and cart adds at concurrency 16.
+Every row also gets the CPU its phase cost the stack per operation and the machine's busy share (CpuWindow in
+bench/stack.py), so a target that is not met shows whether the machine's cores were the limit.
 ``--levers`` adds D (DATABASE_POOL=true) and E (WORKER_WORKFLOW_RUNNER=unsandboxed), each against A's numbers.
 """
 
