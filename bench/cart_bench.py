@@ -24,7 +24,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.stack import ROOT, Stack, log
+from bench.stack import ROOT, CpuWindow, Stack, log
 
 TARGET_P50_MS, TARGET_P99_MS, TARGET_RATE = 15.0, 60.0, 150.0
 SKUS = [f"BENCH-{i:03d}" for i in range(50)]
@@ -116,13 +116,12 @@ def run_level(stack: Stack, key: str, concurrency: int, requests_per_client: int
         thread.start()
     barrier.wait()
     started = time.perf_counter()
-    cpu_before, own_before = stack.cpu_seconds(), sum(os.times()[:2])
-    for thread in threads:
-        thread.join()
-    elapsed = time.perf_counter() - started
-    cpu_after, own_after = stack.cpu_seconds(), sum(os.times()[:2])
-    cpu = {name: cpu_after[name] - cpu_before.get(name, 0.0) for name in cpu_after}
-    cpu["load generator"] = own_after - own_before
+    with CpuWindow(stack, include_self=True) as window:
+        for thread in threads:
+            thread.join()
+        elapsed = time.perf_counter() - started
+    cpu = dict(window.by_process)
+    cpu["load generator"] = cpu.pop("bench process")
     latencies.sort()
     return {
         "concurrency": concurrency,
@@ -135,6 +134,8 @@ def run_level(stack: Stack, key: str, concurrency: int, requests_per_client: int
         "rate": len(latencies) / elapsed,
         # Includes the GET per client at the end; close enough for a per-mutation cost.
         "cpu_ms_per_mutation": {name: seconds * 1000 / len(latencies) for name, seconds in cpu.items()},
+        "cpu_ms_op": (window.seconds - cpu["load generator"]) * 1000 / len(latencies),
+        "busy_pct": window.busy_pct,
     }
 
 

@@ -29,7 +29,7 @@ from temporalio.client import Client
 
 from bench import order_bench
 from bench.run_all import BenchDatabase, seed, stack_for
-from bench.stack import log
+from bench.stack import CpuWindow, log
 
 EVENTS_SHOWN = {
     "WORKFLOW_TASK_COMPLETED": "workflow tasks",
@@ -89,7 +89,8 @@ def main() -> None:
         log("warm-up: 20 orders")
         order_bench.run_orders(stack, placer, 5, 4, fetch=db.order_results)
         time.sleep(2)  # webhook publishes of the warm-up finish
-        cpu_before, xact_before = stack.cpu_seconds(), commits(db)
+        xact_before = commits(db)
+        window = CpuWindow(stack).start()
         samplers = [
             subprocess.Popen(
                 [
@@ -114,16 +115,16 @@ def main() -> None:
         time.sleep(3)  # side work (webhook publishes) of the last orders
         for sampler in samplers:
             sampler.wait()
-        cpu_after, xact_after = stack.cpu_seconds(), commits(db)
+        window.stop()
+        xact_after = commits(db)
         done = result["completed"]
         log(f"{done} confirmed, errors {result['errors']}, p50 {result['p50_ms']:.0f} ms, {result['achieved']:.1f}/s")
         counts, read = asyncio.run(history_counts(stack.env["TEMPORAL_ADDRESS"], numbers[:20]))
         lever = " ".join([*args.env, *args.temporal_config]) or "defaults"
         print(f"\nper order ({done} orders, histories of {read}; {lever}):")
-        for name, seconds in cpu_after.items():
-            print(f"  CPU ms {name:<12} {(seconds - cpu_before.get(name, 0.0)) * 1000 / done:7.1f}")
-        total_cpu = sum(cpu_after[n] - cpu_before.get(n, 0.0) for n in cpu_after)
-        print(f"  CPU ms {'total':<12} {total_cpu * 1000 / done:7.1f}")
+        for name, seconds in window.by_process.items():
+            print(f"  CPU ms {name:<12} {seconds * 1000 / done:7.1f}")
+        print(f"  CPU ms {'total':<12} {window.ms_per_op(done):7.1f}  (machine {window.busy_pct:.0f}% busy)")
         print(f"  PostgreSQL commits   {(xact_after - xact_before) / done:7.1f}")
         print(f"  history events       {counts['events'] / read:7.1f}")
         for event, label in EVENTS_SHOWN.items():

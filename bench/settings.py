@@ -1,5 +1,5 @@
-"""Benchmark stack settings: the project's settings plus the synchronous checkout route (bench/sync_checkout.py)."""
+"""Benchmark stack settings: the project's settings plus the bench-only routes (bench/urls.py)."""
 
 from oms_project.settings import *  # noqa: F403
 
-ROOT_URLCONF = "bench.sync_checkout"
+ROOT_URLCONF = "bench.urls"

@@ -18,6 +18,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from types import TracebackType
 
+import psycopg
+
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
@@ -38,6 +40,85 @@ def wait_for_port(port: int, timeout: float = 60) -> None:
                 return
         time.sleep(0.1)
     raise TimeoutError(f"nothing listens on 127.0.0.1:{port} after {timeout}s")
+
+
+def process_stats() -> dict[int, tuple[int, float]]:
+    """pid -> (parent pid, CPU seconds so far: utime + stime) of every process visible in /proc."""
+    tick = os.sysconf("SC_CLK_TCK")
+    stats: dict[int, tuple[int, float]] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        stats[int(entry.name)] = (int(fields[1]), (int(fields[11]) + int(fields[12])) / tick)
+    return stats
+
+
+def machine_cpu_seconds() -> tuple[float, float]:
+    """(busy, total) CPU seconds of the whole machine since boot, summed over its cores (/proc/stat)."""
+    tick = os.sysconf("SC_CLK_TCK")
+    user, nice, system, idle, iowait, irq, softirq, steal = (
+        int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:9]
+    )
+    busy = user + nice + system + irq + softirq + steal
+    return busy / tick, (busy + idle + iowait) / tick
+
+
+class CpuWindow:
+    """The CPU a load phase costs: ``with CpuWindow(stack) as cpu: <load>``, then ``cpu.ms_per_op(n)``.
+
+    Counts the stack's processes with their children (web workers, worker processes, the Temporal dev server,
+    extra processes from ``Stack.spawn``) and the PostgreSQL backends of the stack's database (those still
+    connected at the end; the web and workers keep theirs open, ``CONN_MAX_AGE``), plus this process if
+    ``include_self`` (for phases whose workers run in the benchmark process). ``busy_pct`` is the whole
+    machine's busy share over the phase (all cores, anyone's processes): near 100 means the phase was CPU bound.
+    """
+
+    def __init__(self, stack: Stack, *, include_self: bool = False) -> None:
+        self.stack, self.include_self = stack, include_self
+        self.by_process: dict[str, float] = {}
+        self.busy_pct = float("nan")
+        self.cores = self.core_count()
+
+    @staticmethod
+    def core_count() -> int:
+        return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+
+    def __enter__(self) -> CpuWindow:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def start(self) -> CpuWindow:
+        self._machine = machine_cpu_seconds()
+        self._own = sum(os.times()[:2])
+        self._stack = self.stack.cpu_seconds()
+        return self
+
+    def stop(self) -> None:
+        after = self.stack.cpu_seconds()
+        busy, total = machine_cpu_seconds()
+        own = sum(os.times()[:2])
+        grouped: dict[str, float] = {}
+        for name, seconds in after.items():
+            group = name.split(":", 1)[0]
+            grouped[group] = grouped.get(group, 0.0) + seconds - self._stack.get(name, 0.0)
+        if self.include_self:
+            grouped["bench process"] = own - self._own
+        self.by_process = grouped
+        elapsed_total = total - self._machine[1]
+        self.busy_pct = 100 * (busy - self._machine[0]) / elapsed_total if elapsed_total else float("nan")
+
+    @property
+    def seconds(self) -> float:
+        return sum(self.by_process.values())
+
+    def ms_per_op(self, ops: int) -> float:
+        return self.seconds * 1000 / ops if ops else float("nan")
 
 
 def log(message: str) -> None:
@@ -205,23 +286,33 @@ class Stack:
                     proc.wait()
         self.procs.clear()
 
+    def spawn(self, name: str, args: Sequence[str]) -> subprocess.Popen:
+        """Start one more process with the stack's environment (stopped with the stack, counted by ``cpu_seconds``)."""
+        return self._spawn(name, args)
+
     def cpu_seconds(self) -> dict[str, float]:
-        """CPU time used so far by each started process and its children (Linux /proc), for per-request costs."""
-        tick = os.sysconf("SC_CLK_TCK")
-        stats: dict[int, tuple[int, float]] = {}  # pid -> (parent pid, cpu seconds)
-        for entry in Path("/proc").iterdir():
-            if not entry.name.isdigit():
-                continue
-            try:
-                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
-            except OSError:
-                continue
-            stats[int(entry.name)] = (int(fields[1]), (int(fields[11]) + int(fields[12])) / tick)
+        """CPU seconds used so far by each started process with its children, and by each PostgreSQL backend of
+        the stack's database (``postgres:<pid>``: a backend only lives as long as its connection), from /proc."""
+        stats = process_stats()
 
         def tree(pid: int) -> float:
             return stats.get(pid, (0, 0.0))[1] + sum(tree(child) for child, (ppid, _) in stats.items() if ppid == pid)
 
-        return {name: tree(proc.pid) for name, proc in self.procs}
+        usage = {name: tree(proc.pid) for name, proc in self.procs}
+        for pid in self._database_backends():
+            if pid in stats:
+                usage[f"postgres:{pid}"] = stats[pid][1]
+        return usage
+
+    def _database_backends(self) -> list[int]:
+        url = self.env.get("DATABASE_URL", "")
+        if not url.startswith(("postgres://", "postgresql://")):
+            return []
+        with psycopg.connect(url, autocommit=True) as conn:
+            rows = conn.execute(
+                "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            ).fetchall()
+        return [pid for (pid,) in rows]
 
     def __enter__(self) -> Stack:
         try:

@@ -1,6 +1,6 @@
 """The cost of durability: the order saga's steps in one synchronous request, without Temporal.
 
-Served only by the benchmark stack (``DJANGO_SETTINGS_MODULE=bench.settings``, which adds
+Served only by the benchmark stack (``DJANGO_SETTINGS_MODULE=bench.settings``: bench/urls.py adds
 ``POST /bench/sync-checkout/`` to the project's URLs). Same services as the workflow's activities, same order:
 record, reserve stock, authorize payment, request delivery, confirm write (with the authorization and the
 webhook event, as the workflow since ADR 0043). No compensation on failure,
@@ -13,14 +13,12 @@ import json
 import uuid
 
 from django.http import HttpRequest, JsonResponse
-from django.urls import path
 from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
 from catalog import stock
 from catalog.contracts import StockLine
-from oms_project.urls import urlpatterns as project_urls
 from orders import services
 from orders.contracts import ApplyInput, EventInput, order_workflow_id
 from orders.delivery import DeliveryRequest, delivery_provider
@@ -91,6 +89,3 @@ def sync_checkout(request: HttpRequest) -> JsonResponse:
         )
     )
     return JsonResponse({"number": number, "status": "confirmed"}, status=201)
-
-
-urlpatterns = [path("bench/sync-checkout/", sync_checkout), *project_urls]

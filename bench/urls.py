@@ -1,0 +1,39 @@
+"""The benchmark stack's URLs: the project's, plus the bench-only endpoints (``bench.settings``).
+
+``POST /bench/sync-checkout/``: the order saga's steps without Temporal (bench/sync_checkout.py).
+``POST /bench/noop-cart/<id>/``: one update of a no-op cart workflow (bench/noop_cart.py), no auth, no database.
+"""
+
+from __future__ import annotations
+
+from django.http import HttpRequest, JsonResponse
+from django.urls import path
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_POST
+
+from bench.noop_cart import NOOP_CART_QUEUE, NoopCart
+from bench.sync_checkout import sync_checkout
+from oms_project import temporal
+from oms_project.urls import urlpatterns as project_urls
+
+
+@csrf_exempt
+@require_POST
+def noop_cart_add(request: HttpRequest, cart_id: str) -> JsonResponse:
+    # The cart's call: update-with-start on the web's shared client through the sync-to-async bridge.
+    count = temporal.update_with_start(
+        NoopCart.add,
+        len(request.body),
+        workflow=NoopCart.run,
+        workflow_arg=cart_id,
+        workflow_id=f"bench-noop-cart-{cart_id}",
+        task_queue=NOOP_CART_QUEUE,
+    )
+    return JsonResponse({"count": count})
+
+
+urlpatterns = [
+    path("bench/sync-checkout/", sync_checkout),
+    path("bench/noop-cart/<slug:cart_id>/", noop_cart_add),
+    *project_urls,
+]
