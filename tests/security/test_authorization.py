@@ -27,7 +27,7 @@ from orders import services
 from orders.domain import Channel
 from orders.lookup import order_lookup_token
 from orders.models import Order
-from tests.integration.orders.helpers import order_body, wait_for
+from tests.integration.orders.helpers import order_arguments, order_body, wait_for
 from tests.security.conftest import SKU, PartnerOwner
 from tests.security.routes import Route, all_routes, api_operations, page_routes_with_ids
 
@@ -223,11 +223,7 @@ def place_web_order(customer: Any, key: str) -> str:
     order = services.order_place(
         customer=customer,
         channel=Channel.WEB,
-        lines=body["lines"],
-        contact=body["customer"],
-        shipping_address=body["shipping_address"],
-        delivery=None,
-        payment=body["payment"],
+        **order_arguments(body),
         idempotency_key=key,
         actor="test",
     )

@@ -9,7 +9,7 @@ from django.test import Client
 
 from orders import services
 from partners.models import Partner
-from tests.integration.orders.helpers import order_body, seed_sku, wait_for
+from tests.integration.orders.helpers import order_arguments, order_body, seed_sku, wait_for
 from tests.unit.backoffice.factories import staff_user
 
 
@@ -21,11 +21,7 @@ def place_confirmed_order(sku: str, *, on_hand: int = 5, token: str = "pm_card_o
     order = services.order_place(
         partner=partner,
         channel="api",
-        lines=body["lines"],
-        contact=body["customer"],
-        shipping_address=body["shipping_address"],
-        delivery=None,
-        payment=body["payment"],
+        **order_arguments(body),
         idempotency_key=f"backoffice-{uuid.uuid4().hex}",
         actor="partner:shop",
     )

@@ -75,23 +75,28 @@ def fresh_keys(prefix: str, count: int) -> list[str]:
     return [f"{prefix}-{run}-{index}" for index in range(count)]
 
 
+def order_arguments(body: dict[str, Any]) -> dict[str, Any]:
+    """An API order body as the keyword arguments of ``orders.services.order_place`` / ``order_prepare``."""
+    return {
+        "lines": body["lines"],
+        "contact": body["customer"],
+        "shipping_address": body["shipping_address"],
+        "delivery": body.get("delivery"),
+        "payment": body["payment"],
+    }
+
+
 def place_orders(partner: Partner, body: dict[str, Any], keys: Iterable[str], *, threads: int = 8) -> list[str]:
     """Place one order per idempotency key through the service the API uses, from ``threads`` threads at once
     (each returns once its workflow recorded the order); the order numbers, in the order of ``keys``."""
 
     def place(key: str) -> str:
         try:
-            return services.order_place(
-                partner=partner,
-                channel="api",
-                lines=body["lines"],
-                contact=body["customer"],
-                shipping_address=body["shipping_address"],
-                delivery=None,
-                payment=body["payment"],
-                idempotency_key=key,
-                actor=f"partner:{partner.name}",
-            ).number
+            actor = f"partner:{partner.name}"
+            order = services.order_place(
+                partner=partner, channel="api", **order_arguments(body), idempotency_key=key, actor=actor
+            )
+            return order.number
         finally:
             connection.close()
 

@@ -16,6 +16,7 @@ from payments.selectors import sandbox_ledger_summary
 from tests.integration.orders.helpers import (
     api_client,
     ledger_matches_levels,
+    order_arguments,
     order_body,
     post_order,
     seed_sku,
@@ -48,11 +49,7 @@ def test_100_concurrent_orders_for_10_units_confirm_exactly_10(live_oms) -> None
         return services.order_place(
             partner=partner,
             channel="api",
-            lines=body["lines"],
-            contact=body["customer"],
-            shipping_address=body["shipping_address"],
-            delivery=None,
-            payment=body["payment"],
+            **order_arguments(body),
             idempotency_key=f"race-{index}",
             actor="partner:rush",
         ).number

@@ -16,7 +16,7 @@ from orders.models import Order
 from orders.workflows import OrderWorkflow
 from partners.models import Partner
 from payments.selectors import sandbox_ledger_summary
-from tests.integration.orders.helpers import order_body, seed_sku, stock
+from tests.integration.orders.helpers import order_arguments, order_body, seed_sku, stock
 from tests.temporal_env import workers_on
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -28,11 +28,7 @@ def prepare(sku: str, key: str):  # type: ignore[no-untyped-def]
     return services.order_prepare(
         partner=partner,
         channel="api",
-        lines=body["lines"],
-        contact=body["customer"],
-        shipping_address=body["shipping_address"],
-        delivery=None,
-        payment=body["payment"],
+        **order_arguments(body),
         idempotency_key=key,
         actor="partner:test",
     )
