@@ -572,20 +572,29 @@ class OrderWorkflow:
         ``publish`` names the webhook event of this transition: recorded by the same write (LEAN_PATCH), or,
         for orders recorded before that, by a ``webhooks.publish`` activity started right after it."""
         self._writes += 1
-        await workflow.execute_local_activity(
-            ORDER_APPLY,
-            ApplyInput(
-                number=self._number,
-                idempotency_key=self._key(f"w{self._writes}:{event_type}"),
-                actor=actor or "system",
-                at=workflow.now().isoformat(),
-                events=[*self._deferred, EventInput(event_type, data), *(more or [])],
-                publish=[publish] if publish and self._lean else [],
-                **{**self._deferred_changes, **changes},
-            ),
-            **LOCAL_STEP,
-        )
-        self._deferred, self._deferred_changes = [], {}
+        # This write takes the deferred events now: a handler's write overlapping the saga's (change_delivery
+        # during checkout) would otherwise carry them too (written twice under two keys), and clearing them
+        # after the await would drop any deferred meanwhile.
+        deferred, self._deferred = self._deferred, []
+        deferred_changes, self._deferred_changes = self._deferred_changes, {}
+        try:
+            await workflow.execute_local_activity(
+                ORDER_APPLY,
+                ApplyInput(
+                    number=self._number,
+                    idempotency_key=self._key(f"w{self._writes}:{event_type}"),
+                    actor=actor or "system",
+                    at=workflow.now().isoformat(),
+                    events=[*deferred, EventInput(event_type, data), *(more or [])],
+                    publish=[publish] if publish and self._lean else [],
+                    **{**deferred_changes, **changes},
+                ),
+                **LOCAL_STEP,
+            )
+        except BaseException:  # failed or cancelled: nothing was written, the next write takes them (first)
+            self._deferred = [*deferred, *self._deferred]
+            self._deferred_changes = {**deferred_changes, **self._deferred_changes}
+            raise
         if changes.get("status"):
             self._written_status = changes["status"]
         if publish and not self._lean:
