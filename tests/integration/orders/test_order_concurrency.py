@@ -1,18 +1,24 @@
-"""Races on real PostgreSQL: overselling one SKU, and one Idempotency-Key hammered by parallel requests."""
+"""Races on real PostgreSQL: overselling one SKU, one Idempotency-Key hammered by parallel requests, and a
+delivery change written while the saga's own write is in flight."""
 
 from __future__ import annotations
 
 import threading
+from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
-from django.db import connection
+from django.db import connection, transaction
 
+from oms_project import temporal
 from orders import services
-from orders.models import Order
+from orders.contracts import OrderProgress, order_workflow_id
+from orders.models import Order, OrderEvent
+from orders.workflows import OrderWorkflow
 from partners.models import Partner
 from payments.selectors import sandbox_ledger_summary
+from tests.faults.processes import poll_until
 from tests.integration.orders.helpers import (
     api_client,
     ledger_matches_levels,
@@ -99,3 +105,49 @@ def test_50_concurrent_identical_posts_make_one_order_and_one_authorization(live
     ledger = sandbox_ledger_summary(order_numbers=[number])
     assert ledger.authorizations[number] == 1
     assert stock("HOT-2") == (100, 2)
+
+
+def lock_waiters() -> int:
+    """Sessions of this test database waiting for a lock (the test's own database: other runs do not count)."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_stat_clear_snapshot()")  # a transaction sees one snapshot unless cleared
+        cursor.execute(
+            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'"
+        )
+        return cursor.fetchone()[0]
+
+
+def test_a_delivery_change_during_the_saga_writes_each_deferred_event_once(live_oms) -> None:
+    """``stock_reserved`` / ``payment_authorized`` wait for the next write (docs/orders.md). The test holds the
+    order row so that a ``change_delivery`` write and the saga's confirm write are both in flight at once; each
+    deferred event must still reach the timeline exactly once (neither twice nor lost)."""
+    seed_sku("RACE-1", on_hand=5)
+    client = api_client()
+    # pm_card_slow keeps the saga in its payment step for a few seconds: time to take the row lock first.
+    number = post_order(client, order_body("RACE-1", token="pm_card_slow"), key="race-1").json()["number"]
+    url = f"/api/v1/orders/{number}/delivery/"
+    address = {"name": "Ada L.", "line1": "2 New St", "city": "Hamburg", "postal_code": "20095", "country": "DE"}
+    answers: list[Any] = []
+    change = threading.Thread(
+        target=in_thread(lambda: answers.append(client.patch(url, {"shipping_address": address}, "application/json")))
+    )
+
+    def progress() -> OrderProgress:
+        return temporal.query(order_workflow_id(number), OrderWorkflow.progress, result_type=OrderProgress)
+
+    with transaction.atomic():
+        # FOR NO KEY UPDATE: every order.apply (FOR UPDATE) waits, the payment row's foreign key check does not
+        order = Order.objects.select_for_update(no_key=True).get(number=number)
+        assert order.status == "created", "the saga confirmed before the test held the order row"
+        # stock_reserved is deferred once the saga has moved on to the payment (the confirm waits for the lock)
+        past_reserve = ("authorize_payment", "request_delivery", "confirm")
+        poll_until(lambda: progress().step in past_reserve, timeout=60, what="the saga past reserve_stock")
+        change.start()
+        poll_until(lambda: lock_waiters() >= 2, timeout=60, what="the delivery change and the confirm both writing")
+    change.join(60)
+    assert answers and answers[0].status_code == 200, answers and answers[0].content
+    order = wait_for(number)
+    assert order.status == "confirmed" and order.ship_city == "Hamburg"
+    types = Counter(OrderEvent.objects.filter(order=order).values_list("type", flat=True))
+    expected = ["created", "stock_reserved", "payment_authorized", "delivery_changed", "delivery_requested"]
+    assert types == Counter([*expected, "confirmed"]), types
