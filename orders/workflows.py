@@ -458,7 +458,9 @@ class OrderWorkflow:
     def validate_ship(self, inp: ShipInput) -> None:
         if not inp.carrier.strip() or not inp.tracking_number.strip():
             raise business_error("validation_error", "carrier and tracking_number are required.")
-        if self._status != Status.CONFIRMED or self._step != "awaiting_shipment" or self._cancel is not None:
+        if self._cancel is not None:
+            raise business_error("not_shippable", f"Order {self._number} is being cancelled; it cannot ship.")
+        if self._status != Status.CONFIRMED or self._step != "awaiting_shipment":
             raise business_error(
                 "not_shippable", f"Order {self._number} is {self._status}; only confirmed orders ship."
             )
