@@ -23,7 +23,7 @@ import psycopg
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from oms_project.binaries import temporal_cli_path  # noqa: E402
+from oms_project.binaries import dev_server_argv  # noqa: E402
 
 
 def free_port() -> int:
@@ -183,20 +183,7 @@ class Stack:
         return result.stdout if capture else ""
 
     def start(self) -> Stack:
-        temporal_args = [
-            temporal_cli_path(),
-            "server",
-            "start-dev",
-            "--ip",
-            "127.0.0.1",
-            "--port",
-            str(self.temporal_port),
-            "--headless",
-            "--db-filename",
-            str(self.workdir / "temporal.sqlite"),
-            "--log-level",
-            "error",
-        ]
+        temporal_args = dev_server_argv(port=self.temporal_port, db_file=self.workdir / "temporal.sqlite")
         for pragma in self.sqlite_pragmas:
             temporal_args += ["--sqlite-pragma", pragma]
         for value in self.dynamic_config:

@@ -19,7 +19,7 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import TypeVar
 
-from oms_project.binaries import temporal_cli_path
+from oms_project.binaries import dev_server_argv
 
 ROOT = Path(__file__).resolve().parents[2]
 PG_BIN = Path("/usr/lib/postgresql/15/bin")
@@ -124,24 +124,9 @@ class DevServer:
 
     def start(self, timeout: float = 90) -> None:
         self.starts += 1
-        argv = [
-            temporal_cli_path(),
-            "server",
-            "start-dev",
-            "--ip",
-            "127.0.0.1",
-            "--port",
-            str(self.port),
-            "--ui-port",
-            str(free_port()),
-            "--headless",
-            "--db-filename",
-            str(self.db_file),
-            "--log-level",
-            "error",
-            "--dynamic-config-value",
-            "history.maxInFlightUpdates=100",
-        ]
+        argv = dev_server_argv(
+            port=self.port, db_file=self.db_file, extra=["--dynamic-config-value", "history.maxInFlightUpdates=100"]
+        )
         process = self.supervisor.start(self.name, argv)
         poll_until(
             lambda: port_open(self.port) or process.poll() is not None,

@@ -26,7 +26,7 @@ from django.db import connection
 from django.db.utils import OperationalError
 
 from oms_project import temporal
-from oms_project.binaries import temporal_cli_path
+from oms_project.binaries import dev_server_argv
 from oms_project.errors import TemporalUnavailable
 
 
@@ -159,31 +159,23 @@ class Command(BaseCommand):
         self._say(f"Starting the Temporal dev server (state in {db_file})...")
         self._spawn(
             "temporal",
-            [
-                temporal_cli_path(),
-                "server",
-                "start-dev",
-                "--ip",
-                "127.0.0.1",
-                "--port",
-                str(port),
-                "--ui-port",
-                str(ui_port),
-                "--db-filename",
-                str(db_file),
-                "--sqlite-pragma",
-                "journal_mode=wal",
-                "--sqlite-pragma",
-                "synchronous=normal",
-                "--namespace",
-                settings.TEMPORAL_NAMESPACE,
-                "--ui-disable-news-fetch",
-                # The default of 10 in-flight updates per workflow makes the server refuse bursts on one cart.
-                "--dynamic-config-value",
-                "history.maxInFlightUpdates=100",
-                "--log-level",
-                "error",
-            ],
+            dev_server_argv(
+                port=port,
+                db_file=db_file,
+                ui_port=ui_port,
+                extra=[
+                    "--sqlite-pragma",
+                    "journal_mode=wal",
+                    "--sqlite-pragma",
+                    "synchronous=normal",
+                    "--namespace",
+                    settings.TEMPORAL_NAMESPACE,
+                    "--ui-disable-news-fetch",
+                    # The default of 10 in-flight updates per workflow makes the server refuse bursts on one cart.
+                    "--dynamic-config-value",
+                    "history.maxInFlightUpdates=100",
+                ],
+            ),
             env=dict(os.environ),
             cwd=settings.BASE_DIR,
         )
