@@ -15,6 +15,7 @@ from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from oms_project.errors import DomainError, ErrorCode
+from oms_project.timestamps import FORMAT_MESSAGE, TimestampError, timestamp_parse
 
 
 def error_body(
@@ -183,3 +184,19 @@ def page_not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
     if request.path.startswith("/api/"):
         return JsonResponse(error_body(ErrorCode.NOT_FOUND, "No such resource."), status=404)
     return defaults.page_not_found(request, exception)
+
+
+class TimestampField(serializers.DateTimeField):
+    """Every timestamp the API accepts: ISO 8601 with a UTC offset, within the window every layer can store
+    (oms_project/timestamps.py). A plain DateTimeField lets an offset push 9999-12-31 into year 10000."""
+
+    default_error_messages = {"invalid": FORMAT_MESSAGE}
+
+    def to_internal_value(self, value: Any) -> Any:
+        if not isinstance(value, str):
+            self.fail("invalid")
+        try:
+            parsed = timestamp_parse(value)
+        except TimestampError as error:
+            raise serializers.ValidationError(str(error), code="invalid") from None
+        return self.enforce_timezone(parsed)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from decimal import Decimal
 from enum import StrEnum
 
@@ -110,6 +111,26 @@ DELIVERY_CHANGEABLE: frozenset[Status] = frozenset({Status.CREATED, Status.CONFI
 
 def is_delivery_changeable(status: str) -> bool:
     return Status(status) in DELIVERY_CHANGEABLE
+
+
+# --- Delivery period (API.md: two timestamps within one year from now, the end after the start) ----------
+DELIVERY_PERIOD_HORIZON = timedelta(days=365)
+
+
+def delivery_time_problem(value: datetime, *, now: datetime) -> str | None:
+    """What is wrong with one delivery-period timestamp the caller sent, or None."""
+    if value <= now:
+        return "The delivery period must be in the future."
+    if value > now + DELIVERY_PERIOD_HORIZON:
+        return "The delivery period must be within one year from now."
+    return None
+
+
+def delivery_period_problem(start: datetime | None, end: datetime | None) -> str | None:
+    """What is wrong with a period as a whole (either end may be open), or None."""
+    if start is not None and end is not None and end <= start:
+        return "The delivery period must end after it starts."
+    return None
 
 
 # --- Delivery events (docs/orders.md "Delivery events") ---------------------------------------------------

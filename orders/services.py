@@ -20,6 +20,7 @@ from customers.models import Customer
 from oms_project import observability, temporal
 from oms_project.errors import InvalidInput, InvalidTransition
 from oms_project.money import format_amount
+from oms_project.timestamps import TimestampError, timestamp_parse
 from orders import domain
 from orders.contracts import (
     ApplyInput,
@@ -109,19 +110,6 @@ def _price_lines(lines: list[dict[str, Any]]) -> tuple[list[PricedLine], str]:
     return priced, currencies.pop()
 
 
-def _iso(value: datetime | str | None) -> str | None:
-    if value is None or value == "":
-        return None
-    if isinstance(value, str):
-        parsed = parse_datetime(value)
-        if parsed is None:
-            raise InvalidInput("Use an ISO 8601 timestamp.", field="delivery")
-        value = parsed
-    if timezone.is_naive(value):
-        raise InvalidInput("Timestamps need a UTC offset.", field="delivery")
-    return value.isoformat()
-
-
 def order_place(
     *,
     partner: Partner | None = None,
@@ -189,9 +177,8 @@ def order_prepare(
     priority = delivery.get("priority") or Priority.NORMAL
     if priority not in Priority.__members__.values():
         raise InvalidInput("Priority is normal or urgent.", field="delivery.priority")
-    period_start, period_end = _iso(delivery.get("period_start")), _iso(delivery.get("period_end"))
-    if period_start and period_end and parse_datetime(period_end) <= parse_datetime(period_start):
-        raise InvalidInput("The delivery period must end after it starts.", field="delivery.period_end")
+    period = _delivery_period_checked(delivery, stored={})
+    period_start, period_end = (period[name].isoformat() if period[name] else None for name in period)
     method = payment.get("method")
     token = payment.get("token") if method == "card" else payment.get("reference")
     if method not in ("card", "external") or not token:
@@ -530,10 +517,38 @@ def order_record_delivery_event(
 
 
 def _iso_field(value: datetime | str | None, field: str) -> str:
-    parsed = parse_datetime(value) if isinstance(value, str) else value
-    if parsed is None or timezone.is_naive(parsed):
-        raise InvalidInput("Use an ISO 8601 timestamp with a UTC offset.", field=field)
-    return parsed.isoformat()
+    try:
+        return timestamp_parse(value).isoformat()
+    except TimestampError as error:
+        raise InvalidInput(str(error), field=field) from None
+
+
+def _delivery_period_checked(
+    delivery: dict[str, Any], *, stored: dict[str, datetime | None]
+) -> dict[str, datetime | None]:
+    """Both ends of a delivery period: each end the caller sent parsed and checked (a bounded timestamp, in the
+    future, within a year), each end not sent taken from ``stored``; then the period as a whole (end after
+    start). The one place these rules are applied, for a new order and for a change; InvalidInput names the
+    field."""
+    now = timezone.now()
+    period: dict[str, datetime | None] = {}
+    for name in ("period_start", "period_end"):
+        value = delivery.get(name) if name in delivery else stored.get(name)
+        if name not in delivery or value in (None, ""):
+            period[name] = value or None
+            continue
+        try:
+            parsed = timestamp_parse(value)
+        except TimestampError as error:
+            raise InvalidInput(str(error), field=f"delivery.{name}") from None
+        problem = domain.delivery_time_problem(parsed, now=now)
+        if problem:
+            raise InvalidInput(problem, field=f"delivery.{name}")
+        period[name] = parsed
+    problem = domain.delivery_period_problem(period["period_start"], period["period_end"])
+    if problem:
+        raise InvalidInput(problem, field="delivery.period_end")
+    return period
 
 
 # Model fields order_change_delivery may set (ApplyInput.details), by API name.
@@ -579,23 +594,11 @@ def _delivery_changes(
             if delivery["priority"] not in Priority.__members__.values():
                 raise InvalidInput("Priority is normal or urgent.", field="delivery.priority")
             changes["delivery_priority"] = str(delivery["priority"])
-        now = timezone.now()
-        period = {}
+        stored = {name: getattr(order, DELIVERY_FIELDS[name]) for name in ("period_start", "period_end")}
+        period = _delivery_period_checked(delivery, stored=stored)
         for name in ("period_start", "period_end"):
-            if name not in delivery:
-                period[name] = getattr(order, DELIVERY_FIELDS[name])
-                continue
-            value = delivery[name]
-            parsed = None if value in (None, "") else (parse_datetime(value) if isinstance(value, str) else value)
-            if value not in (None, "") and (parsed is None or timezone.is_naive(parsed)):
-                raise InvalidInput("Use an ISO 8601 timestamp with a UTC offset.", field=f"delivery.{name}")
-            if parsed is not None and parsed <= now:
-                raise InvalidInput("The delivery period must be in the future.", field=f"delivery.{name}")
-            period[name] = parsed
-            changes[DELIVERY_FIELDS[name]] = parsed.isoformat() if parsed else None
-        start, end = period["period_start"], period["period_end"]
-        if start and end and end <= start:
-            raise InvalidInput("The delivery period must end after it starts.", field="delivery.period_end")
+            if name in delivery:
+                changes[DELIVERY_FIELDS[name]] = period[name].isoformat() if period[name] else None
     if not changes:
         raise InvalidInput("Send shipping_address and/or delivery.", field="shipping_address")
     return changes

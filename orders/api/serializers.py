@@ -13,7 +13,7 @@ from rest_framework import serializers
 
 # The one error body's schema component (oms_project.api.error_body); one class, so one "Error" component.
 from carts.api.serializers import ErrorSerializer  # noqa: F401
-from oms_project.api import RefusesServerOwnedFields, integer_with_documented_range
+from oms_project.api import RefusesServerOwnedFields, TimestampField, integer_with_documented_range
 from oms_project.money import format_amount
 from orders.domain import DELIVERY_EVENT_STATUSES, MAX_QUANTITY, MIN_QUANTITY, Priority, Status
 from orders.models import Order, OrderEvent, OrderLine
@@ -80,6 +80,16 @@ class CustomerSerializer(serializers.Serializer):
     phone = serializers.CharField(max_length=40, required=False, allow_blank=True, default="")
 
 
+class RefusesUnknownFields(serializers.Serializer):
+    """A body that sends a field this serializer does not have is refused (400 naming it), not quietly dropped."""
+
+    def to_internal_value(self, data: Any) -> Any:
+        unknown = set(data) - set(self.fields) if isinstance(data, dict) else set()
+        if unknown:
+            raise serializers.ValidationError({name: ["Unknown field."] for name in sorted(unknown)})
+        return super().to_internal_value(data)
+
+
 class AddressSerializer(serializers.Serializer):
     name = serializers.CharField(max_length=200)
     line1 = serializers.CharField(max_length=200)
@@ -89,16 +99,23 @@ class AddressSerializer(serializers.Serializer):
     country = serializers.RegexField(r"^[A-Z]{2}$", help_text="ISO 3166-1 alpha-2, e.g. DE")
 
 
-class DeliverySerializer(serializers.Serializer):
-    priority = serializers.ChoiceField(choices=[p.value for p in Priority], default=Priority.NORMAL.value)
-    period_start = serializers.DateTimeField(required=False, allow_null=True, default=None)
-    period_end = serializers.DateTimeField(required=False, allow_null=True, default=None)
+PERIOD_HELP = "ISO 8601 with a UTC offset, in the future and within one year from now; the end after the start."
 
-    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
-        start, end = attrs.get("period_start"), attrs.get("period_end")
-        if start and end and end <= start:
-            raise serializers.ValidationError({"period_end": ["Must be after period_start."]})
-        return attrs
+
+class DeliverySerializer(serializers.Serializer):
+    """Shape only; the service decides the period rules (future, within a year, end after start)."""
+
+    priority = serializers.ChoiceField(choices=[p.value for p in Priority], default=Priority.NORMAL.value)
+    period_start = TimestampField(required=False, allow_null=True, default=None, help_text=PERIOD_HELP)
+    period_end = TimestampField(required=False, allow_null=True, default=None, help_text=PERIOD_HELP)
+
+
+class DeliveryChangeSerializer(RefusesUnknownFields):
+    """A delivery change: only the keys sent change (a null period end clears it)."""
+
+    priority = serializers.ChoiceField(choices=[p.value for p in Priority], required=False)
+    period_start = TimestampField(required=False, allow_null=True, help_text=PERIOD_HELP)
+    period_end = TimestampField(required=False, allow_null=True, help_text=PERIOD_HELP)
 
 
 class PaymentSerializer(serializers.Serializer):
@@ -146,21 +163,16 @@ class ShipInputSerializer(RefusesServerOwnedFields):
 class DeliveryEventInputSerializer(serializers.Serializer):
     event_id = serializers.CharField(max_length=100, help_text="The carrier's event id; a repeat is ignored.")
     status = serializers.ChoiceField(choices=list(DELIVERY_EVENT_STATUSES))
-    occurred_at = serializers.DateTimeField()
+    occurred_at = TimestampField()
 
 
-class DeliveryPatchSerializer(serializers.Serializer):
-    """Shape only (types); the service checks required fields, the future period and start < end."""
+class DeliveryPatchSerializer(RefusesUnknownFields):
+    """Shape only (types); the service checks the period rules. The address is complete (it replaces the old)."""
 
-    shipping_address = serializers.DictField(
-        child=serializers.CharField(allow_blank=True, max_length=200), required=False
-    )
-    delivery = serializers.DictField(required=False)
+    shipping_address = AddressSerializer(required=False)
+    delivery = DeliveryChangeSerializer(required=False)
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
-        unknown = set(self.initial_data) - set(self.fields) if isinstance(self.initial_data, dict) else set()
-        if unknown:
-            raise serializers.ValidationError({name: ["Unknown field."] for name in sorted(unknown)})
         if not attrs:
             raise serializers.ValidationError({"shipping_address": ["Send shipping_address and/or delivery."]})
         return attrs

@@ -196,6 +196,41 @@ def test_delivery_info_changes_until_shipment(live_oms) -> None:
     assert (late.status_code, late.json()["code"]) == (409, "delivery_not_changeable")
 
 
+def test_delivery_change_and_events_bound_every_timestamp(live_oms) -> None:
+    """The PATCH path once stored year 10000 (500, then every read of the order failed): each value is now a 400
+    naming its field before anything reaches the workflow, and every read keeps working."""
+    seed_sku("FUL-9", on_hand=5)
+    shop, carrier = api_client("shop"), api_client("logistics", scopes=("fulfilment",))
+    number = confirmed_order(shop, "FUL-9", "ful-9", quantity=1)
+    url = f"/api/v1/orders/{number}/delivery/"
+    in_a_week = (timezone.now() + timedelta(days=7)).isoformat()
+    for delivery, field in (
+        ({"period_end": "9999-12-31T23:59:59-14:00"}, "delivery.period_end"),
+        ({"period_start": (timezone.now() + timedelta(days=400)).isoformat()}, "delivery.period_start"),
+        ({"period_start": 5}, "delivery.period_start"),
+        ({"period_start": True}, "delivery.period_start"),
+        ({"period_end": [1]}, "delivery.period_end"),
+        ({"period_end": {}}, "delivery.period_end"),
+        ({"period_start": "2030-05-01T08:00:00"}, "delivery.period_start"),  # no offset
+        ({"window": in_a_week}, "delivery.window"),
+    ):
+        response = shop.patch(url, {"delivery": delivery}, content_type="application/json")
+        assert response.status_code == 400, (delivery, response.content)
+        assert response.json()["field"] == field, (delivery, response.json())
+    for bad in (5, "5", ["x"]):
+        response = shop.patch(url, {"shipping_address": bad}, content_type="application/json")
+        assert response.status_code == 400 and response.json()["field"].startswith("shipping_address"), bad
+    late = carrier.post(
+        f"/api/v1/orders/{number}/delivery-events/",
+        {"event_id": "e-far", "status": "accepted", "occurred_at": "9999-12-31T23:59:59-14:00"},
+        content_type="application/json",
+    )
+    assert (late.status_code, late.json()["field"]) == (400, "occurred_at")
+    assert shop.get(f"/api/v1/orders/{number}/").json()["delivery"]["period_end"] is None
+    assert shop.get("/api/v1/orders/").status_code == carrier.get("/api/v1/orders/").status_code == 200
+    assert shop.patch(url, {"delivery": {"period_end": in_a_week}}, content_type="application/json").status_code == 200
+
+
 def test_scopes(live_oms) -> None:
     seed_sku("FUL-5", on_hand=5)
     shop, carrier = api_client("shop"), api_client("logistics", scopes=("fulfilment",))
