@@ -223,6 +223,9 @@ PAYMENT_AUTHORIZATION_TTL = timedelta(days=env.float("PAYMENT_AUTHORIZATION_TTL_
 # Order SLA per status (docs/orders.md "Deadlines and SLA"): an order still in the status after this is flagged.
 ORDER_SLA_CONFIRMED_HOURS = env.float("ORDER_SLA_CONFIRMED_HOURS", default=48)  # confirmed -> shipped
 ORDER_SLA_SHIPPED_HOURS = env.float("ORDER_SLA_SHIPPED_HOURS", default=120)  # shipped -> delivered
+# How long a request waits for an order action (cancel, ship, a delivery event or change) before it answers 202
+# with ``pending_action`` and the order process finishes the action by itself (API.md "Long-running actions").
+ORDER_ACTION_ANSWER_SECONDS = env.float("ORDER_ACTION_ANSWER_SECONDS", default=5)
 STOCK_LOW_THRESHOLD = env.int("STOCK_LOW_THRESHOLD", default=5)  # admin "low stock" filter: available <= this
 
 # --- Demo data set (manage.py seed_demo, run by the embedded launcher) --------------------------------------

@@ -15,6 +15,7 @@ import os
 import sys
 import threading
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any, NoReturn, TypeVar
 
@@ -27,6 +28,7 @@ from temporalio.client import (
     WorkflowHandle,
     WorkflowQueryFailedError,
     WorkflowUpdateFailedError,
+    WorkflowUpdateStage,
 )
 from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 from temporalio.exceptions import ApplicationError
@@ -222,6 +224,39 @@ def execute_update(workflow_id: str, update: Any, arg: Any = None, *, result_typ
         return await handle.execute_update(update, arg, result_type=result_type)
 
     return run(call)
+
+
+@dataclass(frozen=True)
+class UpdateAnswer:
+    """An update's answer within a bounded wait: ``done`` with its ``result``, or accepted and still running."""
+
+    done: bool
+    result: Any = None
+
+
+def update_within(
+    workflow_id: str, update: str, arg: Any, *, seconds: float, result_type: type | None = None
+) -> UpdateAnswer:
+    """Send an update and wait for its result at most ``seconds`` (0: only until the workflow accepted it).
+
+    A refusal (the validator's, or the handler's failure within the wait) raises its DomainError as usual. An
+    update still running after ``seconds`` answers ``done=False`` and carries on in the workflow by itself: the
+    caller answers 202 (API.md "Long-running actions") instead of holding a request open on a slow provider.
+    """
+
+    async def call(client: Client) -> UpdateAnswer:
+        handle: WorkflowHandle = client.get_workflow_handle(workflow_id)
+        running = await handle.start_update(
+            update, arg, wait_for_stage=WorkflowUpdateStage.ACCEPTED, result_type=result_type
+        )
+        if seconds <= 0:
+            return UpdateAnswer(done=False)
+        try:
+            return UpdateAnswer(done=True, result=await asyncio.wait_for(running.result(), timeout=seconds))
+        except TimeoutError:
+            return UpdateAnswer(done=False)
+
+    return run(call, timeout=seconds + settings.TEMPORAL_RPC_TIMEOUT.total_seconds() * 3)
 
 
 def update_with_start(

@@ -12,9 +12,22 @@ from temporalio.exceptions import ApplicationError
 
 # Activity names are fixed strings: workflow histories hold them, so never rename one.
 ORDER_RECORD = "order.record"
-ORDER_APPLY = "order.apply"
+ORDER_APPLY = "order.apply"  # orders of OrderWorkflowV1: the write also starts its webhook deliveries
+ORDER_WRITE = "order.write"  # the order process: the write returns its deliveries, the workflow dispatches them
 DELIVERY_REQUEST = "delivery.request"
 DELIVERY_CANCEL = "delivery.cancel"
+
+
+# The order process (orders/workflows.py) and its messages, by name: services reach it through
+# oms_project.temporal without importing workflow code. Orders started before it run the type "OrderWorkflow"
+# (orders/workflows_v1.py), which answers the same update names.
+ORDER_WORKFLOW = "OrderProcess"
+UPDATE_RECORDED = "recorded"
+UPDATE_CANCEL = "cancel"
+UPDATE_SHIP = "ship"
+UPDATE_DELIVERY_EVENT = "delivery_event"
+UPDATE_CHANGE_DELIVERY = "change_delivery"
+QUERY_PROGRESS = "progress"
 
 
 def order_workflow_id(number: str) -> str:
@@ -66,6 +79,8 @@ class PlaceOrderInput:
     # Hours an order may sit in a status before it is flagged ({"confirmed": 48, "shipped": 120}); read from
     # settings at placement so the workflow stays deterministic. Histories recorded before it decode as {}.
     sla_hours: dict[str, float] = field(default_factory=dict)
+    # Where the order process starts its webhook dispatches (settings.WEBHOOK_TASK_QUEUE at placement).
+    webhook_task_queue: str = ""
 
 
 @dataclass
@@ -96,6 +111,14 @@ class ApplyInput:
     # Webhook event types (``order.confirmed``, ...) recorded in the same transaction as this write (outbox);
     # histories recorded before it decode as [] (those orders publish through the ``webhooks.publish`` activity).
     publish: list[str] = field(default_factory=list)
+    pending_action: str | None = None  # the long-running action now in progress ("" clears it)
+
+
+@dataclass
+class WriteResult:
+    """What one write of the order process recorded that the workflow acts on: webhook deliveries to start."""
+
+    delivery_ids: list[int] = field(default_factory=list)
 
 
 @dataclass
@@ -158,6 +181,8 @@ class OrderProgress:
     cancel_reason: str
     cancel_requested: bool
     pending_compensations: list[str]
+    pending_action: str = ""  # the long-running action in progress (API.md); "" when idle
+    pending_commands: list[str] = field(default_factory=list)  # accepted, not yet applied (kinds, in order)
 
 
 def business_error(code: str, message: str) -> ApplicationError:

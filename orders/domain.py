@@ -87,6 +87,28 @@ PAYMENT_TRANSITIONS: dict[PaymentStatus, frozenset[PaymentStatus]] = {
 
 TERMINAL: frozenset[Status] = frozenset(s for s, targets in TRANSITIONS.items() if not targets)
 
+
+class TransitionRefused(ValueError):
+    """A status change the table does not allow: a bug in the caller, never a business answer."""
+
+
+def check_transition(current: str, target: str) -> None:
+    if not can_transition(current, target):
+        raise TransitionRefused(f"{current} -> {target} is not in the order transition table")
+
+
+class PendingAction(StrEnum):
+    """A long-running action in progress (API.md "Long-running actions": the ``pending_action`` of an order).
+
+    The order process records it when it accepts the action and clears it when the action is done; the read model
+    holds it too, so every reader decides with the same facts."""
+
+    CANCEL = "cancel"  # compensations running (release stock, void payment, cancel delivery)
+    SHIPMENT = "shipment"  # capturing the payment and taking the stock off the shelf
+    COMPENSATION = "compensation"  # a failed checkout undoing its earlier steps
+    REFUND = "refund"  # the parcel was not delivered: refunding and restocking
+
+
 # Partner cancel is allowed until shipment; shipped -> cancelled is reserved for a failed delivery.
 CANCELLABLE: frozenset[Status] = frozenset({Status.CREATED, Status.CONFIRMED})
 
@@ -103,6 +125,48 @@ def can_change_payment(current: str, target: str) -> bool:
 
 def is_cancellable(status: str) -> bool:
     return Status(status) in CANCELLABLE
+
+
+# --- What may be asked of an order now (the one place; the workflow's validators, services and pages ask these) ---
+# Each returns why not (to complete "Order <number> ..."), or None when the action is allowed. ``pending`` is the
+# long-running action in progress ("" when idle). A repeat of the action in progress is allowed: it answers the
+# same outcome (API.md "Long-running actions").
+
+
+def cancel_refusal(status: str, pending: str = "") -> str | None:
+    if pending == PendingAction.CANCEL or (status == Status.CANCELLED and not pending):
+        return None  # a repeat: answered with the order as it is
+    if pending == PendingAction.SHIPMENT:
+        return "is being shipped; it can no longer be cancelled"
+    if pending:
+        return f"is {status} and its {pending} is running; it can no longer be cancelled"
+    if not is_cancellable(status):
+        return f"is {status}; it can no longer be cancelled"
+    return None
+
+
+def ship_refusal(status: str, pending: str = "") -> str | None:
+    if pending == PendingAction.SHIPMENT:
+        return None  # a repeat: answered with the shipment's outcome
+    if pending == PendingAction.CANCEL:
+        return "is being cancelled; it cannot ship"
+    if status != Status.CONFIRMED or pending:
+        return f"is {status}; only confirmed orders ship"
+    return None
+
+
+def delivery_change_refusal(status: str, pending: str = "") -> str | None:
+    if pending or not is_delivery_changeable(status):
+        return f"is {'being shipped' if pending == PendingAction.SHIPMENT else status}; delivery can no longer change"
+    return None
+
+
+def delivery_event_refusal(status: str, event_status: str, pending: str = "") -> str | None:
+    if pending in (PendingAction.CANCEL, PendingAction.COMPENSATION) or not delivery_event_allowed(
+        status, event_status
+    ):
+        return f"is {status}; a {event_status} event is not allowed now"
+    return None
 
 
 # Shipping address and delivery details may change until shipment.

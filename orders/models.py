@@ -28,6 +28,10 @@ class Order(models.Model):
     delivery_status = models.CharField(max_length=16, choices=_choices(DeliveryStatus), default=DeliveryStatus.NONE)
     failure_reason = models.CharField(max_length=64, blank=True)
     cancel_reason = models.CharField(max_length=255, blank=True)
+    # The long-running action in progress (cancel, shipment, compensation, refund; "" when idle), written by the
+    # order process with the write that starts it and cleared by the one that ends it (API.md "Long-running
+    # actions"); every reader decides what may be asked now from it and ``status`` (orders.domain).
+    pending_action = models.CharField(max_length=32, blank=True, default="")
 
     currency = models.CharField(max_length=3)
     subtotal = models.DecimalField(max_digits=14, decimal_places=2)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import logging
+from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -23,14 +24,22 @@ from oms_project.money import format_amount
 from oms_project.timestamps import TimestampError, timestamp_parse
 from orders import domain
 from orders.contracts import (
+    ORDER_WORKFLOW,
+    UPDATE_CANCEL,
+    UPDATE_CHANGE_DELIVERY,
+    UPDATE_DELIVERY_EVENT,
+    UPDATE_RECORDED,
+    UPDATE_SHIP,
     ApplyInput,
     CancelInput,
     ChangeDeliveryInput,
     DeliveryEventInput,
+    DeliveryEventResult,
     LineInput,
     PaymentInput,
     PlaceOrderInput,
     ShipInput,
+    WriteResult,
     order_workflow_id,
 )
 from orders.domain import Channel, PricedLine, PricingRules, Priority, Status
@@ -258,17 +267,15 @@ def order_place_from_cart(
 
 def order_start(*, inp: PlaceOrderInput) -> None:
     """Start ``order-<number>`` (or attach to it) and wait until its first activity has recorded the order."""
-    from orders.workflows import OrderWorkflow
-
     workflow_id = order_workflow_id(inp.number)
     with observability.bind(order_number=inp.number, workflow_id=workflow_id):
         log.info(
             "starting order workflow (%s, %s lines, total %s %s)", inp.channel, len(inp.lines), inp.total, inp.currency
         )
         temporal.update_with_start(
-            OrderWorkflow.recorded,
+            UPDATE_RECORDED,
             inp.number,
-            workflow=OrderWorkflow.run,
+            workflow=ORDER_WORKFLOW,
             workflow_arg=inp,
             workflow_id=workflow_id,
             task_queue=settings.ORDER_TASK_QUEUE,
@@ -279,13 +286,12 @@ def order_get(*, number: str) -> Order | None:
     return Order.objects.filter(number=number).first()
 
 
-def order_record(*, inp: PlaceOrderInput) -> None:
+def order_record(*, inp: PlaceOrderInput) -> WriteResult:
     """The workflow's first activity: write the order, its lines and the ``created`` event, exactly once, and
     record the partner's ``order.created`` webhook event in the same transaction (outbox, see
-    ``_publish_webhook_events``)."""
+    ``_publish_webhook_events``). Returns the webhook deliveries to start (the order process dispatches them)."""
     if (recorded := Order.objects.filter(number=inp.number).first()) is not None:
-        _publish_webhook_events(order=recorded, event_types=[ORDER_CREATED_EVENT])
-        return
+        return WriteResult(_publish_webhook_events(order=recorded, event_types=[ORDER_CREATED_EVENT]))
     now = parse_datetime(inp.placed_at) or timezone.now()
     try:
         with transaction.atomic():
@@ -341,54 +347,65 @@ def order_record(*, inp: PlaceOrderInput) -> None:
                 data={"total": inp.total, "currency": inp.currency, "channel": inp.channel},
                 idempotency_key=f"{order_workflow_id(inp.number)}:created",
             )
-            _publish_webhook_events(order=order, event_types=[ORDER_CREATED_EVENT])
+            delivery_ids = _publish_webhook_events(order=order, event_types=[ORDER_CREATED_EVENT])
     except IntegrityError:
         if not Order.objects.filter(number=inp.number).exists():
             raise  # not the concurrent-duplicate case: let the activity retry
-        return
+        return order_record(inp=inp)
     log.info("order recorded")
+    return WriteResult(delivery_ids)
 
 
 ORDER_CREATED_EVENT = "order.created"
 
 
-def _publish_webhook_events(*, order: Order, event_types: list[str]) -> None:
+def _publish_webhook_events(*, order: Order, event_types: list[str], start_deliveries: bool = False) -> list[int]:
     """Record the partner's webhook events for this order write inside the caller's transaction, so an event
     exists exactly when its transition does (an outbox; delivery workflows start after the commit). The body is
     the API order as this transaction sees it, rendered from ``order`` (the row just written, not read again).
-    Repeating it is harmless (one event per order and type) and restarts deliveries still pending. Orders
-    without a partner publish nothing."""
+    Repeating it is harmless (one event per order and type). Returns the deliveries still pending: the order
+    process starts them from the workflow (``webhooks.dispatch``); ``start_deliveries`` starts them after the
+    commit instead, for orders of OrderWorkflowV1. Orders without a partner publish nothing."""
     if order.partner_id is None or not event_types:
-        return
+        return []
     from orders.api.serializers import order_bodies
     from webhooks.contracts import order_event_dedupe_key
     from webhooks.services import webhook_event_publish
 
     [data] = order_bodies([order])
+    pending: list[int] = []
     for event_type in event_types:
-        webhook_event_publish(
+        pending += webhook_event_publish(
             partner_id=order.partner_id,
             event_type=event_type,
             data=data,
             dedupe_key=order_event_dedupe_key(order.number, event_type),
+            start_deliveries=start_deliveries,
         )
+    return pending
 
 
 def order_apply(*, inp: ApplyInput) -> None:
-    """Apply one workflow step to the read model: status fields and timeline events, at most once.
+    """The write of OrderWorkflowV1's orders: ``order_write``, and their webhook deliveries started after it."""
+    order_write(inp=inp, start_deliveries=True)
+
+
+def order_write(*, inp: ApplyInput, start_deliveries: bool = False) -> WriteResult:
+    """Apply one workflow step to the read model: status fields and timeline events, at most once, with the
+    partner's webhook events of ``inp.publish`` recorded in the same transaction (outbox).
 
     The first event's idempotency key guards the whole write, so a replayed activity changes nothing.
     Status changes go through the transition table, so the read model can never move backwards.
     """
+    start = {"start_deliveries": start_deliveries}
     if not inp.events:
-        raise ValueError("order_apply needs at least one event (its key makes the write idempotent)")
+        raise ValueError("order_write needs at least one event (its key makes the write idempotent)")
     at = parse_datetime(inp.at) or timezone.now()
     with transaction.atomic():
         order = Order.objects.select_for_update().get(number=inp.number)
         if OrderEvent.objects.filter(idempotency_key=f"{inp.idempotency_key}:0").exists():
-            # Applied before; publishing again only (re)starts deliveries that may not have started then.
-            _publish_webhook_events(order=order, event_types=inp.publish)
-            return
+            # Applied before: the same deliveries again, so a retried write still gets them started.
+            return WriteResult(_publish_webhook_events(order=order, event_types=inp.publish, **start))
         changed = []
         if inp.status and inp.status != order.status:
             if not domain.can_transition(order.status, inp.status):
@@ -416,7 +433,7 @@ def order_apply(*, inp: ApplyInput) -> None:
                 raise ValueError(f"{name} is not a delivery detail")
             setattr(order, name, parse_datetime(value) if value and name.startswith("delivery_period") else value)
             changed.append(name)
-        for name in ("delivery_status", "failure_reason", "cancel_reason", "delivery_reference"):
+        for name in ("delivery_status", "failure_reason", "cancel_reason", "delivery_reference", "pending_action"):
             value = getattr(inp, name)
             if value is not None and value != getattr(order, name):
                 setattr(order, name, value)
@@ -434,47 +451,75 @@ def order_apply(*, inp: ApplyInput) -> None:
             )
             for index, event in enumerate(inp.events)
         )
-        _publish_webhook_events(order=order, event_types=inp.publish)
+        delivery_ids = _publish_webhook_events(order=order, event_types=inp.publish, **start)
     log.info("order updated: %s", ", ".join(f"{name}={getattr(order, name)}" for name in changed) or "events only")
+    return WriteResult(delivery_ids)
 
 
-def order_cancel(*, number: str, reason: str, actor: str) -> Order:
-    """Cancel through the workflow's validated update; returns the order once compensations have run."""
-    from orders.workflows import OrderWorkflow
+@dataclass(frozen=True)
+class ActionAnswer:
+    """An order action's answer (API.md "Long-running actions"): the order as it stands, and the action still
+    running (``pending_action``, "" when it finished within the answer time)."""
 
-    order = Order.objects.get(number=number)
-    if not domain.is_cancellable(order.status):
-        raise OrderNotCancellable(f"Order {number} is {order.status} and can no longer be cancelled.")
-    # Raises OrderNotCancellable when the workflow's validator refuses (it knows the live state).
-    temporal.execute_update(order_workflow_id(number), OrderWorkflow.cancel, CancelInput(reason=reason, actor=actor))
+    order: Order
+    pending_action: str = ""
+
+
+def _order_action(
+    order: Order, update: str, arg: Any, *, action: str, wait_seconds: float | None, result_type: type | None = None
+) -> ActionAnswer:
+    """Send ``update`` to the order's process and wait at most ``wait_seconds`` (default
+    ``ORDER_ACTION_ANSWER_SECONDS``; 0: until accepted). The workflow's validator refuses with the same domain
+    rule the caller already asked, now with the live state (a DomainError: 409)."""
+    seconds = settings.ORDER_ACTION_ANSWER_SECONDS if wait_seconds is None else wait_seconds
+    answer = temporal.update_within(
+        order_workflow_id(order.number), update, arg, seconds=seconds, result_type=result_type
+    )
     order.refresh_from_db()
-    return order
+    return ActionAnswer(order=order, pending_action="" if answer.done else action)
 
 
-def order_ship(*, number: str, carrier: str, tracking_number: str, actor: str) -> Order:
-    """Ship a confirmed order: the workflow captures the payment, fulfils the stock and records the tracking.
+def order_cancel(*, number: str, reason: str, actor: str, wait_seconds: float | None = None) -> ActionAnswer:
+    """Cancel: the process releases the stock, voids the payment and cancels the delivery, then records
+    ``cancelled``. Allowed until the order ships (``domain.cancel_refusal``), else ``OrderNotCancellable`` (409).
+    A repeat while the cancel runs, or of a cancelled order, answers the order as it is."""
+    order = Order.objects.get(number=number)
+    if refusal := domain.cancel_refusal(order.status, order.pending_action):
+        raise OrderNotCancellable(f"Order {number} {refusal}.")
+    if order.status == Status.CANCELLED:
+        return ActionAnswer(order=order)
+    return _order_action(
+        order,
+        UPDATE_CANCEL,
+        CancelInput(reason=reason, actor=actor),
+        action=domain.PendingAction.CANCEL,
+        wait_seconds=wait_seconds,
+    )
 
-    Returns the order once it is ``shipped`` (or ``cancelled`` with ``capture_failed`` when the PSP refuses the
-    capture). Raises ``OrderNotShippable`` (409 ``not_shippable``) unless the order is confirmed and idle,
-    ``InvalidInput`` for a blank carrier or tracking number. Used by the partner API and the admin.
+
+def order_ship(
+    *, number: str, carrier: str, tracking_number: str, actor: str, wait_seconds: float | None = None
+) -> ActionAnswer:
+    """Ship a confirmed order: the process captures the payment, fulfils the stock and records the tracking;
+    the order ends ``shipped`` (or ``cancelled`` with ``capture_failed`` when the PSP refuses the capture).
+    ``OrderNotShippable`` (409 ``not_shippable``) unless ``domain.ship_refusal`` allows it, ``InvalidInput`` for a
+    blank carrier or tracking number. Used by the partner API and the admin.
     """
-    from orders.workflows import OrderWorkflow
-
     carrier, tracking_number = (carrier or "").strip(), (tracking_number or "").strip()
     if not carrier or len(carrier) > 100:
         raise InvalidInput("A carrier (1 to 100 characters) is required.", field="carrier")
     if not tracking_number or len(tracking_number) > 100:
         raise InvalidInput("A tracking number (1 to 100 characters) is required.", field="tracking_number")
     order = Order.objects.get(number=number)
-    if order.status != Status.CONFIRMED:
-        raise OrderNotShippable(f"Order {number} is {order.status}; only confirmed orders ship.")
-    temporal.execute_update(
-        order_workflow_id(number),
-        OrderWorkflow.ship,
+    if refusal := domain.ship_refusal(order.status, order.pending_action):
+        raise OrderNotShippable(f"Order {number} {refusal}.")
+    return _order_action(
+        order,
+        UPDATE_SHIP,
         ShipInput(carrier=carrier, tracking_number=tracking_number, actor=actor),
+        action=domain.PendingAction.SHIPMENT,
+        wait_seconds=wait_seconds,
     )
-    order.refresh_from_db()
-    return order
 
 
 # A delivery event for an order that has already ended this way is a late repeat: accepted, nothing changes.
@@ -482,17 +527,21 @@ _DELIVERY_ENDED = {Status.DELIVERED: "", Status.CANCELLED: "delivery_failed"}
 
 
 def order_record_delivery_event(
-    *, number: str, event_id: str, status: str, occurred_at: datetime | str, actor: str
-) -> Order:
+    *,
+    number: str,
+    event_id: str,
+    status: str,
+    occurred_at: datetime | str,
+    actor: str,
+    wait_seconds: float | None = None,
+) -> ActionAnswer:
     """Apply a carrier's delivery event through the workflow (docs/orders.md "Delivery events").
 
     A repeated ``event_id`` and an event that would move ``delivery_status`` backwards change nothing (the
     latter is kept on the timeline). ``delivered`` completes the order; ``not_delivered`` refunds, restocks and
-    cancels it (``delivery_failed``); both return once that is done. ``accepted``/``assigned`` are allowed from
-    ``confirmed``, the others only once shipped: else ``DeliveryEventNotAllowed`` (409).
+    cancels it (``delivery_failed``). ``accepted``/``assigned`` are allowed from ``confirmed``, the others only
+    once shipped (``domain.delivery_event_refusal``): else ``DeliveryEventNotAllowed`` (409).
     """
-    from orders.workflows import OrderWorkflow
-
     event_id = (event_id or "").strip()
     if not event_id or len(event_id) > 100:
         raise InvalidInput("event_id is required (1 to 100 characters).", field="event_id")
@@ -502,18 +551,17 @@ def order_record_delivery_event(
     order = Order.objects.get(number=number)
     ended = _DELIVERY_ENDED.get(Status(order.status))
     if ended is not None and (ended == "" or order.cancel_reason == ended):
-        return order  # the workflow has finished; late and repeated events are ignored
-    if order.status not in (Status.CONFIRMED, Status.SHIPPED) or not domain.delivery_event_allowed(
-        order.status, status
-    ):
-        raise DeliveryEventNotAllowed(f"Order {number} is {order.status}; a {status} event is not allowed now.")
-    temporal.execute_update(
-        order_workflow_id(number),
-        OrderWorkflow.delivery_event,
+        return ActionAnswer(order=order)  # the process has finished; late and repeated events are ignored
+    if refusal := domain.delivery_event_refusal(order.status, status, order.pending_action):
+        raise DeliveryEventNotAllowed(f"Order {number} {refusal}.")
+    return _order_action(
+        order,
+        UPDATE_DELIVERY_EVENT,
         DeliveryEventInput(event_id=event_id, status=status, occurred_at=occurred, actor=actor),
+        action=domain.PendingAction.REFUND if status == domain.DeliveryStatus.NOT_DELIVERED else "delivery_event",
+        wait_seconds=wait_seconds,
+        result_type=DeliveryEventResult,
     )
-    order.refresh_from_db()
-    return order
 
 
 def _iso_field(value: datetime | str | None, field: str) -> str:
@@ -615,26 +663,25 @@ def order_change_delivery(
     shipping_address: dict[str, Any] | None = None,
     delivery: dict[str, Any] | None = None,
     actor: str,
-) -> Order:
+    wait_seconds: float | None = None,
+) -> ActionAnswer:
     """Change the shipping address (complete, replaces it) and/or delivery details (only the keys sent)
     until shipment. ``InvalidInput`` (400) for bad values, ``DeliveryNotChangeable`` (409) once shipped or
-    ended. Writes a ``delivery_changed`` timeline event listing each changed field (from, to). Order totals are
-    not re-priced (the authorized amount stays)."""
-    from orders.workflows import OrderWorkflow
-
+    ended (``domain.delivery_change_refusal``). Writes a ``delivery_changed`` timeline event listing each changed
+    field (from, to). Order totals are not re-priced (the authorized amount stays)."""
     order = Order.objects.get(number=number)
-    if not domain.is_delivery_changeable(order.status):
-        raise DeliveryNotChangeable(f"Order {number} is {order.status}; its delivery details can no longer change.")
+    if refusal := domain.delivery_change_refusal(order.status, order.pending_action):
+        raise DeliveryNotChangeable(f"Order {number} {refusal}.")
     changes = _delivery_changes(order, shipping_address, delivery)
     changed = {name: value for name, value in changes.items() if value != _field_value(order, name)}
     if not changed:
-        return order
-    temporal.execute_update(
-        order_workflow_id(number),
-        OrderWorkflow.change_delivery,
+        return ActionAnswer(order=order)
+    return _order_action(
+        order,
+        UPDATE_CHANGE_DELIVERY,
         ChangeDeliveryInput(
             changes=changed, previous={name: _field_value(order, name) for name in changed}, actor=actor
         ),
+        action="delivery_change",
+        wait_seconds=wait_seconds,
     )
-    order.refresh_from_db()
-    return order

@@ -1,20 +1,30 @@
-"""OrderWorkflow: record -> saga (reserve stock -> authorize payment -> request delivery) -> confirmed ->
-ship (capture payment, fulfil stock) -> shipped -> delivery events -> delivered (or, not delivered: refund,
-restock, cancelled). Durable timers cancel an order not shipped before its authorization expires and flag an
-order that stays in a status longer than its SLA. Each transition publishes a webhook event.
+"""The order process (workflow type "OrderProcess", one per order, ``order-<number>``): one state machine.
 
-Versioning (docs/orders.md "Workflow versioning"): code paths that would change the commands of an order
-recorded by earlier code are behind ``workflow.patched`` (SLA_PATCH, WEBHOOK_PATCH).
+``run`` records the order, runs the checkout saga (reserve stock -> authorize payment -> request delivery) and then
+serves the order's commands (ship, cancel, delivery events, delivery changes) one at a time until the order ends.
 
-Deterministic code only: contracts, domain rules and the saga helper; activities are called by name.
-Short database steps run as local activities (no server round trip each); the payment authorization, an
-external call that can be slow, is a regular activity with its own retry policy.
+- Update handlers validate (their validators ask ``orders.domain``, before anything enters history) and *record*
+  a ``Command``; they never write, call an activity or set a status. Each handler then waits for its own command's
+  outcome; the client answers its caller within a few seconds whatever that takes (``temporal.update_within``:
+  200 when done, else 202 with ``pending_action``).
+- The run loop is the only writer. Every change reaches the read model through ``_write`` (one local activity:
+  the row, its timeline events and its webhook outbox rows in one transaction), every status change through the
+  domain's transition table (``domain.check_transition``). Webhook deliveries recorded by a write are started by a
+  ``webhooks.dispatch`` activity on the webhook task queue, never from inside the database write.
+- Deadlines are durable timers in the loop's wait: the authorization's expiry cancels an unshipped order; an SLA
+  timer flags an order that stays too long in ``confirmed`` or ``shipped``.
+- ``OrderState`` is everything the process knows; the ``progress`` query shows it (step, pending action, pending
+  commands and compensations).
+
+Orders placed before this type existed run ``OrderWorkflowV1`` (type "OrderWorkflow", orders/workflows_v1.py)
+until they end (ADR 0044). Changing this class's commands for running orders needs ``workflow.patched`` and a
+replay test (docs/workflow-versioning.md). Deterministic code only: contracts, domain rules and the saga helper.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -33,11 +43,13 @@ with workflow.unsafe.imports_passed_through():
         StockLine,
         StockOrderInput,
     )
+    from orders import domain
     from orders.contracts import (
         DELIVERY_CANCEL,
         DELIVERY_REQUEST,
-        ORDER_APPLY,
         ORDER_RECORD,
+        ORDER_WORKFLOW,
+        ORDER_WRITE,
         ApplyInput,
         CancelInput,
         ChangeDeliveryInput,
@@ -49,20 +61,19 @@ with workflow.unsafe.imports_passed_through():
         OrderProgress,
         PlaceOrderInput,
         ShipInput,
+        WriteResult,
         activity_key,
         business_error,
     )
     from orders.domain import (
         DELIVERY_EVENT_STATUSES,
+        DELIVERY_FINAL,
         CancelReason,
         DeliveryStatus,
         FailureReason,
         PaymentStatus,
+        PendingAction,
         Status,
-        delivery_advances,
-        delivery_event_allowed,
-        is_cancellable,
-        is_delivery_changeable,
     )
     from payments.contracts import (
         PAYMENT_AUTHORIZE,
@@ -73,8 +84,8 @@ with workflow.unsafe.imports_passed_through():
         PaymentOrderInput,
         PaymentResult,
     )
-    from sagas.saga import Saga
-    from webhooks.contracts import PUBLISH, PublishInput, order_event_dedupe_key
+    from sagas.saga import CompensationRecord, Saga
+    from webhooks.contracts import DISPATCH, DispatchInput
 
 # Database steps: retried (transient faults) until they succeed; a DomainError comes back non-retryable.
 LOCAL_STEP: dict[str, Any] = {
@@ -89,32 +100,22 @@ PAYMENT_STEP: dict[str, Any] = {
     "heartbeat_timeout": timedelta(seconds=10),  # a killed worker's attempt is retried after this, not 30 s
     "retry_policy": RetryPolicy(initial_interval=timedelta(milliseconds=500), maximum_interval=timedelta(seconds=10)),
 }
-
 # Capture at shipment: retried with backoff until the PSP answers; only a refusal (non-retryable) ends it.
 CAPTURE_STEP: dict[str, Any] = {
     "start_to_close_timeout": timedelta(seconds=30),
     "retry_policy": RetryPolicy(initial_interval=timedelta(milliseconds=500), maximum_interval=timedelta(seconds=30)),
 }
-# Publishing a webhook event only records it and starts delivery workflows. It runs beside the order (never
-# awaited by a step) and gives up after an hour: a webhook problem never holds an order back.
-PUBLISH_STEP: dict[str, Any] = {
-    "start_to_close_timeout": timedelta(seconds=10),
+# Starting webhook deliveries: beside the order (awaited only before the workflow ends), gives up after an hour,
+# so a webhook problem never holds an order back.
+DISPATCH_STEP: dict[str, Any] = {
+    "start_to_close_timeout": timedelta(seconds=30),
     "schedule_to_close_timeout": timedelta(hours=1),
     "retry_policy": RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(minutes=1)),
 }
 
-# Patch ids (never rename): orders recorded before these existed replay without SLA timers / webhook calls.
-SLA_PATCH = "order-sla-timers"
-# Fewer round trips per order: webhook events are recorded by the read-model writes themselves (record/apply, one
-# transaction each) instead of a ``webhooks.publish`` activity per event (two activity tasks and two workflow
-# tasks fewer), and ``payment_authorized`` is written with the confirm write (one local activity fewer).
-LEAN_PATCH = "order-fewer-round-trips"
-WEBHOOK_PATCH = "order-webhook-{event_type}"  # one per event type, so a running old order still publishes
-# the events of transitions that happen after the deploy (shipped, delivered, cancelled).
-
 BUSINESS_FAILURES = {FailureReason.INSUFFICIENT_STOCK.value, FailureReason.PAYMENT_DECLINED.value}
 
-# Timeline event written when each saga step's compensation has run.
+# Timeline event written when each step's compensation has run.
 COMPENSATION_EVENTS = {
     "reserve_stock": "stock_released",
     "authorize_payment": "payment_voided",
@@ -123,70 +124,103 @@ COMPENSATION_EVENTS = {
     "fulfil_stock": "stock_restocked",
 }
 
+# Command kinds (what an update handler records for the run loop).
+CANCEL = "cancel"
+SHIP = "ship"
+DELIVERY_EVENT = "delivery_event"
+CHANGE_DELIVERY = "change_delivery"
+EXPIRY_CANCEL_ID = "authorization-expired"  # the command id of the cancel the expiry timer makes
+
+
+@dataclass
+class Command:
+    """An accepted request, waiting for the run loop. ``id`` is the update's id: its handler waits for it."""
+
+    kind: str
+    id: str
+    cancel: CancelInput | None = None
+    ship: ShipInput | None = None
+    delivery_event: DeliveryEventInput | None = None
+    change_delivery: ChangeDeliveryInput | None = None
+
+
+@dataclass
+class Outcome:
+    """How a command ended: ``refusal`` (an error payload) when the order had moved on by the time it ran."""
+
+    refusal: dict[str, Any] | None = None
+    delivery: DeliveryEventResult | None = None
+
+
+@dataclass
+class OrderState:
+    """Everything the order process knows (the ``progress`` query shows it)."""
+
+    number: str = ""
+    status: str = Status.CREATED
+    payment_status: str = PaymentStatus.PENDING
+    delivery_status: str = DeliveryStatus.NONE
+    failure_reason: str = ""
+    cancel_reason: str = ""
+    step: str = "starting"  # where the process is: record, reserve_stock, ..., awaiting_shipment, shipping, ...
+    pending_action: str = ""  # the long-running action accepted and not finished (domain.PendingAction)
+    recorded: bool = False
+    pending: list[Command] = field(default_factory=list)  # accepted, not yet applied, in arrival order
+    outcomes: dict[str, Outcome] = field(default_factory=dict)  # by command id
+    cancel_id: str = ""  # the accepted cancel: a repeat waits for its outcome
+    ship_id: str = ""  # the accepted shipment: a repeat waits for its outcome
+    delivery_event_ids: list[str] = field(default_factory=list)  # carrier event ids seen (a repeat changes nothing)
+    authorization: PaymentResult | None = None
+    status_since: str = ""  # ISO 8601, workflow time: when ``status`` was entered (SLA timers count from it)
+    sla_flagged: list[str] = field(default_factory=list)  # statuses whose SLA has been flagged
+    writes: int = 0  # the write sequence (each write's idempotency key)
+    deferred: list[EventInput] = field(default_factory=list)  # events recorded by the next write
+
 
 class _CancelRequested(Exception):
-    """Raised between saga steps when a cancel update arrived while the saga was running."""
+    """Raised between saga steps when a cancel was accepted while the saga was running."""
 
 
-@workflow.defn(name="OrderWorkflow")
+class _Refused(Exception):
+    """A command the order can no longer honour when its turn comes (the order moved on since it was accepted)."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.payload = {"code": code, "message": message, "field": None, "details": {}}
+
+
+@workflow.defn(name=ORDER_WORKFLOW)
 class OrderWorkflow:
     def __init__(self) -> None:
-        self._number = ""
-        self._step = "starting"
-        self._saga_step = ""
-        self._status: str = Status.CREATED
-        self._payment_status: str = PaymentStatus.PENDING
-        self._delivery_status: str = DeliveryStatus.NONE
-        self._failure_reason = ""
-        self._cancel_reason = ""
-        self._recorded = False
-        self._cancel: CancelInput | None = None
-        self._actor = "system"
-        self._writes = 0
-        self._deferred: list[EventInput] = []
-        self._authorization: PaymentResult | None = None
-        self._saga = Saga(on_compensation=self._compensated)
-        # After shipment: refund the capture and restock the fulfilled stock when the parcel is not delivered.
-        self._returns = Saga(on_compensation=self._compensated)
-        self._partner_id: int | None = None
-        self._sla_hours: dict[str, float] = {}
-        self._status_since: datetime | None = None
-        self._written_status: str = Status.CREATED  # the read model's status (handlers answer after it)
-        self._shipment: ShipInput | None = None
-        self._delivery_changes = 0  # change_delivery writes in flight; shipment waits for them
-        self._event_ids: set[str] = set()
-        self._event_lock = asyncio.Lock()
-        self._final_delivery_written = False
-        self._publishing: list[Any] = []
-        self._lean = False  # LEAN_PATCH
-        self._deferred_changes: dict[str, Any] = {}
+        self.state = OrderState()
+        self._inp: PlaceOrderInput | None = None
+        self._saga = Saga(on_compensation=self._compensated)  # checkout: release, void, cancel delivery
+        self._returns = Saga(on_compensation=self._compensated)  # after shipment: refund, restock
+        self._dispatching: list[Any] = []
 
     # --- the process ---------------------------------------------------------------------------------------
     @workflow.run
     async def run(self, inp: PlaceOrderInput) -> str:
-        self._number = inp.number
-        self._actor = inp.actor
-        self._partner_id = inp.partner_id
-        self._sla_hours = dict(inp.sla_hours or {})
-        self._step = "record"
-        # Orders recorded before LEAN_PATCH replay with their own commands (docs/orders.md "Workflow versioning").
-        self._lean = workflow.patched(LEAN_PATCH)
+        state = self.state
+        self._inp = inp
+        state.number = inp.number
+        state.step = "record"
+        state.status_since = workflow.now().isoformat()
         await workflow.execute_local_activity(ORDER_RECORD, inp, **LOCAL_STEP)  # records order.created too
-        self._recorded = True
-        if not self._lean:
-            self._publish("order.created")
+        state.recorded = True
         try:
             await self._checkout(inp)
         except _CancelRequested:
-            await self._cancel_order()
+            await self._apply(self._take(state.cancel_id))
         except FailureError as error:  # ActivityError; a local activity's failure can arrive unwrapped
             await self._fail(_failure_reason(error), error)
-        else:
-            await self._await_fulfilment()
+        while state.status not in domain.TERMINAL:
+            await self._apply(await self._next_command())
+        self._refuse_remaining()
         await workflow.wait_condition(workflow.all_handlers_finished)
-        if self._publishing:
-            await asyncio.gather(*self._publishing, return_exceptions=True)
-        return self._status
+        if self._dispatching:
+            await asyncio.gather(*self._dispatching, return_exceptions=True)
+        return state.status
 
     async def _checkout(self, inp: PlaceOrderInput) -> None:
         number = inp.number
@@ -194,20 +228,22 @@ class OrderWorkflow:
         self._saga.add_compensation(
             "reserve_stock", STOCK_RELEASE, StockOrderInput(number, self._key("stock.release")), local=True
         )
-        lines = [StockLine(sku=line.sku, quantity=line.quantity) for line in inp.lines]
         reserved = await workflow.execute_local_activity(
             STOCK_RESERVE,
-            ReserveInput(order_number=number, lines=lines, idempotency_key=self._key("stock.reserve")),
+            ReserveInput(
+                order_number=number,
+                lines=[StockLine(sku=line.sku, quantity=line.quantity) for line in inp.lines],
+                idempotency_key=self._key("stock.reserve"),
+            ),
             result_type=ReserveResult,
             **LOCAL_STEP,
         )
         allocations = [{"sku": a.sku, "warehouse": a.warehouse, "quantity": a.quantity} for a in reserved.allocations]
-        # Recorded with the next write (one local activity fewer per order), stamped with its own time.
-        self._defer("stock_reserved", {"allocations": allocations})
+        self._defer("stock_reserved", {"allocations": allocations})  # written with the next write
 
         self._begin("authorize_payment")
         self._saga.add_compensation("authorize_payment", PAYMENT_VOID, PaymentOrderInput(number, self._key("void")))
-        self._authorization = await workflow.execute_activity(
+        auth = await workflow.execute_activity(
             PAYMENT_AUTHORIZE,
             AuthorizeInput(
                 order_number=number,
@@ -220,20 +256,16 @@ class OrderWorkflow:
             result_type=PaymentResult,
             **PAYMENT_STEP,
         )
-        self._payment_status = PaymentStatus.AUTHORIZED
-        auth = self._authorization
-        authorized = {"authorization_id": auth.authorization_id, "amount": auth.amount, "expires_at": auth.expires_at}
-        if self._lean:  # written with the next write (the confirm, or step_failed / cancel_requested)
-            self._defer("payment_authorized", authorized, payment_status=PaymentStatus.AUTHORIZED)
-        else:
-            await self._apply("payment_authorized", authorized, payment_status=PaymentStatus.AUTHORIZED)
+        self.state.authorization = auth
+        self.state.payment_status = PaymentStatus.AUTHORIZED
+        self._defer(
+            "payment_authorized",
+            {"authorization_id": auth.authorization_id, "amount": auth.amount, "expires_at": auth.expires_at},
+        )
 
         self._begin("request_delivery")
         self._saga.add_compensation(
-            "request_delivery",
-            DELIVERY_CANCEL,
-            DeliveryRequestInput(number, self._key("delivery.cancel")),
-            local=True,
+            "request_delivery", DELIVERY_CANCEL, DeliveryRequestInput(number, self._key("delivery.cancel")), local=True
         )
         delivery = await workflow.execute_local_activity(
             DELIVERY_REQUEST,
@@ -242,84 +274,157 @@ class OrderWorkflow:
             **LOCAL_STEP,
         )
         self._begin("confirm")
-        self._status = Status.CONFIRMED
-        await self._apply(
+        await self._write(
             "delivery_requested",
             {"reference": delivery.reference, "provider": delivery.provider},
             more=[EventInput("confirmed", {})],
             publish="order.confirmed",
             status=Status.CONFIRMED,
+            payment_status=PaymentStatus.AUTHORIZED,
             delivery_reference=delivery.reference,
         )
+        self.state.step = "awaiting_shipment"
 
-    async def _await_fulfilment(self) -> None:
-        """A confirmed order waits for shipment or a cancel; the authorization-expiry timer cancels it when it
-        was not shipped in time. A shipped order waits for a final delivery event. SLA timers flag an order
-        that stays too long in either status."""
-        self._step = "awaiting_shipment"
-        sla = workflow.patched(SLA_PATCH)
-        self._status_since = workflow.now()
-        in_time = await self._wait(
-            lambda: self._cancel is not None or self._shipment is not None,
-            status=Status.CONFIRMED,
-            expires_at=self._authorization_expires_at(),
-            sla=sla,
+    async def _fail(self, reason: str, error: FailureError) -> None:
+        state = self.state
+        state.step = "compensating"
+        state.failure_reason = reason
+        if reason == FailureReason.PAYMENT_DECLINED:
+            state.payment_status = PaymentStatus.FAILED  # nothing was authorized: no "released" event follows
+        await self._write(
+            "step_failed",
+            {"step": self._saga_step(), "reason": reason, "detail": _root_cause(error).message},
+            pending_action=PendingAction.COMPENSATION,
         )
-        if not in_time:
-            self._cancel = CancelInput(reason=CancelReason.AUTHORIZATION_EXPIRED, actor="system")
-        if self._cancel is not None:
-            await self._cancel_order()
-            return
-        await self._ship()
-        if self._status != Status.SHIPPED:
-            return  # the capture was refused: cancelled
-        self._step = "awaiting_delivery"
-        self._status_since = workflow.now()
-        await self._wait(lambda: self._final_delivery_written, status=Status.SHIPPED, expires_at=None, sla=sla)
-        if self._delivery_status == DeliveryStatus.DELIVERED:
-            await self._deliver()
-        else:
-            await self._return_shipment()
+        await self._saga.compensate()
+        if state.payment_status == PaymentStatus.AUTHORIZED:
+            state.payment_status = PaymentStatus.VOIDED
+        state.step = "failed"
+        await self._write(
+            "failed",
+            {"reason": reason},
+            publish="order.failed",
+            status=Status.FAILED,
+            failure_reason=reason,
+            payment_status=state.payment_status,
+            pending_action="",
+        )
 
-    async def _wait(self, done: Callable[[], bool], *, status: str, expires_at: datetime | None, sla: bool) -> bool:
-        """Wait until ``done()``; one durable timer for the nearest deadline. Passing the SLA flags the order
-        and keeps waiting; passing ``expires_at`` returns False. Without SLA (orders recorded before it) this
-        is the one wait-with-timeout of earlier code, so their histories replay."""
-        sla_at = self._sla_deadline(status) if sla else None
+    # --- the run loop: one command at a time ---------------------------------------------------------------
+    async def _next_command(self) -> Command:
+        """The next accepted command; meanwhile one durable timer for the nearest deadline. The authorization's
+        expiry becomes a cancel (unless one is already waiting); an SLA deadline flags the order and waits on."""
+        state = self.state
         while True:
-            target = min((d for d in (expires_at, sla_at) if d is not None), default=None)
-            timeout = max(target - workflow.now(), timedelta(seconds=1)) if target is not None else None
+            deadline, is_expiry = self._next_deadline()
+            timeout = max(deadline - workflow.now(), timedelta(seconds=1)) if deadline is not None else None
             try:
-                await workflow.wait_condition(done, timeout=timeout)
-                return True
+                await workflow.wait_condition(lambda: bool(state.pending), timeout=timeout)
             except TimeoutError:
-                if target == expires_at:
-                    return False
-                await self._apply(
-                    "sla_breached",
-                    {"status": status, "hours": self._sla_hours.get(status)},
-                    sla_breached_status=status,
-                )
-                sla_at = None
+                if not is_expiry:
+                    await self._flag_sla()
+                    continue
+                if not state.cancel_id:
+                    state.cancel_id, state.pending_action = EXPIRY_CANCEL_ID, PendingAction.CANCEL
+                    return Command(
+                        CANCEL,
+                        EXPIRY_CANCEL_ID,
+                        cancel=CancelInput(reason=CancelReason.AUTHORIZATION_EXPIRED, actor="system"),
+                    )
+                continue  # an accepted cancel is about to run
+            return state.pending.pop(0)
 
-    def _sla_deadline(self, status: str) -> datetime | None:
-        hours = self._sla_hours.get(status)
-        if not hours or self._status_since is None:
-            return None
-        return self._status_since + timedelta(hours=hours)
+    def _next_deadline(self) -> tuple[datetime | None, bool]:
+        """(the nearest deadline, whether it is the authorization's expiry)."""
+        state = self.state
+        expiry = None
+        if state.status == Status.CONFIRMED and state.authorization and state.authorization.expires_at:
+            expiry = datetime.fromisoformat(state.authorization.expires_at)  # external payments never expire
+        sla = None
+        hours = self._inp.sla_hours.get(state.status) if self._inp and self._inp.sla_hours else None
+        if hours and state.status not in state.sla_flagged:
+            sla = datetime.fromisoformat(state.status_since) + timedelta(hours=hours)
+        if expiry is not None and (sla is None or expiry <= sla):
+            return expiry, True
+        return sla, False
 
-    def _authorization_expires_at(self) -> datetime | None:
-        expires_at = self._authorization.expires_at if self._authorization else None
-        return datetime.fromisoformat(expires_at) if expires_at else None  # external payments do not expire
+    async def _flag_sla(self) -> None:
+        status = self.state.status
+        self.state.sla_flagged.append(status)
+        hours = self._inp.sla_hours.get(status) if self._inp else None
+        await self._write("sla_breached", {"status": status, "hours": hours}, sla_breached_status=status)
 
-    async def _ship(self) -> None:
-        """Capture the payment, then take the reserved stock off the shelf; both compensations (refund,
-        restock) are registered for a parcel that is not delivered."""
-        shipment = self._shipment
-        assert shipment is not None
-        self._step = "shipping"
-        await workflow.wait_condition(lambda: self._delivery_changes == 0)
-        number = self._number
+    async def _apply(self, command: Command) -> None:
+        apply = {
+            CANCEL: self._cancel,
+            SHIP: self._ship,
+            DELIVERY_EVENT: self._delivery_event,
+            CHANGE_DELIVERY: self._change_delivery,
+        }[command.kind]
+        state = self.state
+        try:
+            await apply(command)
+        except _Refused as refusal:
+            state.outcomes[command.id] = Outcome(refusal=refusal.payload)
+            # The refused action is not in progress any more: the next one of its kind is a new request.
+            if command.id in (state.cancel_id, state.ship_id):
+                state.cancel_id = "" if command.id == state.cancel_id else state.cancel_id
+                state.ship_id = "" if command.id == state.ship_id else state.ship_id
+                state.pending_action = ""
+            return
+        state.outcomes.setdefault(command.id, Outcome())
+
+    def _refuse_remaining(self) -> None:
+        """Commands accepted just before the order ended are answered with the order's final state."""
+        state = self.state
+        while state.pending:
+            command = state.pending.pop(0)
+            message = f"Order {state.number} is {state.status}; nothing more can be done."
+            state.outcomes[command.id] = Outcome(refusal=_Refused(_REFUSAL_CODES[command.kind], message).payload)
+
+    # --- the commands --------------------------------------------------------------------------------------
+    async def _cancel(self, command: Command) -> None:
+        """Compensate every step done so far (newest first, each until it succeeds), then record cancelled."""
+        state, cancel = self.state, command.cancel
+        assert cancel is not None
+        if state.status == Status.CANCELLED:
+            return  # already cancelled (a repeat): the order as it is
+        refusal = domain.cancel_refusal(state.status)
+        if refusal:
+            raise _Refused("not_cancellable", f"Order {state.number} {refusal}.")
+        state.step = "cancelling"
+        state.pending_action = PendingAction.CANCEL
+        state.cancel_reason = cancel.reason
+        await self._write(
+            "cancel_requested", {"reason": cancel.reason}, actor=cancel.actor, pending_action=PendingAction.CANCEL
+        )
+        await self._saga.compensate()
+        if state.payment_status == PaymentStatus.AUTHORIZED:
+            state.payment_status = PaymentStatus.VOIDED
+        state.step = "cancelled"
+        await self._write(
+            "cancelled",
+            {"reason": cancel.reason},
+            actor=cancel.actor,
+            publish="order.cancelled",
+            status=Status.CANCELLED,
+            cancel_reason=cancel.reason,
+            payment_status=state.payment_status,
+            pending_action="",
+        )
+
+    async def _ship(self, command: Command) -> None:
+        """Capture the payment, then take the reserved stock off the shelf; a parcel that is not delivered later
+        is refunded and restocked (the ``_returns`` compensations registered here)."""
+        state, ship = self.state, command.ship
+        assert ship is not None
+        refusal = domain.ship_refusal(state.status)
+        if refusal:
+            raise _Refused("not_shippable", f"Order {state.number} {refusal}.")
+        number = state.number
+        state.step = "shipping"
+        tracking = {"carrier": ship.carrier, "tracking_number": ship.tracking_number}
+        await self._write("shipment_started", tracking, actor=ship.actor, pending_action=PendingAction.SHIPMENT)
         try:
             captured = await workflow.execute_activity(
                 PAYMENT_CAPTURE,
@@ -327,12 +432,14 @@ class OrderWorkflow:
                 result_type=PaymentResult,
                 **CAPTURE_STEP,
             )
-        except ActivityError as error:
-            await self._apply("capture_failed", {"detail": _root_cause(error).message}, actor=shipment.actor)
-            self._cancel = CancelInput(reason=CancelReason.CAPTURE_FAILED, actor="system")
-            await self._cancel_order()
+        except ActivityError as error:  # the PSP refused: the order is cancelled, its outcome the cancellation
+            await self._write("capture_failed", {"detail": _root_cause(error).message}, actor=ship.actor)
+            state.cancel_id, state.pending_action = f"{command.id}:capture-failed", PendingAction.CANCEL
+            await self._apply(
+                Command(CANCEL, state.cancel_id, cancel=CancelInput(CancelReason.CAPTURE_FAILED, "system"))
+            )
             return
-        self._payment_status = PaymentStatus.CAPTURED
+        state.payment_status = PaymentStatus.CAPTURED
         self._returns.add_compensation(
             "capture_payment", PAYMENT_REFUND, PaymentOrderInput(number, self._key("refund"))
         )
@@ -340,287 +447,298 @@ class OrderWorkflow:
             "fulfil_stock", STOCK_RESTOCK, StockOrderInput(number, self._key("stock.restock")), local=True
         )
         fulfilled = await workflow.execute_local_activity(
-            STOCK_FULFIL,
-            StockOrderInput(number, self._key("stock.fulfil")),
-            result_type=ReserveResult,
-            **LOCAL_STEP,
+            STOCK_FULFIL, StockOrderInput(number, self._key("stock.fulfil")), result_type=ReserveResult, **LOCAL_STEP
         )
-        tracking = {"carrier": shipment.carrier, "tracking_number": shipment.tracking_number}
-        await self._apply(
+        await self._write(
             "payment_captured",
             {"amount": captured.amount, "currency": captured.currency},
             more=[
                 EventInput("stock_fulfilled", {"allocations": [a.__dict__ for a in fulfilled.allocations]}),
                 EventInput("shipped", tracking),
             ],
-            actor=shipment.actor,
+            actor=ship.actor,
             publish="order.shipped",
             status=Status.SHIPPED,
             payment_status=PaymentStatus.CAPTURED,
             tracking=tracking,
+            pending_action="",
         )
-        self._status = Status.SHIPPED
+        state.step = "awaiting_delivery"
 
-    async def _deliver(self) -> None:
-        await self._apply("delivered", {}, publish="order.delivered", status=Status.DELIVERED)
-        self._status = Status.DELIVERED
-        self._step = "delivered"
+    async def _delivery_event(self, command: Command) -> None:
+        """A carrier event: recorded on the timeline; it moves ``delivery_status`` only forward. ``delivered``
+        completes the order; ``not_delivered`` refunds and restocks it, then cancels it (``delivery_failed``)."""
+        state, event = self.state, command.delivery_event
+        assert event is not None
+        refusal = domain.delivery_event_refusal(state.status, event.status)
+        if refusal:
+            raise _Refused("delivery_event_not_allowed", f"Order {state.number} {refusal}.")
+        applied = domain.delivery_advances(state.delivery_status, event.status)
+        recorded = {"event_id": event.event_id, "status": event.status, "occurred_at": event.occurred_at}
+        changes: dict[str, Any] = {"delivery_status": event.status} if applied else {}
+        final = applied and DeliveryStatus(event.status) in DELIVERY_FINAL
+        if final and event.status == DeliveryStatus.DELIVERED:
+            await self._write(
+                "delivery_event",
+                {**recorded, "applied": True},
+                more=[EventInput("delivered", {})],
+                actor=event.actor,
+                publish="order.delivered",
+                status=Status.DELIVERED,
+                **changes,
+            )
+            state.step = "delivered"
+        elif final:
+            await self._write(
+                "delivery_event",
+                {**recorded, "applied": True},
+                actor=event.actor,
+                pending_action=PendingAction.REFUND,
+                **changes,
+            )
+            await self._return_shipment()
+        else:
+            await self._write("delivery_event", {**recorded, "applied": applied}, actor=event.actor, **changes)
+        self.state.outcomes[command.id] = Outcome(
+            delivery=DeliveryEventResult(applied, state.delivery_status, state.status)
+        )
 
     async def _return_shipment(self) -> None:
         """not_delivered: restock what was shipped and refund the capture (retried until done), then cancel."""
-        self._step = "returning"
-        self._cancel_reason = CancelReason.DELIVERY_FAILED
+        state = self.state
+        state.step = "returning"
+        state.cancel_reason = CancelReason.DELIVERY_FAILED
         await self._returns.compensate()
-        self._payment_status = PaymentStatus.REFUNDED
-        await self._apply(
+        state.step = "cancelled"
+        await self._write(
             "cancelled",
             {"reason": CancelReason.DELIVERY_FAILED.value},
             publish="order.cancelled",
             status=Status.CANCELLED,
             cancel_reason=CancelReason.DELIVERY_FAILED.value,
             payment_status=PaymentStatus.REFUNDED,
-        )
-        self._status = Status.CANCELLED
-        self._step = "cancelled"
-
-    async def _fail(self, reason: str, error: FailureError) -> None:
-        self._step = "compensating"
-        self._failure_reason = reason
-        detail = _root_cause(error).message
-        await self._apply("step_failed", {"step": self._saga_step, "reason": reason, "detail": detail})
-        await self._saga.compensate()
-        self._status = Status.FAILED
-        if reason == FailureReason.PAYMENT_DECLINED:
-            self._payment_status = PaymentStatus.FAILED
-        elif self._payment_status == PaymentStatus.AUTHORIZED:
-            self._payment_status = PaymentStatus.VOIDED
-        self._step = "failed"
-        await self._apply(
-            "failed",
-            {"reason": reason},
-            publish="order.failed",
-            status=Status.FAILED,
-            failure_reason=reason,
-            payment_status=self._payment_status,
+            pending_action="",
         )
 
-    async def _cancel_order(self) -> None:
-        cancel = self._cancel
-        assert cancel is not None
-        self._step = "cancelling"
-        self._cancel_reason = cancel.reason
-        await self._apply("cancel_requested", {"reason": cancel.reason}, actor=cancel.actor)
-        await self._saga.compensate()
-        if self._payment_status == PaymentStatus.AUTHORIZED:
-            self._payment_status = PaymentStatus.VOIDED
-        self._status = Status.CANCELLED
-        self._step = "cancelled"
-        await self._apply(
-            "cancelled",
-            {"reason": cancel.reason},
-            actor=cancel.actor,
-            publish="order.cancelled",
-            status=Status.CANCELLED,
-            cancel_reason=cancel.reason,
-            payment_status=self._payment_status,
-        )
+    async def _change_delivery(self, command: Command) -> None:
+        state, change = self.state, command.change_delivery
+        assert change is not None
+        refusal = domain.delivery_change_refusal(state.status, state.pending_action)
+        if refusal:
+            raise _Refused("delivery_not_changeable", f"Order {state.number} {refusal}.")
+        changed = {name: {"from": change.previous.get(name), "to": value} for name, value in change.changes.items()}
+        await self._write("delivery_changed", {"changed": changed}, actor=change.actor, details=change.changes)
 
-    # --- messages -----------------------------------------------------------------------------------------
+    # --- messages: validate, record, wait for the outcome ----------------------------------------------------
     @workflow.update
     async def recorded(self, number: str) -> str:
         """Completes once the order row exists: the API answers 201 with the recorded order."""
-        await workflow.wait_condition(lambda: self._recorded)
-        return self._number
+        await workflow.wait_condition(lambda: self.state.recorded)
+        return self.state.number
 
     @workflow.update
     async def cancel(self, inp: CancelInput) -> str:
-        self._cancel = inp
-        await workflow.wait_condition(lambda: self._status in (Status.CANCELLED, Status.FAILED))
-        return self._status
+        state = self.state
+        if state.status == Status.CANCELLED and not state.cancel_id:
+            return state.status  # cancelled by the carrier's not_delivered: the order as it is
+        if not state.cancel_id:
+            state.cancel_id = self._record(Command(CANCEL, _update_id(), cancel=inp))
+            state.pending_action = PendingAction.CANCEL
+        await self._outcome(state.cancel_id)
+        return state.status
 
     @cancel.validator
     def validate_cancel(self, inp: CancelInput) -> None:
         if not inp.reason.strip():
             raise business_error("validation_error", "A cancel reason is required.")
-        if self._cancel is not None:
-            raise business_error("not_cancellable", f"Order {self._number} is already being cancelled.")
-        if not is_cancellable(self._status) or self._step in ("compensating", "failed") or self._shipment is not None:
-            raise business_error("not_cancellable", f"Order {self._number} is {self._status}; it cannot be cancelled.")
+        refusal = domain.cancel_refusal(self.state.status, self._pending())
+        if refusal:
+            raise business_error("not_cancellable", f"Order {self.state.number} {refusal}.")
 
     @workflow.update
     async def ship(self, inp: ShipInput) -> str:
         """Answers once the order is shipped (or cancelled, when the PSP refused the capture)."""
-        self._shipment = inp
-        await workflow.wait_condition(lambda: self._written_status != Status.CONFIRMED)
-        return self._written_status
+        state = self.state
+        if not state.ship_id:
+            state.ship_id = self._record(Command(SHIP, _update_id(), ship=inp))
+            state.pending_action = PendingAction.SHIPMENT
+        await self._outcome(state.ship_id)
+        return state.status
 
     @ship.validator
     def validate_ship(self, inp: ShipInput) -> None:
         if not inp.carrier.strip() or not inp.tracking_number.strip():
             raise business_error("validation_error", "carrier and tracking_number are required.")
-        if self._cancel is not None:
-            raise business_error("not_shippable", f"Order {self._number} is being cancelled; it cannot ship.")
-        if self._status != Status.CONFIRMED or self._step != "awaiting_shipment":
-            raise business_error(
-                "not_shippable", f"Order {self._number} is {self._status}; only confirmed orders ship."
-            )
-        if self._shipment is not None:
-            raise business_error("not_shippable", f"Order {self._number} is already being shipped.")
+        refusal = domain.ship_refusal(self.state.status, self._pending())
+        if refusal:
+            raise business_error("not_shippable", f"Order {self.state.number} {refusal}.")
 
     @workflow.update
     async def delivery_event(self, inp: DeliveryEventInput) -> DeliveryEventResult:
         """A carrier event. A repeated ``event_id`` changes nothing; an event ranked at or below the current
         delivery status is recorded on the timeline but never moves it backwards."""
-        if inp.event_id in self._event_ids:
-            return DeliveryEventResult(False, self._delivery_status, self._written_status)
-        self._event_ids.add(inp.event_id)
-        async with self._event_lock:  # one event at a time: the read model sees them in the order applied
-            applied = delivery_advances(self._delivery_status, inp.status)
-            if applied:
-                self._delivery_status = inp.status
-            await self._apply(
-                "delivery_event",
-                {"event_id": inp.event_id, "status": inp.status, "occurred_at": inp.occurred_at, "applied": applied},
-                actor=inp.actor,
-                **({"delivery_status": inp.status} if applied else {}),
-            )
-            if applied and inp.status in (DeliveryStatus.DELIVERED, DeliveryStatus.NOT_DELIVERED):
-                self._final_delivery_written = True
-        if self._final_delivery_written:
-            await workflow.wait_condition(lambda: self._written_status in (Status.DELIVERED, Status.CANCELLED))
-        return DeliveryEventResult(applied, self._delivery_status, self._written_status)
+        state = self.state
+        if inp.event_id in state.delivery_event_ids:
+            return DeliveryEventResult(False, state.delivery_status, state.status)
+        state.delivery_event_ids.append(inp.event_id)
+        outcome = await self._outcome(self._record(Command(DELIVERY_EVENT, _update_id(), delivery_event=inp)))
+        assert outcome.delivery is not None
+        return outcome.delivery
 
     @delivery_event.validator
     def validate_delivery_event(self, inp: DeliveryEventInput) -> None:
         if inp.status not in DELIVERY_EVENT_STATUSES or not inp.event_id:
             raise business_error("validation_error", "event_id and a known delivery status are required.")
-        if inp.event_id in self._event_ids:
+        if inp.event_id in self.state.delivery_event_ids:
             return  # a repeat is accepted and ignored
-        if self._cancel is not None or not delivery_event_allowed(self._status, inp.status):
-            raise business_error(
-                "delivery_event_not_allowed",
-                f"Order {self._number} is {self._status}; a {inp.status} event is not allowed now.",
-            )
+        refusal = domain.delivery_event_refusal(self.state.status, inp.status, self._pending())
+        if refusal:
+            raise business_error("delivery_event_not_allowed", f"Order {self.state.number} {refusal}.")
 
     @workflow.update
     async def change_delivery(self, inp: ChangeDeliveryInput) -> str:
-        self._delivery_changes += 1
-        try:
-            changed = {name: {"from": inp.previous.get(name), "to": value} for name, value in inp.changes.items()}
-            await self._apply("delivery_changed", {"changed": changed}, actor=inp.actor, details=inp.changes)
-        finally:
-            self._delivery_changes -= 1
-        return self._written_status
+        await self._outcome(self._record(Command(CHANGE_DELIVERY, _update_id(), change_delivery=inp)))
+        return self.state.status
 
     @change_delivery.validator
     def validate_change_delivery(self, inp: ChangeDeliveryInput) -> None:
-        if (
-            not is_delivery_changeable(self._status)
-            or self._shipment is not None
-            or self._cancel is not None
-            or self._step in ("compensating", "failed")
-        ):
-            raise business_error(
-                "delivery_not_changeable", f"Order {self._number} is {self._status}; delivery can no longer change."
-            )
+        refusal = domain.delivery_change_refusal(self.state.status, self._pending())
+        if refusal:
+            raise business_error("delivery_not_changeable", f"Order {self.state.number} {refusal}.")
 
     @workflow.query
     def progress(self) -> OrderProgress:
+        state = self.state
         return OrderProgress(
-            number=self._number,
-            step=self._step,
-            status=self._status,
-            payment_status=self._payment_status,
-            delivery_status=self._delivery_status,
-            failure_reason=self._failure_reason,
-            cancel_reason=self._cancel_reason,
-            cancel_requested=self._cancel is not None,
-            pending_compensations=list(self._saga.pending),
+            number=state.number,
+            step=state.step,
+            status=state.status,
+            payment_status=state.payment_status,
+            delivery_status=state.delivery_status,
+            failure_reason=state.failure_reason,
+            cancel_reason=state.cancel_reason,
+            cancel_requested=bool(state.cancel_id),
+            pending_compensations=self._pending_compensations(),
+            pending_action=self._pending(),
+            pending_commands=[command.kind for command in state.pending],
         )
 
     # --- helpers ------------------------------------------------------------------------------------------
+    def _pending(self) -> str:
+        """The long-running action in progress, as the rules see it (a failed checkout compensating counts)."""
+        if self.state.pending_action:
+            return self.state.pending_action
+        return PendingAction.COMPENSATION if self.state.step == "compensating" else ""
+
+    def _pending_compensations(self) -> list[str]:
+        """What a cancel (before shipment) or a failed delivery (after) would undo now; nothing once ended."""
+        if self.state.status in (Status.CREATED, Status.CONFIRMED):
+            return self._saga.pending
+        return self._returns.pending if self.state.status == Status.SHIPPED else []
+
+    def _record(self, command: Command) -> str:
+        self.state.pending.append(command)
+        return command.id
+
+    def _take(self, command_id: str) -> Command:
+        """Remove an accepted command from the queue to apply it now (a cancel that interrupts the saga)."""
+        state = self.state
+        command = next(c for c in state.pending if c.id == command_id)
+        state.pending.remove(command)
+        return command
+
+    async def _outcome(self, command_id: str) -> Outcome:
+        await workflow.wait_condition(lambda: command_id in self.state.outcomes)
+        outcome = self.state.outcomes[command_id]
+        if outcome.refusal is not None:
+            raise ApplicationError(
+                outcome.refusal["message"], outcome.refusal, type=outcome.refusal["code"], non_retryable=True
+            )
+        return outcome
+
     def _begin(self, step: str) -> None:
-        if self._cancel is not None:
+        if self.state.cancel_id:
             raise _CancelRequested
-        self._step = step
-        self._saga_step = step
+        self.state.step = step
+
+    def _saga_step(self) -> str:
+        return self._saga.records[0].step if self._saga.records else ""
 
     def _key(self, step: str) -> str:
         return activity_key(workflow.info().workflow_id, step)
 
-    async def _compensated(self, record: Any) -> None:
-        step = getattr(record, "step", "")
-        await self._apply(
-            COMPENSATION_EVENTS.get(step, "compensated"),
-            {"step": step, "activity": getattr(record, "activity", "")},
-        )
+    async def _compensated(self, record: CompensationRecord) -> None:
+        if record.step == "authorize_payment" and self.state.payment_status == PaymentStatus.FAILED:
+            return  # the card was declined: there was no authorization to release
+        await self._write(COMPENSATION_EVENTS.get(record.step, "compensated"), {"step": record.step})
 
-    def _defer(self, event_type: str, data: dict[str, Any], **changes: Any) -> None:
-        """An event (and status fields) written by the next write, stamped with its own time."""
-        self._deferred.append(EventInput(event_type, data, at=workflow.now().isoformat()))
-        self._deferred_changes.update(changes)
+    def _defer(self, event_type: str, data: dict[str, Any]) -> None:
+        """An event written by the next write, stamped with its own time (one local activity fewer)."""
+        self.state.deferred.append(EventInput(event_type, data, at=workflow.now().isoformat()))
 
-    async def _apply(
+    async def _write(
         self,
         event_type: str,
         data: dict[str, Any],
         *,
         more: list[EventInput] | None = None,
-        actor: str | None = None,
-        publish: str | None = None,
+        actor: str = "system",
+        publish: str = "",
+        status: str | None = None,
         **changes: Any,
     ) -> None:
-        """One read-model write (status fields + events); its key is the write's sequence number in this run.
-        ``publish`` names the webhook event of this transition: recorded by the same write (LEAN_PATCH), or,
-        for orders recorded before that, by a ``webhooks.publish`` activity started right after it."""
-        self._writes += 1
-        # This write takes the deferred events now: a handler's write overlapping the saga's (change_delivery
-        # during checkout) would otherwise carry them too (written twice under two keys), and clearing them
-        # after the await would drop any deferred meanwhile.
-        deferred, self._deferred = self._deferred, []
-        deferred_changes, self._deferred_changes = self._deferred_changes, {}
-        try:
-            await workflow.execute_local_activity(
-                ORDER_APPLY,
-                ApplyInput(
-                    number=self._number,
-                    idempotency_key=self._key(f"w{self._writes}:{event_type}"),
-                    actor=actor or "system",
-                    at=workflow.now().isoformat(),
-                    events=[*deferred, EventInput(event_type, data), *(more or [])],
-                    publish=[publish] if publish and self._lean else [],
-                    **{**deferred_changes, **changes},
-                ),
-                **LOCAL_STEP,
-            )
-        except BaseException:  # failed or cancelled: nothing was written, the next write takes them (first)
-            self._deferred = [*deferred, *self._deferred]
-            self._deferred_changes = {**deferred_changes, **self._deferred_changes}
-            raise
-        if changes.get("status"):
-            self._written_status = changes["status"]
-        if publish and not self._lean:
-            self._publish(publish)
+        """The one writer: status fields and timeline events (and the webhook outbox rows of ``publish``) in one
+        transaction, keyed by the write's sequence number, so a retried or replayed write changes nothing. A
+        status change must be in the domain's table; the state follows once the row is written."""
+        state = self.state
+        if status is not None:
+            domain.check_transition(state.status, status)
+        state.writes += 1
+        events, state.deferred = [*state.deferred, EventInput(event_type, data), *(more or [])], []
+        result = await workflow.execute_local_activity(
+            ORDER_WRITE,
+            ApplyInput(
+                number=state.number,
+                idempotency_key=self._key(f"w{state.writes}:{event_type}"),
+                actor=actor,
+                at=workflow.now().isoformat(),
+                events=events,
+                status=status,
+                publish=[publish] if publish else [],
+                **changes,
+            ),
+            result_type=WriteResult,
+            **LOCAL_STEP,
+        )
+        if status is not None and status != state.status:
+            state.status, state.status_since = status, workflow.now().isoformat()
+        for name in ("payment_status", "delivery_status", "failure_reason", "cancel_reason", "pending_action"):
+            if changes.get(name) is not None:
+                setattr(state, name, changes[name])
+        if result.delivery_ids:
+            self._dispatch(result.delivery_ids)
 
-    def _publish(self, event_type: str) -> None:
-        """Orders recorded before LEAN_PATCH: start ``webhooks.publish`` beside the order (awaited only before
-        the workflow ends); the activity renders the order body itself, so no order JSON passes through this
-        workflow's history."""
-        if self._partner_id is None or not workflow.patched(WEBHOOK_PATCH.format(event_type=event_type)):
-            return
-        self._publishing.append(
+    def _dispatch(self, delivery_ids: list[int]) -> None:
+        queue = self._inp.webhook_task_queue if self._inp else ""
+        self._dispatching.append(
             workflow.start_activity(
-                PUBLISH,
-                PublishInput(
-                    partner_id=self._partner_id,
-                    event_type=event_type,
-                    data={},
-                    dedupe_key=order_event_dedupe_key(self._number, event_type),
-                    order_number=self._number,
-                ),
-                **PUBLISH_STEP,
+                DISPATCH, DispatchInput(delivery_ids=delivery_ids), task_queue=queue or None, **DISPATCH_STEP
             )
         )
+
+
+_REFUSAL_CODES = {
+    CANCEL: "not_cancellable",
+    SHIP: "not_shippable",
+    DELIVERY_EVENT: "delivery_event_not_allowed",
+    CHANGE_DELIVERY: "delivery_not_changeable",
+}
+
+
+def _update_id() -> str:
+    info = workflow.current_update_info()
+    assert info is not None  # called from an update handler only
+    return info.id
 
 
 def _root_cause(error: FailureError) -> FailureError:
