@@ -116,8 +116,8 @@ class TaskQueueReport:
 
 
 def task_queue_health(*, timeout: float = 3.0) -> TaskQueueReport:
-    """Pollers and backlog of the CART and ORDER task queues (workflow and activity tasks)."""
-    names = [settings.CART_TASK_QUEUE, settings.ORDER_TASK_QUEUE]
+    """Pollers and backlog of the CART, ORDER and WEBHOOK task queues (workflow and activity tasks)."""
+    names = [settings.CART_TASK_QUEUE, settings.ORDER_TASK_QUEUE, settings.WEBHOOK_TASK_QUEUE]
     kinds = [("workflow", TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW), ("activity", TaskQueueType.TASK_QUEUE_TYPE_ACTIVITY)]
 
     async def describe(client: Any, name: str, kind: str, queue_type: int) -> QueueHealth:

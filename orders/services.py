@@ -21,6 +21,7 @@ from oms_project import observability, temporal
 from oms_project.errors import InvalidInput, InvalidTransition
 from oms_project.money import format_amount
 from orders import domain
+from orders.bodies import order_bodies
 from orders.contracts import (
     ApplyInput,
     CancelInput,
@@ -45,6 +46,8 @@ from orders.errors import (
 )
 from orders.models import Order, OrderEvent, OrderLine
 from partners.models import Partner
+from webhooks.contracts import order_event_dedupe_key
+from webhooks.services import webhook_event_publish
 
 log = logging.getLogger(__name__)
 
@@ -373,10 +376,6 @@ def _publish_webhook_events(*, order: Order, event_types: list[str]) -> None:
     without a partner publish nothing."""
     if order.partner_id is None or not event_types:
         return
-    from orders.api.serializers import order_bodies
-    from webhooks.contracts import order_event_dedupe_key
-    from webhooks.services import webhook_event_publish
-
     [data] = order_bodies([order])
     for event_type in event_types:
         webhook_event_publish(

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
 
 from django.urls import reverse
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
@@ -26,8 +25,8 @@ from orders.api.serializers import (
     OrderFilterSerializer,
     OrderSerializer,
     ShipInputSerializer,
-    order_bodies,
 )
+from orders.bodies import order_bodies, order_body
 from orders.domain import Channel
 from orders.idempotency import (
     idempotency_claim,
@@ -66,10 +65,6 @@ def visible_to(request: Request) -> Partner | None:
 
 def actor_of(request: Request) -> str:
     return f"partner:{request.user.partner.name}"
-
-
-def order_body(number: str) -> dict[str, Any]:
-    return order_bodies([selectors.order_get_for_partner(number=number, partner=None)])[0]
 
 
 def run_idempotent(request: Request, *, scope: str, work: Callable[[str], Response]) -> Response:
