@@ -26,37 +26,55 @@ class OrderAction:
     description: str  # admin action description
     permission: str  # codename on orders.Order
     form: type[forms.Form]
-    perform: Callable[[Order, dict[str, Any], str], str]  # (order, cleaned data, actor) -> outcome message
+    # (order, cleaned data, actor, seconds to wait for the outcome: None the default, 0 until accepted) -> message
+    perform: Callable[[Order, dict[str, Any], str, float | None], str]
 
     @property
     def perm_label(self) -> str:
         return f"orders.{self.permission}"
 
 
-def _cancel(order: Order, data: dict[str, Any], actor: str) -> str:
-    result = services.order_cancel(number=order.number, reason=data["reason"], actor=actor)
-    return f"{result.number} is {result.status} (payment {result.payment_status})."
+def _outcome(answer: services.ActionAnswer, done: str) -> str:
+    """The message for one order: what happened, or that the action was accepted and runs on by itself."""
+    order = answer.order
+    if answer.pending_action:
+        return (
+            f"{order.number}: accepted; the {answer.pending_action} is running and finishes by itself "
+            "(the order page shows the outcome)."
+        )
+    return f"{order.number}{done}"
 
 
-def _ship(order: Order, data: dict[str, Any], actor: str) -> str:
-    result = services.order_ship(
-        number=order.number, carrier=data["carrier"], tracking_number=data["tracking_number"], actor=actor
+def _cancel(order: Order, data: dict[str, Any], actor: str, wait_seconds: float | None) -> str:
+    answer = services.order_cancel(number=order.number, reason=data["reason"], actor=actor, wait_seconds=wait_seconds)
+    return _outcome(answer, f" is {answer.order.status} (payment {answer.order.payment_status}).")
+
+
+def _ship(order: Order, data: dict[str, Any], actor: str, wait_seconds: float | None) -> str:
+    answer = services.order_ship(
+        number=order.number,
+        carrier=data["carrier"],
+        tracking_number=data["tracking_number"],
+        actor=actor,
+        wait_seconds=wait_seconds,
     )
     tracking = f"{data['carrier']} {data['tracking_number']}"
-    return f"{result.number} is {result.status} (payment {result.payment_status}, {tracking})."
+    return _outcome(answer, f" is {answer.order.status} (payment {answer.order.payment_status}, {tracking}).")
 
 
-def _delivery_event(order: Order, data: dict[str, Any], actor: str) -> str:
+def _delivery_event(order: Order, data: dict[str, Any], actor: str, wait_seconds: float | None) -> str:
     # One event per order: the same form may be applied to several selected orders.
-    result = services.order_record_delivery_event(
+    answer = services.order_record_delivery_event(
         number=order.number,
         event_id=f"{data['event_id']}:{order.number}",
         status=data["status"],
         occurred_at=data["occurred_at"] or timezone.now(),
         actor=actor,
+        wait_seconds=wait_seconds,
     )
     event = data["status"].replace("_", " ")
-    return f"{result.number}: {event} recorded; order {result.status}, delivery {result.delivery_status}."
+    result = answer.order
+    return _outcome(answer, f": {event} recorded; order {result.status}, delivery {result.delivery_status}.")
 
 
 ORDER_ACTIONS: dict[str, OrderAction] = {

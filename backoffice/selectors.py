@@ -23,7 +23,7 @@ from temporalio.api.workflowservice.v1 import DescribeTaskQueueRequest
 from oms_project import temporal
 from oms_project.errors import DomainError, NotFound
 from oms_project.money import quantize
-from orders.contracts import OrderProgress, order_workflow_id
+from orders.contracts import QUERY_PROGRESS, OrderProgress, order_workflow_id
 from orders.domain import Status
 from orders.models import Order
 from webhooks.models import WebhookDelivery
@@ -69,8 +69,6 @@ def order_workflow_state(*, number: str, timeout: float = LIVE_STATE_TIMEOUT) ->
     A query on a closed workflow replays its whole history, so for a closed one the page shows the read model.
     Never raises: an unreachable Temporal or a missing workflow becomes ``error``.
     """
-    from orders.workflows import OrderWorkflow
-
     workflow_id = order_workflow_id(number)
     state = WorkflowState(workflow_id=workflow_id, ui_url=temporal_ui_url(number))
 
@@ -84,7 +82,7 @@ def order_workflow_state(*, number: str, timeout: float = LIVE_STATE_TIMEOUT) ->
             state.pending_activities.append(PendingActivity(pending.activity_type.name, pending.attempt, failure))
         if state.running:
             state.progress = await handle.query(
-                OrderWorkflow.progress, result_type=OrderProgress, rpc_timeout=timedelta(seconds=timeout)
+                QUERY_PROGRESS, result_type=OrderProgress, rpc_timeout=timedelta(seconds=timeout)
             )
 
     try:
@@ -116,8 +114,8 @@ class TaskQueueReport:
 
 
 def task_queue_health(*, timeout: float = 3.0) -> TaskQueueReport:
-    """Pollers and backlog of the CART and ORDER task queues (workflow and activity tasks)."""
-    names = [settings.CART_TASK_QUEUE, settings.ORDER_TASK_QUEUE]
+    """Pollers and backlog of the CART, ORDER and WEBHOOK task queues (workflow and activity tasks)."""
+    names = [settings.CART_TASK_QUEUE, settings.ORDER_TASK_QUEUE, settings.WEBHOOK_TASK_QUEUE]
     kinds = [("workflow", TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW), ("activity", TaskQueueType.TASK_QUEUE_TYPE_ACTIVITY)]
 
     async def describe(client: Any, name: str, kind: str, queue_type: int) -> QueueHealth:

@@ -43,6 +43,7 @@ class ErrorCode(StrEnum):
     CONFLICT = "conflict"
     WEBHOOK_TARGET_NOT_ALLOWED = "webhook_target_not_allowed"
     DELIVERY_NOT_RETRYABLE = "delivery_not_retryable"
+    WEBHOOK_ENDPOINT_LIMIT = "webhook_endpoint_limit"
 
 
 HTTP_STATUS: dict[str, int] = {
@@ -77,6 +78,7 @@ HTTP_STATUS: dict[str, int] = {
     ErrorCode.CONFLICT: 409,
     ErrorCode.WEBHOOK_TARGET_NOT_ALLOWED: 400,
     ErrorCode.DELIVERY_NOT_RETRYABLE: 409,
+    ErrorCode.WEBHOOK_ENDPOINT_LIMIT: 409,
 }
 
 

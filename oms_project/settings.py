@@ -180,6 +180,11 @@ WEBHOOK_RETRY_INITIAL_INTERVAL = timedelta(seconds=env.float("WEBHOOK_RETRY_INIT
 WEBHOOK_RETRY_BACKOFF = env.float("WEBHOOK_RETRY_BACKOFF", default=2.0)
 WEBHOOK_RETRY_MAX_INTERVAL = timedelta(seconds=env.float("WEBHOOK_RETRY_MAX_INTERVAL_SECONDS", default=3600))
 WEBHOOK_GIVE_UP_AFTER = timedelta(hours=env.float("WEBHOOK_GIVE_UP_AFTER_HOURS", default=24))
+# One partner cannot crowd out the others (docs/webhooks.md "Limits and fairness", ADR 0054): endpoints per
+# partner, and concurrent attempts per partner in one worker process (an attempt without a slot waits this long).
+WEBHOOK_MAX_ENDPOINTS_PER_PARTNER = env.int("WEBHOOK_MAX_ENDPOINTS_PER_PARTNER", default=10)
+WEBHOOK_PARTNER_CONCURRENCY = env.int("WEBHOOK_PARTNER_CONCURRENCY", default=4)
+WEBHOOK_PARTNER_BUSY_RETRY = timedelta(seconds=env.float("WEBHOOK_PARTNER_BUSY_RETRY_SECONDS", default=2))
 
 # --- Response headers (docs/security.md) ------------------------------------------------------------------
 # Scripts only from this origin (no inline script anywhere, /api/docs/ included); inline styles stay allowed for
@@ -206,6 +211,8 @@ TEMPORAL_TLS_SERVER_CA = env.str("TEMPORAL_TLS_SERVER_CA", default="")
 TEMPORAL_RPC_TIMEOUT = timedelta(seconds=env.float("TEMPORAL_RPC_TIMEOUT_SECONDS", default=10))
 CART_TASK_QUEUE = env.str("CART_TASK_QUEUE", default="CART_TASK_QUEUE")
 ORDER_TASK_QUEUE = env.str("ORDER_TASK_QUEUE", default="ORDER_TASK_QUEUE")
+# Webhook deliveries run on their own queue (own slots and threads): a slow receiver never delays an order.
+WEBHOOK_TASK_QUEUE = env.str("WEBHOOK_TASK_QUEUE", default="WEBHOOK_TASK_QUEUE")
 WORKER_MAX_CONCURRENT_ACTIVITIES = env.int("WORKER_MAX_CONCURRENT_ACTIVITIES", default=32)
 WORKER_MAX_CONCURRENT_WORKFLOW_TASKS = env.int("WORKER_MAX_CONCURRENT_WORKFLOW_TASKS", default=32)
 WORKER_GRACEFUL_SHUTDOWN = timedelta(seconds=env.float("WORKER_GRACEFUL_SHUTDOWN_SECONDS", default=10))

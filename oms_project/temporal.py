@@ -251,10 +251,14 @@ def update_within(
         )
         if seconds <= 0:
             return UpdateAnswer(done=False)
-        try:
-            return UpdateAnswer(done=True, result=await asyncio.wait_for(running.result(), timeout=seconds))
-        except TimeoutError:
-            return UpdateAnswer(done=False)
+        # Not asyncio.wait_for: a cancelled result() raises the SDK's own timeout error instead of CancelledError.
+        waiting = asyncio.ensure_future(running.result())
+        done, _ = await asyncio.wait({waiting}, timeout=seconds)
+        if waiting in done:
+            return UpdateAnswer(done=True, result=waiting.result())  # a failed update raises here
+        waiting.cancel()
+        await asyncio.gather(waiting, return_exceptions=True)
+        return UpdateAnswer(done=False)
 
     return run(call, timeout=seconds + settings.TEMPORAL_RPC_TIMEOUT.total_seconds() * 3)
 

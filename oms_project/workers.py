@@ -28,12 +28,13 @@ log = logging.getLogger(__name__)
 
 CART = "cart"
 ORDER = "order"
-QUEUES = (CART, ORDER)
+WEBHOOK = "webhook"
+QUEUES = (CART, ORDER, WEBHOOK)
 
 
 @dataclass(frozen=True)
 class WorkerComponents:
-    queue: str  # CART or ORDER: the logical queue; settings map it to the real task queue name
+    queue: str  # CART, ORDER or WEBHOOK: the logical queue; settings map it to the real task queue name
     workflows: Sequence[type] = ()
     activities: Sequence[Callable] = ()
 
@@ -45,7 +46,11 @@ class QueueComponents:
 
 
 def task_queue_name(queue: str) -> str:
-    return {CART: settings.CART_TASK_QUEUE, ORDER: settings.ORDER_TASK_QUEUE}[queue]
+    return {
+        CART: settings.CART_TASK_QUEUE,
+        ORDER: settings.ORDER_TASK_QUEUE,
+        WEBHOOK: settings.WEBHOOK_TASK_QUEUE,
+    }[queue]
 
 
 def collect_components() -> dict[str, QueueComponents]:
@@ -100,11 +105,12 @@ def build_workers(
     *,
     queues: Sequence[str] = QUEUES,
     task_queues: dict[str, str] | None = None,
-    activity_executor: concurrent.futures.ThreadPoolExecutor,
+    activity_pools: ActivityPools,
     max_concurrent_activities: int | None = None,
     max_concurrent_workflow_tasks: int | None = None,
 ) -> list[Worker]:
-    """One worker per logical queue. ``task_queues`` overrides names (tests use a unique queue per run)."""
+    """One worker per logical queue, each with its own activity threads. ``task_queues`` overrides names (tests
+    use a unique queue per run)."""
     components = collect_components()
     workers = []
     for queue in queues:
@@ -120,7 +126,7 @@ def build_workers(
                 task_queue=(task_queues or {}).get(queue) or task_queue_name(queue),
                 workflows=parts.workflows,
                 activities=parts.activities,
-                activity_executor=activity_executor,
+                activity_executor=activity_pools.for_queue(queue),
                 workflow_runner=workflow_runner(),
                 max_concurrent_activities=max_concurrent_activities or settings.WORKER_MAX_CONCURRENT_ACTIVITIES,
                 max_concurrent_local_activities=max_concurrent_activities or settings.WORKER_MAX_CONCURRENT_ACTIVITIES,
@@ -135,10 +141,40 @@ def build_workers(
     return workers
 
 
-def activity_thread_pool(max_workers: int | None = None) -> concurrent.futures.ThreadPoolExecutor:
+def activity_thread_pool(
+    max_workers: int | None = None, *, name: str = "activity"
+) -> concurrent.futures.ThreadPoolExecutor:
     size = max_workers or settings.WORKER_MAX_CONCURRENT_ACTIVITIES
     # Local and regular activities share the pool, so it holds both limits.
-    return concurrent.futures.ThreadPoolExecutor(max_workers=size * 2, thread_name_prefix="activity")
+    return concurrent.futures.ThreadPoolExecutor(max_workers=size * 2, thread_name_prefix=name)
+
+
+class ActivityPools:
+    """One activity thread pool per logical queue of a worker process.
+
+    Slots are per worker, but threads were shared: webhook attempts blocked on a slow receiver could take the
+    threads the order's payment activities needed (issue #20). Each queue now blocks only its own threads.
+    Threads start on demand, so an idle queue costs none. Closes like the executor it replaces.
+    """
+
+    def __init__(self, max_workers: int | None = None) -> None:
+        self._max_workers = max_workers
+        self._pools: dict[str, concurrent.futures.ThreadPoolExecutor] = {}
+
+    def for_queue(self, queue: str) -> concurrent.futures.ThreadPoolExecutor:
+        if queue not in self._pools:
+            self._pools[queue] = activity_thread_pool(self._max_workers, name=f"activity-{queue}")
+        return self._pools[queue]
+
+    def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
+        for pool in self._pools.values():
+            pool.shutdown(wait=wait, cancel_futures=cancel_futures)
+
+    def __enter__(self) -> ActivityPools:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.shutdown()
 
 
 async def run_until(workers: Sequence[Worker], stop: asyncio.Event) -> None:

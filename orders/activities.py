@@ -6,21 +6,29 @@ from temporalio import activity
 
 from oms_project.activities import orm_activity
 from orders import contracts, services
-from orders.contracts import ApplyInput, DeliveryRequestInput, DeliveryRequestResult, PlaceOrderInput
+from orders.contracts import ApplyInput, DeliveryRequestInput, DeliveryRequestResult, PlaceOrderInput, WriteResult
 from orders.delivery import DeliveryRequest, delivery_provider
 from orders.models import Order
 
 
 @activity.defn(name=contracts.ORDER_RECORD)
 @orm_activity
-def order_record(inp: PlaceOrderInput) -> None:
-    services.order_record(inp=inp)
+def order_record(inp: PlaceOrderInput) -> WriteResult:
+    return services.order_record(inp=inp)
 
 
 @activity.defn(name=contracts.ORDER_APPLY)
 @orm_activity
 def order_apply(inp: ApplyInput) -> None:
+    """OrderWorkflowV1's write (it also starts the webhook deliveries it recorded)."""
     services.order_apply(inp=inp)
+
+
+@activity.defn(name=contracts.ORDER_WRITE)
+@orm_activity
+def order_write(inp: ApplyInput) -> WriteResult:
+    """The order process's write; the workflow starts the webhook deliveries it returns."""
+    return services.order_write(inp=inp)
 
 
 @activity.defn(name=contracts.DELIVERY_REQUEST)
@@ -45,4 +53,4 @@ def delivery_cancel(inp: DeliveryRequestInput) -> None:
     delivery_provider().cancel(inp.order_number, idempotency_key=inp.idempotency_key)
 
 
-ACTIVITIES = [order_record, order_apply, delivery_request, delivery_cancel]
+ACTIVITIES = [order_record, order_apply, order_write, delivery_request, delivery_cancel]

@@ -239,9 +239,12 @@ class OrderAdmin(admin.ModelAdmin):
             form = action.form(request.POST)
             if form.is_valid():
                 actor = staff_actor(request.user)
+                # One order: wait for the outcome a few seconds. Several: only until each is accepted, so the
+                # page answers at once and every action finishes by itself (API.md "Long-running actions").
+                wait_seconds = None if len(orders) == 1 else 0
                 for order in orders:
                     try:
-                        outcome = action.perform(order, form.cleaned_data, actor)
+                        outcome = action.perform(order, form.cleaned_data, actor, wait_seconds)
                     except DomainError as error:
                         self.message_user(request, f"{order.number}: {error.message}", messages.ERROR)
                     else:

@@ -21,7 +21,7 @@ def _with_details(qs: QuerySet[Order]) -> QuerySet[Order]:
 
 def order_get_for_partner(*, number: str, partner: Partner | None) -> Order:
     """The order if ``partner`` may see it (``None``: any order, for the fulfilment scope); else NotFound.
-    The row only: ``orders.api.serializers.order_bodies`` reads the lines and events as plain rows."""
+    The row only: ``orders.bodies.order_bodies`` reads the lines and events as plain rows."""
     qs = Order.objects.filter(number=number)
     if partner is not None:
         qs = qs.filter(partner=partner)

@@ -23,6 +23,7 @@ from oms_project.errors import InvalidInput, InvalidTransition
 from oms_project.money import format_amount
 from oms_project.timestamps import TimestampError, timestamp_parse
 from orders import domain
+from orders.bodies import order_bodies
 from orders.contracts import (
     ORDER_WORKFLOW,
     UPDATE_CANCEL,
@@ -55,6 +56,8 @@ from orders.errors import (
 )
 from orders.models import Order, OrderEvent, OrderLine
 from partners.models import Partner
+from webhooks.contracts import order_event_dedupe_key
+from webhooks.services import webhook_event_publish
 
 log = logging.getLogger(__name__)
 
@@ -227,6 +230,7 @@ def order_prepare(
             Status.CONFIRMED.value: float(settings.ORDER_SLA_CONFIRMED_HOURS),
             Status.SHIPPED.value: float(settings.ORDER_SLA_SHIPPED_HOURS),
         },
+        webhook_task_queue=settings.WEBHOOK_TASK_QUEUE,
     )
 
 
@@ -368,10 +372,6 @@ def _publish_webhook_events(*, order: Order, event_types: list[str], start_deliv
     commit instead, for orders of OrderWorkflowV1. Orders without a partner publish nothing."""
     if order.partner_id is None or not event_types:
         return []
-    from orders.api.serializers import order_bodies
-    from webhooks.contracts import order_event_dedupe_key
-    from webhooks.services import webhook_event_publish
-
     [data] = order_bodies([order])
     pending: list[int] = []
     for event_type in event_types:

@@ -24,7 +24,7 @@ from carts.models import Cart
 from carts.views import current_cart
 from customers.models import Customer
 from oms_project.errors import DomainError, NotFound
-from orders import selectors, services
+from orders import domain, selectors, services
 from orders.domain import FailureReason, Status
 from orders.forms import CheckoutForm
 from orders.lookup import order_lookup_link_send, order_lookup_path, order_number_from_token
@@ -214,7 +214,8 @@ def _status_context(order: Order, urls: OrderUrls) -> dict[str, object]:
         "urls": urls,
         "events": events,
         "pending": order.status == Status.CREATED,
-        "cancellable": order.status in (Status.CREATED, Status.CONFIRMED),
+        "cancellable": order.status != Status.CANCELLED
+        and domain.cancel_refusal(order.status, order.pending_action) is None,
         "failure_text": _FAILURE_TEXT.get(order.failure_reason, "The order could not be completed.")
         if order.status == Status.FAILED
         else "",
@@ -235,11 +236,14 @@ def _status(request: HttpRequest, order: Order, urls: OrderUrls) -> HttpResponse
 
 def _cancel(request: HttpRequest, order: Order, urls: OrderUrls, actor: str) -> HttpResponse:
     try:
-        services.order_cancel(number=order.number, reason="Cancelled by the customer.", actor=actor)
+        answer = services.order_cancel(number=order.number, reason="Cancelled by the customer", actor=actor)
     except DomainError as error:
         messages.error(request, error.message)
     else:
-        messages.success(request, f"Order {order.number} is cancelled. Any payment authorization was released.")
+        if answer.pending_action:
+            messages.info(request, f"Order {order.number} is being cancelled; this page shows when it is done.")
+        else:
+            messages.success(request, f"Order {order.number} is cancelled. Any payment authorization was released.")
     return redirect(urls.page)
 
 

@@ -206,8 +206,10 @@ class OrderWorkflow:
         state.number = inp.number
         state.step = "record"
         state.status_since = workflow.now().isoformat()
-        await workflow.execute_local_activity(ORDER_RECORD, inp, **LOCAL_STEP)  # records order.created too
+        created = await workflow.execute_local_activity(ORDER_RECORD, inp, result_type=WriteResult, **LOCAL_STEP)
         state.recorded = True
+        if created.delivery_ids:  # order.created, recorded with the order
+            self._dispatch(created.delivery_ids)
         try:
             await self._checkout(inp)
         except _CancelRequested:

@@ -15,7 +15,7 @@ from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
 from oms_project.binaries import temporal_cli_path, temporal_test_server_path
-from oms_project.workers import QUEUES, activity_thread_pool, build_workers, run_until
+from oms_project.workers import QUEUES, ActivityPools, build_workers, run_until
 
 T = TypeVar("T")
 
@@ -62,10 +62,17 @@ async def start_time_skipping() -> WorkflowEnvironment:
 class RunningWorkers:
     """The project's real workers (every app's workflows and activities) polling until ``stop()``."""
 
-    def __init__(self, loop: LoopThread, client: Client, task_queues: dict[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        loop: LoopThread,
+        client: Client,
+        task_queues: dict[str, str] | None = None,
+        max_concurrent_activities: int | None = None,
+    ) -> None:
         self._loop = loop
         self._stop: asyncio.Event | None = None
-        self._executor = activity_thread_pool()
+        self._pools = ActivityPools(max_concurrent_activities)
+        self._max_concurrent_activities = max_concurrent_activities
         self.task_queues = task_queues or {}
         self.workers: list[Worker] = loop.call(self._build(client))
         self._future = loop.submit(self._run())
@@ -73,7 +80,12 @@ class RunningWorkers:
     def _build(self, client: Client) -> Callable[[], Awaitable[list[Worker]]]:
         async def build() -> list[Worker]:
             self._stop = asyncio.Event()
-            return build_workers(client, task_queues=self.task_queues, activity_executor=self._executor)
+            return build_workers(
+                client,
+                task_queues=self.task_queues,
+                activity_pools=self._pools,
+                max_concurrent_activities=self._max_concurrent_activities,
+            )
 
         return build
 
@@ -87,7 +99,7 @@ class RunningWorkers:
             self._loop.loop.call_soon_threadsafe(stop.set)
             with contextlib.suppress(Exception):
                 self._future.result(timeout=30)
-        self._executor.shutdown(wait=False, cancel_futures=True)
+        self._pools.shutdown(wait=False, cancel_futures=True)
 
 
 @contextlib.asynccontextmanager
@@ -98,8 +110,8 @@ async def workers_on(client: Client) -> AsyncIterator[dict[str, str]]:
     """
     suffix = uuid.uuid4().hex[:8]
     task_queues = {queue: f"test-{queue}-{suffix}" for queue in QUEUES}
-    with activity_thread_pool() as executor:
-        workers = build_workers(client, task_queues=task_queues, activity_executor=executor)
+    with ActivityPools() as pools:
+        workers = build_workers(client, task_queues=task_queues, activity_pools=pools)
         stop = asyncio.Event()
         runner = asyncio.create_task(run_until(workers, stop))
         try:

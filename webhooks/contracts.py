@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 # Activity names live in workflow histories: never rename.
 PUBLISH = "webhooks.publish"
+DISPATCH = "webhooks.dispatch"
 DELIVER = "webhooks.deliver"
 MARK_FAILED = "webhooks.mark_failed"
 
 # ApplicationError types the delivery workflow must not retry.
 DELIVERY_GONE = "webhook_delivery_gone"
+# Retried (after their own delay, not the policy's backoff): a failed attempt, and an attempt that found its
+# partner's delivery slots in this worker taken (not an attempt: nothing was sent, nothing recorded).
+ATTEMPT_FAILED = "webhook_attempt_failed"
+PARTNER_BUSY = "webhook_partner_busy"
 
 
 def delivery_workflow_id(delivery_id: int) -> str:
@@ -33,6 +38,17 @@ class PublishInput:
     # Set by the order workflow instead of ``data``: the activity renders the order body itself at publish time
     # (the workflow never carries the order JSON through its history).
     order_number: str = ""
+
+
+@dataclass(frozen=True)
+class DispatchInput:
+    """What a workflow hands to ``webhooks.dispatch`` (on WEBHOOK_TASK_QUEUE) after a write that recorded webhook
+    events: start the delivery workflow of each still-pending delivery named here. ``dedupe_keys`` are the events'
+    stable ids (``order_event_dedupe_key``), known to the order workflow without asking the write; ``delivery_ids``
+    are what ``webhook_event_publish`` returns. Repeat-safe: one workflow id per delivery."""
+
+    delivery_ids: list[int] = field(default_factory=list)
+    dedupe_keys: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True)

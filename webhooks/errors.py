@@ -15,3 +15,11 @@ class WebhookTargetNotAllowed(DomainError):
 class DeliveryNotRetryable(DomainError):
     code = ErrorCode.DELIVERY_NOT_RETRYABLE
     default_message = "Only pending or failed deliveries can be retried."
+
+
+@register_error
+class TooManyWebhookEndpoints(DomainError):
+    """The partner already has ``WEBHOOK_MAX_ENDPOINTS_PER_PARTNER`` live endpoints."""
+
+    code = ErrorCode.WEBHOOK_ENDPOINT_LIMIT
+    default_message = "This partner has the maximum number of webhook endpoints."

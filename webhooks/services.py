@@ -10,6 +10,7 @@ from datetime import datetime
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from oms_project import temporal
@@ -17,8 +18,10 @@ from oms_project.errors import InvalidInput, NotFound
 from partners.models import Partner
 from webhooks import domain, targets
 from webhooks.contracts import DeliveryWorkflowInput, RetrySchedule, delivery_workflow_id
-from webhooks.errors import DeliveryNotRetryable
+from webhooks.errors import DeliveryNotRetryable, TooManyWebhookEndpoints
+from webhooks.fairness import PARTNER_SLOTS
 from webhooks.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint, WebhookEvent
+from webhooks.workflows import WebhookDeliveryWorkflow
 
 SECRET_PREFIX = "whsec_"  # nosec B105 # the public prefix of generated secrets, not a secret
 
@@ -36,12 +39,24 @@ def validate_events(events: Iterable[str]) -> list[str]:
 
 
 def webhook_endpoint_create(*, partner: Partner, url: str, events: Iterable[str]) -> WebhookEndpoint:
-    """Register a target; the caller shows ``endpoint.secret`` once (it is never rendered again)."""
+    """Register a target; the caller shows ``endpoint.secret`` once (it is never rendered again).
+
+    At most ``WEBHOOK_MAX_ENDPOINTS_PER_PARTNER`` live endpoints per partner (deleted ones do not count): each
+    event is one delivery per endpoint, so the cap bounds what one partner puts on the webhook queue."""
     clean_events = validate_events(events)
     targets.check_target(url)
-    return WebhookEndpoint.objects.create(
-        partner=partner, url=url.strip(), events=clean_events, secret=SECRET_PREFIX + secrets.token_urlsafe(32)
-    )
+    limit = settings.WEBHOOK_MAX_ENDPOINTS_PER_PARTNER
+    with transaction.atomic():
+        # The partner's row lock makes count-then-insert one step: two racing creates cannot both take the last place.
+        Partner.objects.select_for_update().filter(pk=partner.pk).first()
+        live = WebhookEndpoint.objects.filter(partner=partner, is_active=True, deleted_at__isnull=True).count()
+        if live >= limit:
+            raise TooManyWebhookEndpoints(
+                f"A partner may have at most {limit} webhook endpoints; delete one before adding another."
+            )
+        return WebhookEndpoint.objects.create(
+            partner=partner, url=url.strip(), events=clean_events, secret=SECRET_PREFIX + secrets.token_urlsafe(32)
+        )
 
 
 def webhook_endpoint_delete(*, endpoint: WebhookEndpoint) -> None:
@@ -58,17 +73,6 @@ def retry_schedule() -> RetrySchedule:
         max_interval_seconds=settings.WEBHOOK_RETRY_MAX_INTERVAL.total_seconds(),
         give_up_after_seconds=settings.WEBHOOK_GIVE_UP_AFTER.total_seconds(),
         request_timeout_seconds=settings.WEBHOOK_TIMEOUT.total_seconds(),
-    )
-
-
-def _start_delivery(delivery_id: int) -> None:
-    from webhooks.workflows import WebhookDeliveryWorkflow
-
-    temporal.start_workflow(
-        WebhookDeliveryWorkflow.run,
-        DeliveryWorkflowInput(delivery_id=delivery_id, schedule=retry_schedule()),
-        workflow_id=delivery_workflow_id(delivery_id),
-        task_queue=settings.ORDER_TASK_QUEUE,
     )
 
 
@@ -103,12 +107,15 @@ def _event_get_or_create(*, partner_id: int, event_type: str, data: dict, dedupe
     return event, True
 
 
-def webhook_event_publish(*, partner_id: int | None, event_type: str, data: dict, dedupe_key: str) -> list[int]:
+def webhook_event_publish(
+    *, partner_id: int | None, event_type: str, data: dict, dedupe_key: str, start_deliveries: bool = True
+) -> list[int]:
     """Record the event once (by ``dedupe_key``) and start one delivery workflow per subscribed endpoint.
 
     Returns the delivery ids. Only starts workflows, never sends, so it returns at once whatever the receivers
     do. Safe to repeat: the event and its deliveries exist once, and only still-pending deliveries are
-    (re)started, attaching to the workflow when it runs.
+    (re)started, attaching to the workflow when it runs. ``start_deliveries=False`` only records: the caller (the
+    order process, through ``webhooks.dispatch``) starts them, so a database write never calls Temporal.
     """
     if event_type not in domain.EVENT_TYPES:
         raise InvalidInput(f"Unknown webhook event type {event_type!r}.", field="event_type")
@@ -121,15 +128,34 @@ def webhook_event_publish(*, partner_id: int | None, event_type: str, data: dict
     event, _ = _event_get_or_create(partner_id=partner_id, event_type=event_type, data=data, dedupe_key=dedupe_key)
     deliveries = list(event.deliveries.order_by("pk").values_list("pk", "status"))
     pending = [delivery_id for delivery_id, status in deliveries if status == WebhookDelivery.Status.PENDING]
-    # Immediately when called outside a transaction (the activity); after commit inside one, so a worker
-    # never looks for a delivery row it cannot see yet.
-    transaction.on_commit(lambda: _start_deliveries(pending))
+    if pending and start_deliveries:
+        # Immediately when called outside a transaction (the activity); after commit inside one, so a worker
+        # never looks for a delivery row it cannot see yet.
+        transaction.on_commit(lambda: webhook_deliveries_start(delivery_ids=pending))
     return [delivery_id for delivery_id, _ in deliveries]
 
 
-def _start_deliveries(delivery_ids: list[int]) -> None:
-    for delivery_id in delivery_ids:
-        _start_delivery(delivery_id)
+def webhook_deliveries_start(*, delivery_ids: Iterable[int] = (), dedupe_keys: Iterable[str] = ()) -> list[int]:
+    """Start the delivery workflow (on WEBHOOK_TASK_QUEUE) of each still-pending delivery among ``delivery_ids``
+    and of the events with these ``dedupe_keys``; returns the ids started. The one place deliveries start
+    (publish, staff retry, the ``webhooks.dispatch`` activity). Repeat-safe: the workflow id is the delivery's,
+    so a repeat attaches to the running workflow, and a finished delivery (no longer pending) is left alone."""
+    delivery_ids, dedupe_keys = list(delivery_ids), list(dedupe_keys)
+    if not delivery_ids and not dedupe_keys:
+        return []
+    pending = WebhookDelivery.objects.filter(status=WebhookDelivery.Status.PENDING).filter(
+        Q(pk__in=delivery_ids) | Q(event__dedupe_key__in=dedupe_keys)
+    )
+    started = list(pending.order_by("pk").values_list("pk", flat=True))
+    schedule = retry_schedule()
+    for delivery_id in started:
+        temporal.start_workflow(
+            WebhookDeliveryWorkflow.run,
+            DeliveryWorkflowInput(delivery_id=delivery_id, schedule=schedule),
+            workflow_id=delivery_workflow_id(delivery_id),
+            task_queue=settings.WEBHOOK_TASK_QUEUE,
+        )
+    return started
 
 
 def webhook_delivery_retry(*, delivery_id: int) -> WebhookDelivery:
@@ -144,7 +170,7 @@ def webhook_delivery_retry(*, delivery_id: int) -> WebhookDelivery:
         delivery.next_attempt_at = timezone.now()
         delivery.completed_at = None
         delivery.save(update_fields=["status", "next_attempt_at", "completed_at", "updated_at"])
-    transaction.on_commit(lambda: _start_delivery(delivery_id))
+    transaction.on_commit(lambda: webhook_deliveries_start(delivery_ids=[delivery_id]))
     return delivery
 
 
@@ -197,18 +223,43 @@ class DeliveryGone(Exception):
     """The delivery or its endpoint no longer exists: nothing to retry."""
 
 
+class PartnerBusy(Exception):
+    """Every delivery slot of the partner in this worker process is taken: nothing was sent or recorded."""
+
+
+def webhook_attempts_made(*, delivery_id: int, run_key: str) -> int:
+    """Attempts recorded for this delivery by one workflow run (``run_key`` = "<workflow id>:<run id>"): the
+    attempt number the backoff counts, which bounces for a busy partner never raise."""
+    return WebhookAttempt.objects.filter(delivery_id=delivery_id, idempotency_key__startswith=f"{run_key}:").count()
+
+
 def webhook_delivery_attempt(
     *, delivery_id: int, idempotency_key: str, timeout: float, next_attempt_at: datetime | None
 ) -> WebhookAttempt | None:
-    """Send one attempt and record it. Returns None when the delivery already succeeded (repeat-safe)."""
+    """Send one attempt and record it. Returns None when the delivery already succeeded (repeat-safe).
+
+    Raises ``PartnerBusy`` without sending when the partner already has ``WEBHOOK_PARTNER_CONCURRENCY``
+    attempts in flight in this process (docs/webhooks.md "Limits and fairness")."""
     delivery = WebhookDelivery.objects.select_related("endpoint", "event").filter(pk=delivery_id).first()
     if delivery is None:
         raise DeliveryGone(f"Webhook delivery {delivery_id} does not exist.")
     if delivery.status == WebhookDelivery.Status.SUCCEEDED:
         return None
-    endpoint, event = delivery.endpoint, delivery.event
+    endpoint = delivery.endpoint
     if endpoint.deleted_at is not None or not endpoint.is_active:
         raise DeliveryGone("The webhook endpoint was deleted or deactivated.")
+    with PARTNER_SLOTS.take(endpoint.partner_id, limit=settings.WEBHOOK_PARTNER_CONCURRENCY) as taken:
+        if not taken:
+            raise PartnerBusy(f"Partner {endpoint.partner_id} has every delivery slot of this worker in use.")
+        return _send_and_record(
+            delivery, idempotency_key=idempotency_key, timeout=timeout, next_attempt_at=next_attempt_at
+        )
+
+
+def _send_and_record(
+    delivery: WebhookDelivery, *, idempotency_key: str, timeout: float, next_attempt_at: datetime | None
+) -> WebhookAttempt:
+    endpoint, event = delivery.endpoint, delivery.event
     body = event.body.encode()
     started = time.monotonic()
     status_code: int | None = None

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-from collections import defaultdict
-from collections.abc import Sequence
-from datetime import datetime
 from typing import Any
 
 from drf_spectacular.types import OpenApiTypes
@@ -16,7 +13,6 @@ from carts.api.serializers import ErrorSerializer  # noqa: F401
 from oms_project.api import RefusesServerOwnedFields, TimestampField, integer_with_documented_range
 from oms_project.money import format_amount
 from orders.domain import DELIVERY_EVENT_STATUSES, MAX_QUANTITY, MIN_QUANTITY, Priority, Status
-from orders.models import Order, OrderEvent, OrderLine
 
 # Fields the server computes; a request that tries to set one is refused with 400 naming the field.
 SERVER_OWNED_ORDER_FIELDS = frozenset(
@@ -271,96 +267,11 @@ class OrderSerializer(serializers.Serializer):
     # Additions to API.md's order: the SLA flag (docs/orders.md "Deadlines and SLA").
     sla_breached = serializers.SerializerMethodField()
     sla_breached_at = serializers.DateTimeField(allow_null=True)
+    # API.md "Long-running actions": the action still running (cancel, shipment, compensation, refund), else null.
+    pending_action = serializers.SerializerMethodField()
+
+    def get_pending_action(self, order: Any) -> str | None:
+        return order.pending_action or None
 
     def get_sla_breached(self, order: Any) -> bool:
         return bool(order.sla_breached_status)
-
-
-# --- the same body, built by hand for lists and webhooks ---------------------------------------------------------
-# DRF's field objects, used unbound: their to_representation is exactly what OrderSerializer applies.
-_DATETIME = serializers.DateTimeField()
-
-
-def _when(value: datetime | None) -> str | None:
-    return _DATETIME.to_representation(value) if value is not None else None
-
-
-def _text(value: Any) -> str | None:
-    return None if value is None else str(value)
-
-
-def order_bodies(orders: Sequence[Order]) -> list[dict[str, Any]]:
-    """``OrderSerializer(order).data`` for each order, key for key and byte for byte once rendered (a test
-    compares them), at about a fifth of the CPU: the lines and events come as plain rows (two queries for any
-    number of orders, no model instances), and no serializer fields are copied and bound per order. Lists,
-    details and webhook bodies use it; OrderSerializer stays the documented shape (OpenAPI) and the reference.
-    """
-    ids = [order.pk for order in orders]
-    lines: dict[int, list[tuple[Any, ...]]] = defaultdict(list)
-    for row in (
-        OrderLine.objects.filter(order_id__in=ids)
-        .order_by("order_id", "position")
-        .values_list("order_id", "sku", "name", "quantity", "unit_price", "line_total")
-    ):
-        lines[row[0]].append(row)
-    events: dict[int, list[tuple[Any, ...]]] = defaultdict(list)
-    event_rows = OrderEvent.objects.filter(order_id__in=ids).order_by("id")
-    for row in event_rows.values_list("order_id", "type", "at", "actor", "data"):
-        events[row[0]].append(row)
-    return [_order_body(order, lines[order.pk], events[order.pk]) for order in orders]
-
-
-def _order_body(order: Order, lines: list[tuple[Any, ...]], events: list[tuple[Any, ...]]) -> dict[str, Any]:
-    currency = order.currency
-    return {
-        "number": _text(order.number),
-        "status": _text(order.status),
-        "payment_status": _text(order.payment_status),
-        "delivery_status": _text(order.delivery_status),
-        "failure_reason": _text(order.failure_reason),
-        "cancel_reason": _text(order.cancel_reason),
-        "lines": [
-            {
-                "sku": _text(sku),
-                "name": _text(name),
-                "quantity": int(quantity),
-                "unit_price": format_amount(unit_price, currency),
-                "line_total": format_amount(line_total, currency),
-            }
-            for _, sku, name, quantity, unit_price, line_total in lines
-        ],
-        "subtotal": format_amount(order.subtotal, currency),
-        "discount": format_amount(order.discount, currency),
-        "tax": format_amount(order.tax, currency),
-        "shipping": format_amount(order.shipping, currency),
-        "total": format_amount(order.total, currency),
-        "currency": _text(currency),
-        "customer": {
-            "email": _text(order.contact_email),
-            "name": _text(order.contact_name),
-            "phone": _text(order.contact_phone),
-        },
-        "shipping_address": {
-            "name": _text(order.ship_name),
-            "line1": _text(order.ship_line1),
-            "line2": _text(order.ship_line2),
-            "city": _text(order.ship_city),
-            "postal_code": _text(order.ship_postal_code),
-            "country": _text(order.ship_country),
-        },
-        "delivery": {
-            "priority": _text(order.delivery_priority),
-            "period_start": _when(order.delivery_period_start),
-            "period_end": _when(order.delivery_period_end),
-        },
-        "tracking": {"carrier": _text(order.tracking_carrier), "tracking_number": _text(order.tracking_number)},
-        "external_ref": _text(order.external_ref),
-        "created_at": _when(order.created_at),
-        "updated_at": _when(order.updated_at),
-        "events": [
-            {"type": _text(type_), "at": _when(at), "actor": _text(actor), "data": data}
-            for _, type_, at, actor, data in events
-        ],
-        "sla_breached": bool(order.sla_breached_status),
-        "sla_breached_at": _when(order.sla_breached_at),
-    }

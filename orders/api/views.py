@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
 
 from django.urls import reverse
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
@@ -26,8 +25,8 @@ from orders.api.serializers import (
     OrderFilterSerializer,
     OrderSerializer,
     ShipInputSerializer,
-    order_bodies,
 )
+from orders.bodies import order_bodies
 from orders.domain import Channel
 from orders.idempotency import (
     idempotency_claim,
@@ -68,10 +67,6 @@ def actor_of(request: Request) -> str:
     return f"partner:{request.user.partner.name}"
 
 
-def order_body(number: str) -> dict[str, Any]:
-    return order_bodies([selectors.order_get_for_partner(number=number, partner=None)])[0]
-
-
 def run_idempotent(request: Request, *, scope: str, work: Callable[[str], Response]) -> Response:
     """Claim the request's Idempotency-Key, then replay the stored response or do ``work(service_key)``.
 
@@ -101,6 +96,25 @@ def run_idempotent(request: Request, *, scope: str, work: Callable[[str], Respon
         claim=claim, status=response.status_code, body=response.data, location=response.get("Location", "")
     )
     return response
+
+
+# API.md "Long-running actions": done within the answer time 200, else 202 with the order as it stands.
+ACTION_ANSWERS = {
+    200: OrderSerializer,
+    202: OpenApiResponse(
+        OrderSerializer,
+        description="Accepted and still running after a few seconds: the order as it stands, with `pending_action` "
+        "naming what runs. It finishes by itself; the order and its webhooks tell the outcome.",
+    ),
+}
+
+
+def action_response(answer: services.ActionAnswer) -> Response:
+    body = order_bodies([answer.order])[0]
+    if answer.pending_action:
+        body["pending_action"] = answer.pending_action
+        return Response(body, status=202)
+    return Response(body)
 
 
 def created_response(order: Order) -> Response:
@@ -178,17 +192,23 @@ class OrderCancelApi(APIView):
         operation_id="orders_cancel",
         request=CancelInputSerializer,
         responses={
-            200: OrderSerializer,
+            **ACTION_ANSWERS,
             **ERRORS,
-            409: OpenApiResponse(ErrorSerializer, description="`not_cancellable`: the order has shipped or ended."),
+            409: OpenApiResponse(
+                ErrorSerializer,
+                description="`not_cancellable`: the order has shipped, is shipping, failed or was delivered. "
+                "A repeat while the cancel runs, or of a cancelled order, answers the order as it is.",
+            ),
         },
     )
     def post(self, request: Request, number: str) -> Response:
         order = selectors.order_get_for_partner(number=number, partner=request.user.partner)
         serializer = CancelInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        services.order_cancel(number=order.number, reason=serializer.validated_data["reason"], actor=actor_of(request))
-        return Response(order_body(order.number))
+        answer = services.order_cancel(
+            number=order.number, reason=serializer.validated_data["reason"], actor=actor_of(request)
+        )
+        return action_response(answer)
 
 
 class OrderShipApi(APIView):
@@ -198,17 +218,19 @@ class OrderShipApi(APIView):
         operation_id="orders_ship",
         request=ShipInputSerializer,
         responses={
-            200: OrderSerializer,
+            **ACTION_ANSWERS,
             **ERRORS,
-            409: OpenApiResponse(ErrorSerializer, description="`not_shippable`: only confirmed orders ship."),
+            409: OpenApiResponse(
+                ErrorSerializer, description="`not_shippable`: only confirmed orders ship, and not while cancelling."
+            ),
         },
     )
     def post(self, request: Request, number: str) -> Response:
         order = selectors.order_get_for_partner(number=number, partner=None)
         serializer = ShipInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        services.order_ship(number=order.number, actor=actor_of(request), **serializer.validated_data)
-        return Response(order_body(order.number))
+        answer = services.order_ship(number=order.number, actor=actor_of(request), **serializer.validated_data)
+        return action_response(answer)
 
 
 class OrderDeliveryEventApi(APIView):
@@ -218,7 +240,7 @@ class OrderDeliveryEventApi(APIView):
         operation_id="orders_delivery_events",
         request=DeliveryEventInputSerializer,
         responses={
-            200: OrderSerializer,
+            **ACTION_ANSWERS,
             **ERRORS,
             409: OpenApiResponse(
                 ErrorSerializer,
@@ -231,8 +253,10 @@ class OrderDeliveryEventApi(APIView):
         order = selectors.order_get_for_partner(number=number, partner=None)
         serializer = DeliveryEventInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        services.order_record_delivery_event(number=order.number, actor=actor_of(request), **serializer.validated_data)
-        return Response(order_body(order.number))
+        answer = services.order_record_delivery_event(
+            number=order.number, actor=actor_of(request), **serializer.validated_data
+        )
+        return action_response(answer)
 
 
 class OrderDeliveryApi(APIView):
@@ -242,7 +266,7 @@ class OrderDeliveryApi(APIView):
         operation_id="orders_delivery_update",
         request=DeliveryPatchSerializer,
         responses={
-            200: OrderSerializer,
+            **ACTION_ANSWERS,
             **ERRORS,
             409: OpenApiResponse(ErrorSerializer, description="`delivery_not_changeable`: shipped or ended."),
         },
@@ -251,8 +275,10 @@ class OrderDeliveryApi(APIView):
         order = selectors.order_get_for_partner(number=number, partner=request.user.partner)
         serializer = DeliveryPatchSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        services.order_change_delivery(number=order.number, actor=actor_of(request), **serializer.validated_data)
-        return Response(order_body(order.number))
+        answer = services.order_change_delivery(
+            number=order.number, actor=actor_of(request), **serializer.validated_data
+        )
+        return action_response(answer)
 
 
 class CartCheckoutApi(APIView):

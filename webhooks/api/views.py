@@ -52,9 +52,15 @@ class WebhookListCreateApi(APIView):
                 ErrorSerializer,
                 description="Bad `events` or `url` (`webhook_target_not_allowed`: not a public address).",
             ),
+            409: OpenApiResponse(
+                ErrorSerializer,
+                description="`webhook_endpoint_limit`: the partner already has the maximum number of endpoints "
+                "(10 by default); delete one first.",
+            ),
             **AUTH_ERRORS,
         },
-        description="Register a target. The signing secret is returned once, in this response only.",
+        description="Register a target. The signing secret is returned once, in this response only. "
+        "At most `WEBHOOK_MAX_ENDPOINTS_PER_PARTNER` (default 10) live endpoints per partner.",
     )
     def post(self, request: Request) -> Response:
         serializer = WebhookEndpointInputSerializer(data=request.data)

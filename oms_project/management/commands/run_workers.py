@@ -1,4 +1,4 @@
-"""``python manage.py run_workers``: the cart and order Temporal workers of this codebase."""
+"""``python manage.py run_workers``: the cart, order and webhook Temporal workers of this codebase."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from oms_project import temporal
 from oms_project.errors import TemporalUnavailable
 from oms_project.workers import (
     QUEUES,
-    activity_thread_pool,
+    ActivityPools,
     build_workers,
     collect_components,
     run_until,
@@ -23,7 +23,7 @@ from oms_project.workers import (
 
 
 class Command(BaseCommand):
-    help = "Run the Temporal workers (cart and order task queues) until SIGTERM or SIGINT."
+    help = "Run the Temporal workers (cart, order and webhook task queues) until SIGTERM or SIGINT."
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument(
@@ -58,11 +58,11 @@ class Command(BaseCommand):
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, stop.set)
-        with activity_thread_pool(options["max_concurrent_activities"]) as executor:
+        with ActivityPools(options["max_concurrent_activities"]) as pools:
             workers = build_workers(
                 client,
                 queues=queues,
-                activity_executor=executor,
+                activity_pools=pools,
                 max_concurrent_activities=options["max_concurrent_activities"],
                 max_concurrent_workflow_tasks=options["max_concurrent_workflow_tasks"],
             )

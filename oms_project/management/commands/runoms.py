@@ -1,7 +1,8 @@
 """``python manage.py runoms``: the whole OMS on one machine (the README's run command calls it).
 
 Starts, in order: a Temporal dev server persisting to ``OMS_DATA_DIR`` (unless ``TEMPORAL_ADDRESS`` points at an
-existing cluster), the database migrations and idempotent demo data, the workers, and the web server
+existing cluster), the database migrations and idempotent demo data, the workers (cart and order, then one
+webhook process), and the web server
 (gunicorn). Prints every URL, supervises the children and stops all of them on Ctrl-C / SIGTERM, or when one of
 them dies, so no process is left behind.
 """
@@ -28,6 +29,7 @@ from django.db.utils import OperationalError
 from oms_project import temporal
 from oms_project.binaries import dev_server_argv
 from oms_project.errors import TemporalUnavailable
+from oms_project.workers import CART, ORDER, WEBHOOK
 
 
 @dataclass
@@ -98,10 +100,12 @@ class Command(BaseCommand):
         # An embedded server needs a few seconds to start; an external one either answers or is misconfigured.
         self._wait_for_temporal(address, timeout=15 if external_temporal else 60)
 
+        run_workers = [sys.executable, "manage.py", "run_workers"]
         for index in range(options["worker_processes"]):
-            self._spawn(
-                f"workers-{index + 1}", [sys.executable, "manage.py", "run_workers"], env=env, cwd=settings.BASE_DIR
-            )
+            name, queues = f"workers-{index + 1}", ["--queue", CART, "--queue", ORDER]
+            self._spawn(name, [*run_workers, *queues], env=env, cwd=settings.BASE_DIR)
+        # Webhook deliveries in a process of their own: a slow receiver shares nothing with orders (ADR 0054).
+        self._spawn("webhook-workers", [*run_workers, "--queue", WEBHOOK], env=env, cwd=settings.BASE_DIR)
 
         if not port_is_free(options["host"], options["port"]):
             raise CommandError(f"Port {options['port']} is in use; pass --port to use another one.")

@@ -67,8 +67,9 @@ def test_metrics_report_task_queue_pollers_and_backlog(live_oms) -> None:
 def own_workers(loop: LoopThread, client: TemporalClient) -> Iterator[None]:
     """The project's workers on ``client`` (its interceptors, its runtime), on fresh queues the web uses too."""
     suffix = uuid.uuid4().hex[:8]
-    queues = {"cart": f"obs-cart-{suffix}", "order": f"obs-order-{suffix}"}
-    with settings_override(CART_TASK_QUEUE=queues["cart"], ORDER_TASK_QUEUE=queues["order"]):
+    queues = {"cart": f"obs-cart-{suffix}", "order": f"obs-order-{suffix}", "webhook": f"obs-webhook-{suffix}"}
+    overrides = {"CART_TASK_QUEUE": queues["cart"], "ORDER_TASK_QUEUE": queues["order"]}
+    with settings_override(**overrides, WEBHOOK_TASK_QUEUE=queues["webhook"]):
         workers = RunningWorkers(loop, client, task_queues=queues)
         try:
             yield

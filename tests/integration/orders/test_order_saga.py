@@ -73,7 +73,9 @@ def test_declined_card_fails_with_stock_released_and_nothing_charged(live_oms) -
     assert number not in ledger.orders_charged
     types = [event.type for event in order.events.order_by("id")]
     assert types[:3] == ["created", "stock_reserved", "step_failed"]
-    assert {"stock_released", "payment_voided"} <= set(types) and types[-1] == "failed"
+    assert "stock_released" in types and types[-1] == "failed"
+    # nothing was authorized, so the timeline does not claim an authorization was released
+    assert "payment_voided" not in types
 
 
 def test_out_of_stock_fails_with_nothing_authorized(live_oms) -> None:
@@ -114,8 +116,10 @@ def test_cancel_after_confirm_releases_stock_and_voids_then_is_refused(live_oms)
     cancel_events = [e for e in body["events"] if e["type"] in ("cancel_requested", "cancelled")]
     assert {e["actor"] for e in cancel_events} == {"partner:shop"}
 
+    # Repeating an accepted cancel is not an error: the order as it is (API.md "Long-running actions")
     again = client.post(f"/api/v1/orders/{number}/cancel/", {"reason": "again"}, "application/json")
-    assert again.status_code == 409 and again.json()["code"] == "not_cancellable"
+    assert again.status_code == 200 and again.json()["cancel_reason"] == "changed mind", again.content
+    assert [e["type"] for e in again.json()["events"]].count("cancel_requested") == 1
 
 
 def test_cancel_of_a_failed_order_is_refused(live_oms) -> None:
@@ -127,8 +131,9 @@ def test_cancel_of_a_failed_order_is_refused(live_oms) -> None:
     assert response.status_code == 409 and response.json()["code"] == "not_cancellable"
 
 
-def test_cancel_during_the_saga_compensates_and_the_validator_refuses_a_second_cancel(live_oms) -> None:
-    """The workflow's validator (not the read model, where the order is still `created`) refuses the second."""
+def test_cancel_during_the_saga_compensates_and_a_second_cancel_joins_the_first(live_oms) -> None:
+    """A second cancel while the first runs (the read model still says `created`) is accepted by the workflow's
+    validator and answers the first one's outcome: one cancellation, the first reason, never an error."""
     seed_sku("TEA-7", on_hand=5)
     client = api_client()
     number = post_order(client, order_body("TEA-7", token="pm_card_slow"), key="k-7").json()["number"]
@@ -146,11 +151,11 @@ def test_cancel_during_the_saga_compensates_and_the_validator_refuses_a_second_c
         time.sleep(0.02)
     assert progress.cancel_requested and progress.status == "created", progress
     second = client.post(f"/api/v1/orders/{number}/cancel/", {"reason": "r2"}, "application/json")
-    assert second.status_code == 409 and second.json()["code"] == "not_cancellable"
+    assert second.status_code in (200, 202) and second.json()["status"] in ("created", "cancelled"), second.content
     first.join(60)
-    assert answers[0].status_code == 200, answers[0].content
+    assert answers[0].status_code in (200, 202), answers[0].content
     order = wait_for(number, {"cancelled"})
-    assert order.cancel_reason == "r"
+    assert order.cancel_reason == "r" and order.events.filter(type="cancel_requested").count() == 1
     assert stock("TEA-7") == (5, 0)
     assert ledger_matches_levels("TEA-7")
     assert number not in sandbox_ledger_summary(order_numbers=[number]).open_authorizations

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import socket
 import threading
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -21,9 +20,13 @@ class Received:
 class Receiver:
     port: int
     fail_first: int = 0  # answer 500 to this many requests, then 200
-    sleep_seconds: float = 0.0  # answer only after this long (past the sender's timeout)
+    sleep_seconds: float = 0.0  # answer only after this long (past the sender's timeout), or once released
     requests: list[Received] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
+    release: threading.Event = field(default_factory=threading.Event)  # set: a slow receiver answers at once
+    in_flight: int = 0  # requests received and not yet answered
+    most_in_flight: int = 0
+    answered: int = 0
 
     @property
     def url(self) -> str:
@@ -46,12 +49,19 @@ def receiver(*, fail_first: int = 0, sleep_seconds: float = 0.0, port: int = 0) 
             with state.lock:
                 state.requests.append(Received(dict(self.headers.items()), body))
                 failing = len(state.requests) <= state.fail_first
-            if state.sleep_seconds:
-                time.sleep(state.sleep_seconds)
-            self.send_response(500 if failing else 200)
-            self.send_header("Content-Length", "2")
-            self.end_headers()
-            self.wfile.write(b"no" if failing else b"ok")
+                state.in_flight += 1
+                state.most_in_flight = max(state.most_in_flight, state.in_flight)
+            try:
+                if state.sleep_seconds:
+                    state.release.wait(state.sleep_seconds)
+                self.send_response(500 if failing else 200)
+                self.send_header("Content-Length", "2")
+                self.end_headers()
+                self.wfile.write(b"no" if failing else b"ok")
+            finally:
+                with state.lock:
+                    state.in_flight -= 1
+                    state.answered += 1
 
         def log_message(self, *args: object) -> None:
             pass

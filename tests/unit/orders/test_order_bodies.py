@@ -10,7 +10,8 @@ import pytest
 from rest_framework.renderers import JSONRenderer
 
 from orders import services
-from orders.api.serializers import OrderSerializer, order_bodies
+from orders.api.serializers import OrderSerializer
+from orders.bodies import order_bodies
 from orders.contracts import ApplyInput, EventInput
 from orders.models import Order
 from partners.models import Partner

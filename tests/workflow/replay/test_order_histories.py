@@ -25,6 +25,7 @@ from temporalio.worker import Replayer
 from oms_project.workers import workflow_runner
 from orders.contracts import CancelInput, DeliveryEventInput, DeliveryEventResult, ShipInput, order_workflow_id
 from orders.workflows import OrderWorkflow
+from orders.workflows_v1 import OrderWorkflowV1
 from tests.integration.orders.helpers import seed_sku
 from tests.temporal_env import workers_on
 from tests.workflow.orders.test_order_workflow import prepare
@@ -34,7 +35,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 
 def replayer() -> Replayer:
-    return Replayer(workflows=[OrderWorkflow], workflow_runner=workflow_runner())
+    return Replayer(workflows=[OrderWorkflow, OrderWorkflowV1], workflow_runner=workflow_runner())
 
 
 @pytest.mark.parametrize("path", sorted(HISTORIES.glob("order_*.json")), ids=lambda p: p.stem)
@@ -85,9 +86,9 @@ async def test_fresh_order_histories_replay(skip_env) -> None:  # type: ignore[n
 
     record = os.environ.get("OMS_RECORD_HISTORIES", "")
     for name, wf_handle in (
-        ("order_cancelled_lean", handle),
-        ("order_failed_stock_lean", out_of_stock),
-        ("order_delivered_lean", shipped),
+        ("order_process_cancelled", handle),
+        ("order_process_failed_stock", out_of_stock),
+        ("order_process_delivered", shipped),
     ):
         history = await wf_handle.fetch_history()
         await replayer().replay_workflow(history)

@@ -17,7 +17,7 @@ from temporalio.worker import Replayer, Worker
 from oms_project.workers import ORDER, activity_thread_pool, collect_components, workflow_runner
 from orders.contracts import DeliveryEventInput, DeliveryEventResult, OrderProgress, ShipInput, order_workflow_id
 from orders.models import Order
-from orders.workflows import OrderWorkflow
+from orders.workflows_v1 import OrderWorkflowV1
 from tests.integration.orders.helpers import seed_sku, stock
 from tests.workflow.orders.test_order_workflow import prepare
 from tests.workflow.replay.legacy.order_workflow_v1 import OrderWorkflow as LegacyOrderWorkflow
@@ -61,20 +61,20 @@ async def test_order_started_by_old_code_ships_and_delivers_on_new_code(skip_env
         if os.environ.get("OMS_RECORD_HISTORIES") and not HISTORY.exists():
             HISTORY.write_text(old_history.to_json())
         # The deploy: the new code replays the old history (no patch markers in it) without a mismatch ...
-        await Replayer(workflows=[OrderWorkflow], workflow_runner=workflow_runner()).replay_workflow(old_history)
+        await Replayer(workflows=[OrderWorkflowV1], workflow_runner=workflow_runner()).replay_workflow(old_history)
 
         # ... and takes over the running order: ship, delivery events, delivered.
-        async with order_worker(skip_env.client, queue, OrderWorkflow, executor):
-            assert await handle.execute_update(OrderWorkflow.ship, ShipInput("DHL", "U-1", "test")) == "shipped"
+        async with order_worker(skip_env.client, queue, OrderWorkflowV1, executor):
+            assert await handle.execute_update(OrderWorkflowV1.ship, ShipInput("DHL", "U-1", "test")) == "shipped"
             result = await handle.execute_update(
-                OrderWorkflow.delivery_event,
+                OrderWorkflowV1.delivery_event,
                 DeliveryEventInput("u1", "delivered", "2026-11-25T12:00:00+00:00", "test"),
                 result_type=DeliveryEventResult,
             )
             assert result.status == "delivered"
             assert await handle.result() == "delivered"
         # The whole mixed history (old code, then new) replays on the new code.
-        await Replayer(workflows=[OrderWorkflow], workflow_runner=workflow_runner()).replay_workflow(
+        await Replayer(workflows=[OrderWorkflowV1], workflow_runner=workflow_runner()).replay_workflow(
             await handle.fetch_history()
         )
 
@@ -106,4 +106,4 @@ async def test_order_cancelled_by_old_codes_authorization_timer_replays_on_new_c
     if os.environ.get("OMS_RECORD_HISTORIES") and not EXPIRED_HISTORY.exists():
         EXPIRED_HISTORY.write_text(history.to_json())
     assert any(event.HasField("timer_fired_event_attributes") for event in history.events)
-    await Replayer(workflows=[OrderWorkflow], workflow_runner=workflow_runner()).replay_workflow(history)
+    await Replayer(workflows=[OrderWorkflowV1], workflow_runner=workflow_runner()).replay_workflow(history)

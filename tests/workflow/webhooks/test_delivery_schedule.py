@@ -59,7 +59,7 @@ async def test_default_schedule_retries_for_hours_then_fails(skip_env) -> None:
                 WebhookDeliveryWorkflow.run,
                 DeliveryWorkflowInput(delivery_id=delivery_id, schedule=schedule),
                 id=f"{delivery_workflow_id(delivery_id)}-{uuid.uuid4().hex[:6]}",
-                task_queue=queues["order"],
+                task_queue=queues["webhook"],
             )
             assert await handle.result() == "failed"
             described = await handle.describe()
