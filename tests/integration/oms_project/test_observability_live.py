@@ -101,7 +101,7 @@ def test_worker_exports_sdk_metrics_in_prometheus_format(live_oms, temporal_serv
         "temporal_worker_task_slots_available",
     ):
         assert name in text, name
-    assert 'workflow_type="OrderWorkflow"' in text and "order.record" in text
+    assert 'workflow_type="OrderProcess"' in text and "order.record" in text
 
 
 def test_one_trace_spans_http_workflow_activities_and_database(live_oms, temporal_server, temporal_loop) -> None:
@@ -136,15 +136,15 @@ def test_one_trace_spans_http_workflow_activities_and_database(live_oms, tempora
     names = {s.name for s in in_trace}
     assert {
         "POST api/v1/orders/",
-        "StartUpdateWithStartWorkflow:OrderWorkflow",  # the web's client
-        "RunWorkflow:OrderWorkflow",
+        "StartUpdateWithStartWorkflow:OrderProcess",  # the web's client
+        "RunWorkflow:OrderProcess",
         "HandleUpdate:recorded",
         "StartActivity:order.record",
         "RunActivity:order.record",
         "RunActivity:stock.reserve",
         "RunActivity:payment.authorize",
         "RunActivity:delivery.request",
-        "RunActivity:order.apply",
+        "RunActivity:order.write",
     } <= names, sorted(names)
     by_id = {s.context.span_id: s for s in in_trace}
 
