@@ -10,6 +10,7 @@ import pytest
 from django.conf import settings
 from django.db import connection
 from django.utils import timezone
+from temporalio.converter import DataConverter
 from temporalio.testing import ActivityEnvironment
 
 from oms_project import temporal
@@ -68,8 +69,12 @@ def dispatch(inp: DispatchInput) -> list[int]:
         connection.close()  # a thread's own connection
 
 
-def test_dispatch_runs_on_the_webhook_queue() -> None:
+def test_dispatch_runs_on_the_webhook_queue_and_its_input_survives_temporals_converter() -> None:
     assert webhooks_dispatch in collect_components()[WEBHOOK].activities
+    inp = DispatchInput(delivery_ids=[3, 1], dedupe_keys=["O-1:order.created"])
+    converter = DataConverter.default.payload_converter
+    assert converter.from_payloads(converter.to_payloads([inp]), [DispatchInput]) == [inp]
+    assert converter.from_payloads(converter.to_payloads([{}]), [DispatchInput]) == [DispatchInput()]
 
 
 def test_dispatching_twice_starts_one_delivery_workflow_per_delivery(live_oms) -> None:

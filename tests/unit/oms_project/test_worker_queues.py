@@ -8,7 +8,7 @@ from django.conf import settings
 
 from oms_project.workers import ORDER, QUEUES, WEBHOOK, ActivityPools, collect_components, task_queue_name
 from orders.activities import ACTIVITIES as ORDER_ACTIVITIES
-from webhooks.activities import webhooks_deliver, webhooks_dispatch, webhooks_mark_failed
+from webhooks.activities import webhooks_deliver, webhooks_dispatch, webhooks_mark_failed, webhooks_publish
 from webhooks.workflows import WebhookDeliveryWorkflow
 
 
@@ -20,6 +20,12 @@ def test_deliveries_run_on_the_webhook_queue_and_order_work_does_not() -> None:
     assert set(webhook.activities) == {webhooks_dispatch, webhooks_deliver, webhooks_mark_failed}
     assert set(ORDER_ACTIVITIES) <= set(components[ORDER].activities)
     assert not set(ORDER_ACTIVITIES) & set(webhook.activities)
+    # Still on the order queue: webhooks.publish (old order histories schedule it there) and the delivery
+    # workflows started there before the webhook queue existed, which finish where they started.
+    order = components[ORDER]
+    assert WebhookDeliveryWorkflow in order.workflows
+    assert {webhooks_publish, webhooks_deliver, webhooks_mark_failed} <= set(order.activities)
+    assert webhooks_dispatch not in order.activities
 
 
 def test_a_queue_whose_threads_are_all_blocked_does_not_hold_up_another_queue() -> None:
