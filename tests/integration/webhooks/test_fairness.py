@@ -55,6 +55,15 @@ def event_types(hook: Receiver, number: str) -> set[str]:
     return {body["type"] for body in bodies if body["data"]["number"] == number}
 
 
+def publish(partner_id: int, number: str, event_type: str) -> list[int]:
+    return webhook_event_publish(
+        partner_id=partner_id,
+        event_type=event_type,
+        data={"number": number},
+        dedupe_key=order_event_dedupe_key(number, event_type),
+    )
+
+
 @pytest.fixture
 def own_workers(temporal_server: str, temporal_loop: LoopThread) -> Iterator[None]:
     """The project's workers with SLOTS activity slots on fresh queues, which the services below start on."""
@@ -97,12 +106,7 @@ def test_a_slow_partner_delays_neither_another_partners_webhooks_nor_its_orders(
             )
             assert registered.status_code == 201, registered.content
 
-            slow_deliveries = webhook_event_publish(
-                partner_id=slow_partner.api_key.partner_id,
-                event_type="order.created",
-                data={"number": "SLOW-1", "status": "created"},
-                dedupe_key=order_event_dedupe_key(f"SLOW-{uuid.uuid4().hex[:8]}", "order.created"),
-            )
+            slow_deliveries = publish(slow_partner.api_key.partner_id, f"SLOW-{uuid.uuid4().hex[:8]}", "order.created")
             assert len(slow_deliveries) == A_ENDPOINTS
             wait_until(lambda: slow.in_flight == PER_PARTNER, "A's receiver to hold its first requests")
 
@@ -129,3 +133,45 @@ def test_a_slow_partner_delays_neither_another_partners_webhooks_nor_its_orders(
     # attempt rows, nothing towards giving up).
     delivered = WebhookDelivery.objects.filter(pk__in=slow_deliveries)
     assert [d.attempt_count for d in delivered] == [1] * A_ENDPOINTS
+
+
+def pending_attempt(workflow_id: str) -> int:
+    """Temporal's attempt number of the delivery activity still pending (bounces raise it), 0 if none."""
+
+    async def call(client):  # type: ignore[no-untyped-def]
+        described = await client.get_workflow_handle(workflow_id).describe()
+        return max((a.attempt for a in described.raw_description.pending_activities), default=0)
+
+    return temporal.run(call)
+
+
+def test_bounces_while_the_partner_is_busy_do_not_push_the_backoff(live_oms, own_workers) -> None:
+    """A steep policy (x10 per attempt, up to an hour) would wait hours after the bounces if they counted;
+    the delivery's first real failure is retried after the first interval (1 s) instead."""
+    partner = api_key_create(partner_name=f"busy-{uuid.uuid4().hex[:6]}", scopes=["orders"])
+    api = Client(HTTP_AUTHORIZATION=f"Api-Key {partner.raw_key}")
+    steep = {
+        "WEBHOOK_RETRY_INITIAL_INTERVAL": timedelta(seconds=1),
+        "WEBHOOK_RETRY_BACKOFF": 10.0,
+        "WEBHOOK_RETRY_MAX_INTERVAL": timedelta(hours=1),
+    }
+    with settings_override(**steep), receiver(sleep_seconds=HOLD_SECONDS) as slow, receiver(fail_first=1) as flaky:
+        try:
+            for url, event in [(slow.url, "order.created")] * PER_PARTNER + [(flaky.url, "order.confirmed")]:
+                body = {"url": url, "events": [event]}
+                registered = api.post("/api/v1/webhooks/", body, content_type="application/json")
+                assert registered.status_code == 201, registered.content
+            number = f"BUSY-{uuid.uuid4().hex[:8]}"
+            publish(partner.api_key.partner_id, number, "order.created")
+            wait_until(lambda: slow.in_flight == PER_PARTNER, "the partner's slots to fill")
+            [delivery_id] = publish(partner.api_key.partner_id, number, "order.confirmed")
+            # The flaky receiver's delivery bounces (Temporal's attempt number grows) and sends nothing.
+            wait_until(lambda: pending_attempt(f"webhook-delivery-{delivery_id}") >= 4, "a few bounces")
+            assert flaky.requests == [] and WebhookDelivery.objects.get(pk=delivery_id).attempt_count == 0
+        finally:
+            slow.release.set()
+        wait_until(lambda: WebhookDelivery.objects.get(pk=delivery_id).status == "succeeded", "the retry after 1 s")
+
+    delivery = WebhookDelivery.objects.get(pk=delivery_id)
+    assert [(a.number, a.status_code) for a in delivery.attempts.order_by("number")] == [(1, 500), (2, 200)]
+    assert len(flaky.requests) == 2
