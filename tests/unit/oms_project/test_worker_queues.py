@@ -6,7 +6,7 @@ import threading
 
 from django.conf import settings
 
-from oms_project.workers import ORDER, QUEUES, WEBHOOK, ActivityPools, collect_components, task_queue_name
+from oms_project.workers import CART, ORDER, QUEUES, WEBHOOK, ActivityPools, collect_components, task_queue_name
 from orders.activities import ACTIVITIES as ORDER_ACTIVITIES
 from webhooks.activities import webhooks_deliver, webhooks_dispatch, webhooks_mark_failed, webhooks_publish
 from webhooks.workflows import WebhookDeliveryWorkflow
@@ -28,11 +28,12 @@ def test_deliveries_run_on_the_webhook_queue_and_order_work_does_not() -> None:
     assert webhooks_dispatch not in order.activities
 
 
-def test_a_queue_whose_threads_are_all_blocked_does_not_hold_up_another_queue() -> None:
+def test_webhook_threads_all_blocked_do_not_hold_up_order_activities() -> None:
     release = threading.Event()
     with ActivityPools(max_workers=1) as pools:  # two threads per queue (regular + local activities)
         webhook = pools.for_queue(WEBHOOK)
         assert pools.for_queue(WEBHOOK) is webhook and pools.for_queue(ORDER) is not webhook
+        assert pools.for_queue(CART) is pools.for_queue(ORDER)  # as before: their connection budget is unchanged
         blocked = [webhook.submit(release.wait, 30) for _ in range(2)]  # two receivers that do not answer
         behind = webhook.submit(lambda: "webhook")
         try:
