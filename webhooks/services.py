@@ -107,12 +107,15 @@ def _event_get_or_create(*, partner_id: int, event_type: str, data: dict, dedupe
     return event, True
 
 
-def webhook_event_publish(*, partner_id: int | None, event_type: str, data: dict, dedupe_key: str) -> list[int]:
+def webhook_event_publish(
+    *, partner_id: int | None, event_type: str, data: dict, dedupe_key: str, start_deliveries: bool = True
+) -> list[int]:
     """Record the event once (by ``dedupe_key``) and start one delivery workflow per subscribed endpoint.
 
     Returns the delivery ids. Only starts workflows, never sends, so it returns at once whatever the receivers
     do. Safe to repeat: the event and its deliveries exist once, and only still-pending deliveries are
-    (re)started, attaching to the workflow when it runs.
+    (re)started, attaching to the workflow when it runs. ``start_deliveries=False`` only records them: for a
+    database write that must not call Temporal; its workflow then schedules ``webhooks.dispatch``.
     """
     if event_type not in domain.EVENT_TYPES:
         raise InvalidInput(f"Unknown webhook event type {event_type!r}.", field="event_type")
@@ -125,7 +128,7 @@ def webhook_event_publish(*, partner_id: int | None, event_type: str, data: dict
     event, _ = _event_get_or_create(partner_id=partner_id, event_type=event_type, data=data, dedupe_key=dedupe_key)
     deliveries = list(event.deliveries.order_by("pk").values_list("pk", "status"))
     pending = [delivery_id for delivery_id, status in deliveries if status == WebhookDelivery.Status.PENDING]
-    if pending:
+    if pending and start_deliveries:
         # Immediately when called outside a transaction (the activity); after commit inside one, so a worker
         # never looks for a delivery row it cannot see yet.
         transaction.on_commit(lambda: webhook_deliveries_start(delivery_ids=pending))
