@@ -2,8 +2,8 @@
 
 - ``oms_http_requests_total`` / ``oms_http_request_duration_seconds``: by method, route template and status
   (labels stay low-cardinality: the route pattern, never the path).
-- ``oms_temporal_task_queue_*``: backlog, backlog age and pollers of the cart and order task queues, read with
-  ``describe_task_queue`` through ``oms_project.temporal`` at scrape time, cached, with a short timeout; when
+- ``oms_temporal_task_queue_*``: backlog, backlog age and pollers of the cart, order and webhook task queues,
+  read with ``describe_task_queue`` through ``oms_project.temporal`` at scrape time, cached, short timeout; when
   Temporal is down the gauges are left out and ``oms_temporal_up`` is 0, and /metrics still answers.
 
 The Temporal SDK's own metrics (workflow/activity latency, failures, pollers) come from the worker process:
@@ -54,7 +54,7 @@ def observe_request(request: HttpRequest, response: HttpResponse, seconds: float
 
 @dataclass(frozen=True)
 class QueueStats:
-    queue: str  # logical: cart / order
+    queue: str  # logical: cart / order / webhook
     task_queue: str
     kind: str  # workflow / activity
     backlog: int

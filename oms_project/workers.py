@@ -109,8 +109,8 @@ def build_workers(
     max_concurrent_activities: int | None = None,
     max_concurrent_workflow_tasks: int | None = None,
 ) -> list[Worker]:
-    """One worker per logical queue, each with its own activity threads. ``task_queues`` overrides names (tests
-    use a unique queue per run)."""
+    """One worker per logical queue; the webhook queue's activities run on threads of their own
+    (``ActivityPools``). ``task_queues`` overrides names (tests use a unique queue per run)."""
     components = collect_components()
     workers = []
     for queue in queues:
@@ -149,12 +149,18 @@ def activity_thread_pool(
     return concurrent.futures.ThreadPoolExecutor(max_workers=size * 2, thread_name_prefix=name)
 
 
+# Queues whose activities wait on the outside world get threads of their own in a shared worker process.
+OWN_THREADS = frozenset({WEBHOOK})
+SHARED = "shared"
+
+
 class ActivityPools:
-    """One activity thread pool per logical queue of a worker process.
+    """The activity thread pools of a worker process: one for the webhook queue, one shared by cart and order.
 
     Slots are per worker, but threads were shared: webhook attempts blocked on a slow receiver could take the
-    threads the order's payment activities needed (issue #20). Each queue now blocks only its own threads.
-    Threads start on demand, so an idle queue costs none. Closes like the executor it replaces.
+    threads the order's payment activities needed (issue #20). Cart and order keep sharing one pool as before,
+    so their threads, and the database connections those hold, stay within the same budget. Threads start on
+    demand, so an idle queue costs none. Closes like the executor it replaces.
     """
 
     def __init__(self, max_workers: int | None = None) -> None:
@@ -162,9 +168,10 @@ class ActivityPools:
         self._pools: dict[str, concurrent.futures.ThreadPoolExecutor] = {}
 
     def for_queue(self, queue: str) -> concurrent.futures.ThreadPoolExecutor:
-        if queue not in self._pools:
-            self._pools[queue] = activity_thread_pool(self._max_workers, name=f"activity-{queue}")
-        return self._pools[queue]
+        key = queue if queue in OWN_THREADS else SHARED
+        if key not in self._pools:
+            self._pools[key] = activity_thread_pool(self._max_workers, name=f"activity-{key}")
+        return self._pools[key]
 
     def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
         for pool in self._pools.values():

@@ -116,7 +116,7 @@ def temporal_server(temporal_loop: LoopThread) -> Iterator[str]:
 
 @pytest.fixture(scope="session")
 def oms_workers(temporal_server: str, temporal_loop: LoopThread, django_db_setup: None) -> Iterator[RunningWorkers]:
-    """The project's cart and order workers, polling the real queues of the test dev server."""
+    """The project's cart, order and webhook workers, polling the real queues of the test dev server."""
 
     async def connect_client():  # type: ignore[no-untyped-def]
         return await temporal.connect(temporal_server)

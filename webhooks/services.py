@@ -114,8 +114,8 @@ def webhook_event_publish(
 
     Returns the delivery ids. Only starts workflows, never sends, so it returns at once whatever the receivers
     do. Safe to repeat: the event and its deliveries exist once, and only still-pending deliveries are
-    (re)started, attaching to the workflow when it runs. ``start_deliveries=False`` only records: the caller (the
-    order process, through ``webhooks.dispatch``) starts them, so a database write never calls Temporal.
+    (re)started, attaching to the workflow when it runs. ``start_deliveries=False`` only records them: for a
+    database write that must not call Temporal; its workflow then schedules ``webhooks.dispatch``.
     """
     if event_type not in domain.EVENT_TYPES:
         raise InvalidInput(f"Unknown webhook event type {event_type!r}.", field="event_type")

@@ -57,7 +57,12 @@ class Command(BaseCommand):
         parser.add_argument("--temporal-port", type=int, default=7233, help="Embedded Temporal gRPC port.")
         parser.add_argument("--temporal-ui-port", type=int, default=8233, help="Embedded Temporal UI port.")
         parser.add_argument("--web-workers", type=int, default=2, help="gunicorn worker processes.")
-        parser.add_argument("--worker-processes", type=int, default=1, help="Temporal worker processes.")
+        parser.add_argument(
+            "--worker-processes",
+            type=int,
+            default=1,
+            help="Cart and order worker processes (webhook deliveries get one process of their own).",
+        )
         parser.add_argument("--no-demo-data", action="store_true", help="Skip loading the demo data set.")
 
     def handle(self, *args: Any, **options: Any) -> None:

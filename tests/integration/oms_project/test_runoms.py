@@ -130,6 +130,9 @@ def test_run_command_starts_everything_stops_cleanly_and_keeps_data(tmp_path: Pa
     launcher = Launcher(tmp_path)
     try:
         launcher.wait_ready()
+        # Cart and order workers in one process, webhook deliveries in their own (ADR 0054).
+        for queues in ("CART_TASK_QUEUE, ORDER_TASK_QUEUE", "WEBHOOK_TASK_QUEUE"):
+            wait_for(lambda queues=queues: f"Workers polling {queues} on" in launcher.output(), 60, queues)
         out = launcher.output()
         assert f"http://127.0.0.1:{launcher.web}/admin/" in out
         assert f"UI: http://127.0.0.1:{launcher.ui}/namespaces/default/workflows" in out

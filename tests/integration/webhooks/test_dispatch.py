@@ -9,7 +9,8 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 from django.conf import settings
 from django.db import connection
-from django.utils import timezone
+from temporalio.converter import DataConverter
+from temporalio.service import RPCError, RPCStatusCode
 from temporalio.testing import ActivityEnvironment
 
 from oms_project import temporal
@@ -21,37 +22,38 @@ from tests.temporal_env import settings_override
 from webhooks import domain
 from webhooks.activities import webhooks_dispatch
 from webhooks.contracts import DispatchInput, delivery_workflow_id, order_event_dedupe_key
-from webhooks.models import WebhookDelivery, WebhookEndpoint, WebhookEvent
+from webhooks.models import WebhookDelivery, WebhookEndpoint
+from webhooks.services import webhook_event_publish
 
 pytestmark = pytest.mark.integration
 
 
-def recorded_event(partner: Partner, number: str, urls: list[str]) -> tuple[WebhookEvent, list[int]]:
-    """An event and its deliveries as an order write records them (the outbox rows), no delivery started yet."""
-    created_at = timezone.now()
-    event_id = uuid.uuid4()
-    data = {"number": number, "status": "confirmed"}
-    event = WebhookEvent.objects.create(
-        event_id=event_id,
-        partner=partner,
-        type=domain.ORDER_CONFIRMED,
-        dedupe_key=order_event_dedupe_key(number, domain.ORDER_CONFIRMED),
-        data=data,
-        body=domain.event_body(
-            event_id=str(event_id), event_type=domain.ORDER_CONFIRMED, created_at=created_at, data=data
-        ),
-        created_at=created_at,
+def recorded_event(partner: Partner, number: str, urls: list[str]) -> tuple[str, list[int]]:
+    """An event and its deliveries as a write that must not call Temporal records them: nothing started yet."""
+    for url in urls:
+        WebhookEndpoint.objects.create(partner=partner, url=url, events=[domain.ORDER_CONFIRMED], secret="whsec_d")
+    dedupe_key = order_event_dedupe_key(number, domain.ORDER_CONFIRMED)
+    deliveries = webhook_event_publish(
+        partner_id=partner.pk,
+        event_type=domain.ORDER_CONFIRMED,
+        data={"number": number, "status": "confirmed"},
+        dedupe_key=dedupe_key,
+        start_deliveries=False,
     )
-    deliveries = [
-        WebhookDelivery.objects.create(
-            event=event,
-            endpoint=WebhookEndpoint.objects.create(
-                partner=partner, url=url, events=[domain.ORDER_CONFIRMED], secret="whsec_dispatch"
-            ),
-        ).pk
-        for url in urls
-    ]
-    return event, deliveries
+    return dedupe_key, deliveries
+
+
+def workflow_exists(workflow_id: str) -> bool:
+    async def call(client):  # type: ignore[no-untyped-def]
+        try:
+            await client.get_workflow_handle(workflow_id).describe()
+        except RPCError as error:
+            if error.status == RPCStatusCode.NOT_FOUND:
+                return False
+            raise
+        return True
+
+    return temporal.run(call)
 
 
 def runs_of(workflow_id: str) -> list[str]:
@@ -68,15 +70,21 @@ def dispatch(inp: DispatchInput) -> list[int]:
         connection.close()  # a thread's own connection
 
 
-def test_dispatch_runs_on_the_webhook_queue() -> None:
+def test_dispatch_runs_on_the_webhook_queue_and_its_input_survives_temporals_converter() -> None:
     assert webhooks_dispatch in collect_components()[WEBHOOK].activities
+    inp = DispatchInput(delivery_ids=[3, 1], dedupe_keys=["O-1:order.created"])
+    converter = DataConverter.default.payload_converter
+    assert converter.from_payloads(converter.to_payloads([inp]), [DispatchInput]) == [inp]
+    assert converter.from_payloads(converter.to_payloads([{}]), [DispatchInput]) == [DispatchInput()]
 
 
 def test_dispatching_twice_starts_one_delivery_workflow_per_delivery(live_oms) -> None:
     partner = Partner.objects.create(name=f"dispatch-{uuid.uuid4().hex[:8]}")
     with settings_override(**FAST_RETRIES), receiver() as first, receiver() as second:
-        event, deliveries = recorded_event(partner, f"N-{uuid.uuid4().hex[:8]}", [first.url, second.url])
-        by_id, by_key = DispatchInput(delivery_ids=deliveries), DispatchInput(dedupe_keys=[event.dedupe_key])
+        dedupe_key, deliveries = recorded_event(partner, f"N-{uuid.uuid4().hex[:8]}", [first.url, second.url])
+        assert len(deliveries) == 2
+        assert not any(workflow_exists(delivery_workflow_id(delivery_id)) for delivery_id in deliveries)
+        by_id, by_key = DispatchInput(delivery_ids=deliveries), DispatchInput(dedupe_keys=[dedupe_key])
         with ThreadPoolExecutor(max_workers=2) as pool:  # two dispatches at once, as two retries might overlap
             started = list(pool.map(dispatch, [by_id, by_key]))
         assert started == [deliveries, deliveries]

@@ -144,3 +144,22 @@ def test_publish_refuses_bad_input_without_touching_temporal() -> None:
         webhook_event_publish(partner_id=987654, event_type="order.created", data={}, dedupe_key="k")
     assert webhook_event_publish(partner_id=None, event_type="order.created", data={}, dedupe_key="k") == []
     assert not WebhookEvent.objects.exists()
+
+
+def test_endpoints_per_partner_are_capped_and_deleted_ones_free_a_place() -> None:
+    client, other = client_for("orders"), client_for("orders")
+    body = {"url": "http://127.0.0.1:9/h", "events": ["order.created"]}
+    with settings_override(WEBHOOK_ALLOW_PRIVATE_TARGETS=True, WEBHOOK_MAX_ENDPOINTS_PER_PARTNER=3):
+        created = [post(client, body) for _ in range(3)]
+        assert [r.status_code for r in created] == [201, 201, 201]
+        refused = post(client, body)
+        assert refused.status_code == 409
+        error = refused.json()
+        assert error["code"] == "webhook_endpoint_limit" and "at most 3 webhook endpoints" in error["message"]
+        assert post(other, body).status_code == 201  # the cap is per partner
+        assert client.delete(f"/api/v1/webhooks/{created[0].json()['id']}/").status_code == 204
+        assert post(client, body).status_code == 201
+        assert post(client, body).status_code == 409
+    assert len(client.get("/api/v1/webhooks/").json()["results"]) == 3
+    schema = Client().get("/api/schema/", HTTP_ACCEPT="application/json").json()
+    assert "webhook_endpoint_limit" in schema["paths"]["/api/v1/webhooks/"]["post"]["responses"]["409"]["description"]
