@@ -36,6 +36,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "django_htmx",
+    "axes",  # failed sign-ins and lockouts (customers.limits)
     "oms_project",
     "catalog",
     "customers",
@@ -63,6 +64,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    # Last: turns a sign-in refused because of a lockout into the page that says so (customers.views.locked_out).
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "oms_project.urls"
@@ -119,6 +122,8 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+# The lockout check first: it refuses a locked account or address before any password is checked.
+AUTHENTICATION_BACKENDS = ["customers.limits.LoginLockoutBackend", "django.contrib.auth.backends.ModelBackend"]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "/"
 LOGOUT_REDIRECT_URL = "/"
@@ -180,6 +185,26 @@ WEBHOOK_RETRY_INITIAL_INTERVAL = timedelta(seconds=env.float("WEBHOOK_RETRY_INIT
 WEBHOOK_RETRY_BACKOFF = env.float("WEBHOOK_RETRY_BACKOFF", default=2.0)
 WEBHOOK_RETRY_MAX_INTERVAL = timedelta(seconds=env.float("WEBHOOK_RETRY_MAX_INTERVAL_SECONDS", default=3600))
 WEBHOOK_GIVE_UP_AFTER = timedelta(hours=env.float("WEBHOOK_GIVE_UP_AFTER_HOURS", default=24))
+
+# --- Guessed passwords and floods (docs/security.md "Guessed passwords and floods") ---------------------------
+# Failed sign-ins (storefront and admin) lock the account after LOGIN_FAILURE_LIMIT and the client address after
+# LOGIN_ADDRESS_FAILURE_LIMIT, until LOGIN_LOCKOUT_MINUTES pass without another try; a success clears the account.
+AXES_ENABLED = env.bool("LOGIN_LOCKOUT_ENABLED", default=True)
+LOGIN_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=10)
+LOGIN_ADDRESS_FAILURE_LIMIT = env.int("LOGIN_ADDRESS_FAILURE_LIMIT", default=50)
+AXES_COOLOFF_TIME = timedelta(minutes=env.float("LOGIN_LOCKOUT_MINUTES", default=15))
+AXES_FAILURE_LIMIT = LOGIN_FAILURE_LIMIT
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]  # either one locks (customers.limits.LoginAttemptHandler)
+AXES_HANDLER = "customers.limits.LoginAttemptHandler"
+AXES_USERNAME_CALLABLE = "customers.limits.attempted_username"
+AXES_CLIENT_IP_CALLABLE = "oms_project.security.client_ip"
+AXES_LOCKOUT_CALLABLE = "customers.views.locked_out"
+AXES_RESET_ON_SUCCESS = True
+# Password-reset mails per account, and reset requests per client address ("<count>/<second|minute|hour|day>").
+PASSWORD_RESET_RATE_LIMIT = env.str("PASSWORD_RESET_RATE_LIMIT", default="3/hour")
+PASSWORD_RESET_ADDRESS_RATE_LIMIT = env.str("PASSWORD_RESET_ADDRESS_RATE_LIMIT", default="20/hour")
+# Proxies in front of the web process that append the client's address to X-Forwarded-For (0: use REMOTE_ADDR).
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
 
 # --- Response headers (docs/security.md) ------------------------------------------------------------------
 # Scripts only from this origin (no inline script anywhere, /api/docs/ included); inline styles stay allowed for
