@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import ipaddress
+
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.cache import never_cache
@@ -10,6 +12,18 @@ from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, generate_latest
 
 from oms_project import temporal
 from oms_project.errors import TemporalUnavailable
+from oms_project.security import client_ip
+
+
+def may_see_details(request: HttpRequest) -> bool:
+    """Error details name internal hosts and ports: only a probe on this machine or a signed-in staff user sees
+    them (behind a proxy, the client's address comes from TRUSTED_PROXY_COUNT)."""
+    if request.user.is_authenticated and request.user.is_staff:
+        return True
+    try:
+        return ipaddress.ip_address(client_ip(request)).is_loopback
+    except ValueError:
+        return False
 
 
 @never_cache
@@ -34,6 +48,8 @@ def readyz(request: HttpRequest) -> JsonResponse:
     except TemporalUnavailable as exc:
         checks["temporal"] = f"error: {exc.message}"
     ready = all(value == "ok" for value in checks.values())
+    if not may_see_details(request):
+        checks = {name: "ok" if value == "ok" else "error" for name, value in checks.items()}
     return JsonResponse({"status": "ok" if ready else "unavailable", "checks": checks}, status=200 if ready else 503)
 
 

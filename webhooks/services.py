@@ -197,6 +197,15 @@ class DeliveryGone(Exception):
     """The delivery or its endpoint no longer exists: nothing to retry."""
 
 
+def attempt_error(target: targets.Target, response: targets.Response) -> str:
+    """A refused attempt's error, shown to the partner and staff: the receiver's first 200 characters only for a
+    public receiver. A private or loopback one (allowed by WEBHOOK_ALLOW_PRIVATE_TARGETS) is some internal service,
+    whose answer must not be read back through a webhook."""
+    if targets.is_public(target):
+        return f"HTTP {response.status_code}: {response.body_excerpt[:200]}"
+    return f"HTTP {response.status_code} (the answer of a non-public receiver is not recorded)"
+
+
 def webhook_delivery_attempt(
     *, delivery_id: int, idempotency_key: str, timeout: float, next_attempt_at: datetime | None
 ) -> WebhookAttempt | None:
@@ -225,7 +234,7 @@ def webhook_delivery_attempt(
         response = targets.post(target, body=body, headers=headers, timeout=timeout)
         status_code = response.status_code
         if not 200 <= status_code < 300:
-            error = f"HTTP {status_code}: {response.body_excerpt[:200]}"
+            error = attempt_error(target, response)
     except Exception as exc:  # every failure of one attempt is recorded, then retried by Temporal
         error = f"{type(exc).__name__}: {exc}"
     duration_ms = int((time.monotonic() - started) * 1000)

@@ -1,4 +1,5 @@
 import pytest
+from django.contrib.auth import get_user_model
 from django.test import Client
 
 from oms_project import temporal
@@ -41,3 +42,22 @@ def test_metrics_exposes_prometheus_text() -> None:
     assert response.status_code == 200
     assert response["Content-Type"].startswith("text/plain")
     assert b"python_info" in response.content
+
+
+@pytest.mark.django_db
+def test_readyz_details_are_for_this_machine_and_staff_only() -> None:
+    staff = Client(REMOTE_ADDR="203.0.113.9")
+    staff.force_login(get_user_model().objects.create_user("ops", password="unused-here", is_staff=True))
+    with settings_override(TEMPORAL_ADDRESS="127.0.0.1:1"):
+        temporal.bridge.reset()
+        try:
+            outside = Client(REMOTE_ADDR="203.0.113.9").get("/readyz")
+            local = Client(REMOTE_ADDR="127.0.0.1").get("/readyz")
+            signed_in = staff.get("/readyz")
+        finally:
+            temporal.bridge.reset()
+    assert outside.status_code == 503
+    assert outside.json() == {"status": "unavailable", "checks": {"database": "ok", "temporal": "error"}}
+    assert b"127.0.0.1" not in outside.content
+    for detailed in (local, signed_in):
+        assert detailed.status_code == 503 and "127.0.0.1:1" in detailed.json()["checks"]["temporal"]
