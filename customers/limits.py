@@ -18,6 +18,7 @@ from axes.handlers.database import AxesDatabaseHandler
 from axes.helpers import get_client_username
 from axes.models import AccessAttempt
 from django.conf import settings
+from django.contrib.auth.base_user import AbstractBaseUser
 from django.core.cache import cache
 from django.core.exceptions import ImproperlyConfigured
 from django.db.models import Sum
@@ -61,6 +62,14 @@ class LoginAttemptHandler(AxesDatabaseHandler):
         reset the count of an address that is guessing other accounts' passwords."""
         count, _ = AccessAttempt.objects.filter(username=get_client_username(request, credentials)).delete()
         return count
+
+
+def unlock_account(user: AbstractBaseUser) -> int:
+    """Forget an account's failed sign-ins, under its user name and its e-mail: a completed password reset proved
+    the mailbox is the user's, and the new password must work at once. The address's failures stay."""
+    names = {user.get_username().casefold(), getattr(user, "email", "").casefold()} - {""}
+    count, _ = AccessAttempt.objects.filter(username__in=names).delete()
+    return count
 
 
 def attempted_username(request: HttpRequest, credentials: dict | None) -> str:

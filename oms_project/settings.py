@@ -200,6 +200,7 @@ AXES_USERNAME_CALLABLE = "customers.limits.attempted_username"
 AXES_CLIENT_IP_CALLABLE = "oms_project.security.client_ip"
 AXES_LOCKOUT_CALLABLE = "customers.views.locked_out"
 AXES_RESET_ON_SUCCESS = True
+AXES_VERBOSE = False  # no start-up banner on every command's stderr; user names and addresses stay masked in logs
 # Password-reset mails per account, and reset requests per client address ("<count>/<second|minute|hour|day>").
 PASSWORD_RESET_RATE_LIMIT = env.str("PASSWORD_RESET_RATE_LIMIT", default="3/hour")
 PASSWORD_RESET_ADDRESS_RATE_LIMIT = env.str("PASSWORD_RESET_ADDRESS_RATE_LIMIT", default="20/hour")
@@ -228,6 +229,9 @@ TEMPORAL_TLS = env.bool("TEMPORAL_TLS", default=bool(TEMPORAL_API_KEY))
 TEMPORAL_TLS_CLIENT_CERT = env.str("TEMPORAL_TLS_CLIENT_CERT", default="")  # path to a PEM file
 TEMPORAL_TLS_CLIENT_KEY = env.str("TEMPORAL_TLS_CLIENT_KEY", default="")
 TEMPORAL_TLS_SERVER_CA = env.str("TEMPORAL_TLS_SERVER_CA", default="")
+# Payload encryption (oms_project.payload_codec): "<key id>:<32 bytes url-safe base64>", first one encrypts, any
+# decrypts. Empty: payloads are stored in clear (embedded profile only; the production profile requires keys).
+TEMPORAL_PAYLOAD_KEYS = env.list("TEMPORAL_PAYLOAD_KEYS", default=[])
 TEMPORAL_RPC_TIMEOUT = timedelta(seconds=env.float("TEMPORAL_RPC_TIMEOUT_SECONDS", default=10))
 CART_TASK_QUEUE = env.str("CART_TASK_QUEUE", default="CART_TASK_QUEUE")
 ORDER_TASK_QUEUE = env.str("ORDER_TASK_QUEUE", default="ORDER_TASK_QUEUE")

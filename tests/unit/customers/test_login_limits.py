@@ -122,3 +122,18 @@ def test_reset_requests_are_limited_per_address(kim: object) -> None:
     assert len(mail.outbox) == 3
     Client(REMOTE_ADDR="198.51.100.7").post("/password-reset/", {"email": "user2@example.com"})
     assert len(mail.outbox) == 4
+
+
+def test_a_password_reset_unlocks_the_account(kim: object) -> None:
+    for n in range(10):
+        _sign_in(Client(), "kim", f"guess {n}")
+    assert _sign_in(Client(), "kim", PASSWORD).status_code == 429
+    client = Client()
+    client.post("/password-reset/", {"email": "kim@example.com"})
+    (message,) = mail.outbox
+    link = next(line for line in message.body.splitlines() if "/password-reset/" in line)
+    form = client.get(link.split("testserver", 1)[1], follow=True)
+    new = "brand new secret 43"
+    done = client.post(form.redirect_chain[-1][0], {"new_password1": new, "new_password2": new})
+    assert done.status_code == 302
+    assert _sign_in(Client(), "kim", new).status_code == 302
