@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import ipaddress
 
-from django.db import connection
+from django.db import DatabaseError, connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
@@ -18,11 +18,14 @@ from oms_project.security import client_ip
 def may_see_details(request: HttpRequest) -> bool:
     """Error details name internal hosts and ports: only a probe on this machine or a signed-in staff user sees
     them (behind a proxy, the client's address comes from TRUSTED_PROXY_COUNT)."""
-    if request.user.is_authenticated and request.user.is_staff:
-        return True
     try:
-        return ipaddress.ip_address(client_ip(request)).is_loopback
+        if ipaddress.ip_address(client_ip(request)).is_loopback:
+            return True
     except ValueError:
+        pass
+    try:
+        return bool(request.user.is_authenticated and request.user.is_staff)
+    except DatabaseError:  # the session and the user live in the database, which may be what is down
         return False
 
 
