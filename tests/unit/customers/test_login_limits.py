@@ -4,6 +4,7 @@ and the admin, password-reset mails limited per account and per address, and how
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 from axes.models import AccessAttempt
@@ -23,6 +24,12 @@ def fresh_counters() -> Iterator[None]:
     cache.clear()  # the reset limits count in the cache, which outlives a test's transaction
     yield
     cache.clear()
+
+
+@pytest.fixture(autouse=True)
+def fast_hashing(settings: Any) -> None:
+    # Dozens of sign-ins per test: the production hasher's cost is not what these tests are about.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 @pytest.fixture
