@@ -216,8 +216,9 @@ CONTENT_SECURITY_POLICY = env.str(
     "font-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'self'; form-action 'self'; "
     "frame-ancestors 'none'",
 )
-# Answers that carry personal data (API, account and guest order pages, cart, checkout): Cache-Control: no-store
-NO_STORE_PATH_PREFIXES = ["/api/", "/account/", "/order/", "/cart/", "/checkout/"]
+# Answers that carry personal data (API, account and guest order pages, cart, checkout, decrypted Temporal
+# payloads): Cache-Control: no-store
+NO_STORE_PATH_PREFIXES = ["/api/", "/account/", "/order/", "/cart/", "/checkout/", "/temporal-codec/"]
 
 # --- Temporal -------------------------------------------------------------------------------------------
 TEMPORAL_ADDRESS = env.str("TEMPORAL_ADDRESS", default="")  # empty: the embedded launcher starts a dev server

@@ -127,6 +127,7 @@ def test_the_codec_endpoint_decodes_for_staff_only() -> None:
     assert answer.status_code == 200
     assert _from_wire(answer.content) == _payloads(CUSTOMER)
     assert answer["Access-Control-Allow-Origin"] == UI and answer["Access-Control-Allow-Credentials"] == "true"
+    assert answer["Cache-Control"] == "no-store"  # decrypted personal data
     assert "Access-Control-Allow-Origin" not in decode(staff, "https://evil.example").headers
     encoded = staff.post(
         "/temporal-codec/encode", _wire(_payloads(CUSTOMER)), content_type="application/json", HTTP_ORIGIN=UI
