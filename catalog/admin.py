@@ -17,6 +17,7 @@ from django.utils.html import format_html
 from catalog.models import Product, StockLevel, StockMovement, Variant, Warehouse
 from catalog.selectors import variant_available_expression
 from catalog.services import ADJUST_KINDS, stock_adjust
+from oms_project.admin import RecordAdmin
 from oms_project.errors import DomainError
 
 
@@ -178,7 +179,7 @@ class StockLevelAdmin(admin.ModelAdmin):
 
 
 @admin.register(StockMovement)
-class StockMovementAdmin(admin.ModelAdmin):
+class StockMovementAdmin(RecordAdmin):
     """The ledger: append-only, so nothing here can add, change or delete a row."""
 
     list_display = [
@@ -195,15 +196,6 @@ class StockMovementAdmin(admin.ModelAdmin):
     list_filter = ["kind", "warehouse"]
     list_select_related = ["variant", "warehouse"]
     search_fields = ["variant__sku", "reference"]
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
     @admin.display(description="SKU", ordering="variant__sku")
     def variant_sku(self, obj: StockMovement) -> str:

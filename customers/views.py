@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
-from django.contrib import messages
+from django.contrib import admin, messages
 from django.contrib.auth import login
 from django.contrib.auth import views as auth_views
-from django.http import HttpRequest, HttpResponse
+from django.contrib.auth.forms import PasswordResetForm, SetPasswordForm
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
-from django.urls import reverse_lazy
+from django.urls import reverse, reverse_lazy
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods
 
 from carts.services import customer_for_user
-from customers.forms import SignupForm
+from customers import limits
+from customers.forms import LockedOutForm, SignupForm
+from oms_project.security import client_ip
 
 
 class LoginView(auth_views.LoginView):
@@ -25,6 +28,12 @@ class PasswordResetView(auth_views.PasswordResetView):
     email_template_name = "registration/password_reset_email.txt"
     success_url = reverse_lazy("password_reset_done")
 
+    def form_valid(self, form: PasswordResetForm) -> HttpResponse:
+        if not limits.password_reset_allowed(email=form.cleaned_data["email"], address=client_ip(self.request)):
+            # The same answer as a sent mail: the page tells nobody whether an account exists or is limited.
+            return HttpResponseRedirect(self.get_success_url())
+        return super().form_valid(form)
+
 
 class PasswordResetDoneView(auth_views.PasswordResetDoneView):
     template_name = "registration/password_reset_done.html"
@@ -33,6 +42,11 @@ class PasswordResetDoneView(auth_views.PasswordResetDoneView):
 class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
     template_name = "registration/password_reset_confirm.html"
     success_url = reverse_lazy("password_reset_complete")
+
+    def form_valid(self, form: SetPasswordForm) -> HttpResponse:
+        response = super().form_valid(form)
+        limits.unlock_account(form.user)  # the lockout message sends a locked-out user here
+        return response
 
 
 class PasswordResetCompleteView(auth_views.PasswordResetCompleteView):
@@ -55,3 +69,20 @@ def signup(request: HttpRequest) -> HttpResponse:
         messages.success(request, "Welcome! Your account is ready.")
         return redirect(target or "catalog:product-list")
     return render(request, "registration/signup.html", {"form": form, "next": target})
+
+
+def locked_out(
+    request: HttpRequest, response: HttpResponse | None = None, credentials: dict | None = None
+) -> HttpResponse:
+    """The answer to a sign-in while its account or address is locked (django-axes' ``AXES_LOCKOUT_CALLABLE``):
+    the sign-in page it came from, saying why and for how long, with 429."""
+    minutes = limits.lockout_minutes()
+    form = LockedOutForm(
+        request,
+        f"Too many failed sign-ins for this account or from this network. Try again in {minutes} minutes "
+        "(each new try starts the wait again), or reset your password.",
+    )
+    if request.path.startswith(reverse("admin:login")):
+        context = {**admin.site.each_context(request), "form": form, "title": "Log in", "app_path": request.path}
+        return render(request, "admin/login.html", context, status=429)
+    return render(request, LoginView.template_name, {"form": form, "next": request.POST.get("next", "")}, status=429)

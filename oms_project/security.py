@@ -31,3 +31,14 @@ class SecurityHeadersMiddleware:
         if personal and "Cache-Control" not in response:
             response["Cache-Control"] = "no-store"
         return response
+
+
+def client_ip(request: HttpRequest) -> str:
+    """The client's address: ``REMOTE_ADDR``, or behind ``TRUSTED_PROXY_COUNT`` proxies the address the outermost
+    trusted proxy appended to ``X-Forwarded-For`` (entries further left are the client's own claims)."""
+    remote = request.META.get("REMOTE_ADDR", "")
+    proxies = settings.TRUSTED_PROXY_COUNT
+    if proxies <= 0:
+        return remote
+    forwarded = [part.strip() for part in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",") if part.strip()]
+    return forwarded[-proxies] if len(forwarded) >= proxies else remote

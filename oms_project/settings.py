@@ -36,6 +36,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "django_htmx",
+    "axes",  # failed sign-ins and lockouts (customers.limits)
     "oms_project",
     "catalog",
     "customers",
@@ -63,6 +64,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    # Last: turns a sign-in refused because of a lockout into the page that says so (customers.views.locked_out).
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "oms_project.urls"
@@ -119,6 +122,8 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+# The lockout check first: it refuses a locked account or address before any password is checked.
+AUTHENTICATION_BACKENDS = ["customers.limits.LoginLockoutBackend", "django.contrib.auth.backends.ModelBackend"]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "/"
 LOGOUT_REDIRECT_URL = "/"
@@ -186,6 +191,27 @@ WEBHOOK_MAX_ENDPOINTS_PER_PARTNER = env.int("WEBHOOK_MAX_ENDPOINTS_PER_PARTNER",
 WEBHOOK_PARTNER_CONCURRENCY = env.int("WEBHOOK_PARTNER_CONCURRENCY", default=4)
 WEBHOOK_PARTNER_BUSY_RETRY = timedelta(seconds=env.float("WEBHOOK_PARTNER_BUSY_RETRY_SECONDS", default=2))
 
+# --- Guessed passwords and floods (docs/security.md "Guessed passwords and floods") ---------------------------
+# Failed sign-ins (storefront and admin) lock the account after LOGIN_FAILURE_LIMIT and the client address after
+# LOGIN_ADDRESS_FAILURE_LIMIT, until LOGIN_LOCKOUT_MINUTES pass without another try; a success clears the account.
+AXES_ENABLED = env.bool("LOGIN_LOCKOUT_ENABLED", default=True)
+LOGIN_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=10)
+LOGIN_ADDRESS_FAILURE_LIMIT = env.int("LOGIN_ADDRESS_FAILURE_LIMIT", default=50)
+AXES_COOLOFF_TIME = timedelta(minutes=env.float("LOGIN_LOCKOUT_MINUTES", default=15))
+AXES_FAILURE_LIMIT = LOGIN_FAILURE_LIMIT
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]  # either one locks (customers.limits.LoginAttemptHandler)
+AXES_HANDLER = "customers.limits.LoginAttemptHandler"
+AXES_USERNAME_CALLABLE = "customers.limits.attempted_username"
+AXES_CLIENT_IP_CALLABLE = "oms_project.security.client_ip"
+AXES_LOCKOUT_CALLABLE = "customers.views.locked_out"
+AXES_RESET_ON_SUCCESS = True
+AXES_VERBOSE = False  # no start-up banner on every command's stderr; user names and addresses stay masked in logs
+# Password-reset mails per account, and reset requests per client address ("<count>/<second|minute|hour|day>").
+PASSWORD_RESET_RATE_LIMIT = env.str("PASSWORD_RESET_RATE_LIMIT", default="3/hour")
+PASSWORD_RESET_ADDRESS_RATE_LIMIT = env.str("PASSWORD_RESET_ADDRESS_RATE_LIMIT", default="20/hour")
+# Proxies in front of the web process that append the client's address to X-Forwarded-For (0: use REMOTE_ADDR).
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
+
 # --- Response headers (docs/security.md) ------------------------------------------------------------------
 # Scripts only from this origin (no inline script anywhere, /api/docs/ included); inline styles stay allowed for
 # the catalog's per-product colour attribute and the styles htmx and Swagger UI inject.
@@ -195,8 +221,9 @@ CONTENT_SECURITY_POLICY = env.str(
     "font-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'self'; form-action 'self'; "
     "frame-ancestors 'none'",
 )
-# Answers that carry personal data (API, account and guest order pages, cart, checkout): Cache-Control: no-store
-NO_STORE_PATH_PREFIXES = ["/api/", "/account/", "/order/", "/cart/", "/checkout/"]
+# Answers that carry personal data (API, account and guest order pages, cart, checkout, decrypted Temporal
+# payloads): Cache-Control: no-store
+NO_STORE_PATH_PREFIXES = ["/api/", "/account/", "/order/", "/cart/", "/checkout/", "/temporal-codec/"]
 
 # --- Temporal -------------------------------------------------------------------------------------------
 TEMPORAL_ADDRESS = env.str("TEMPORAL_ADDRESS", default="")  # empty: the embedded launcher starts a dev server
@@ -208,6 +235,9 @@ TEMPORAL_TLS = env.bool("TEMPORAL_TLS", default=bool(TEMPORAL_API_KEY))
 TEMPORAL_TLS_CLIENT_CERT = env.str("TEMPORAL_TLS_CLIENT_CERT", default="")  # path to a PEM file
 TEMPORAL_TLS_CLIENT_KEY = env.str("TEMPORAL_TLS_CLIENT_KEY", default="")
 TEMPORAL_TLS_SERVER_CA = env.str("TEMPORAL_TLS_SERVER_CA", default="")
+# Payload encryption (oms_project.payload_codec): "<key id>:<32 bytes url-safe base64>", first one encrypts, any
+# decrypts. Empty: payloads are stored in clear (embedded profile only; the production profile requires keys).
+TEMPORAL_PAYLOAD_KEYS = env.list("TEMPORAL_PAYLOAD_KEYS", default=[])
 TEMPORAL_RPC_TIMEOUT = timedelta(seconds=env.float("TEMPORAL_RPC_TIMEOUT_SECONDS", default=10))
 CART_TASK_QUEUE = env.str("CART_TASK_QUEUE", default="CART_TASK_QUEUE")
 ORDER_TASK_QUEUE = env.str("ORDER_TASK_QUEUE", default="ORDER_TASK_QUEUE")

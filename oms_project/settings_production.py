@@ -7,6 +7,8 @@ Passes ``manage.py check --deploy --fail-level WARNING``.
 
 import os
 
+from django.core.exceptions import ImproperlyConfigured
+
 os.environ.setdefault("DJANGO_DEBUG", "false")
 os.environ.setdefault("WEBHOOK_ALLOW_PRIVATE_TARGETS", "false")
 os.environ.setdefault("LOG_FORMAT", "json")  # one JSON object per line for log shippers
@@ -17,6 +19,13 @@ from oms_project.settings import env
 DEBUG = False
 SECRET_KEY = env.str("DJANGO_SECRET_KEY")  # required: no default in production
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS")  # required
+# Required: the Temporal server must never hold customers' data in clear (docs/security.md).
+TEMPORAL_PAYLOAD_KEYS = [entry for entry in env.list("TEMPORAL_PAYLOAD_KEYS", default=[]) if entry.strip()]
+if not TEMPORAL_PAYLOAD_KEYS:
+    raise ImproperlyConfigured(
+        "Set TEMPORAL_PAYLOAD_KEYS: the production profile encrypts every Temporal payload (make a key with "
+        "DJANGO_SETTINGS_MODULE=oms_project.settings manage.py new_payload_key)."
+    )
 
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=True)

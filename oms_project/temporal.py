@@ -35,6 +35,7 @@ from temporalio.exceptions import ApplicationError
 from temporalio.runtime import Runtime
 from temporalio.service import RPCStatusCode, TLSConfig
 
+from oms_project import payload_codec
 from oms_project.errors import DomainError, NotFound, TemporalUnavailable
 
 log = logging.getLogger(__name__)
@@ -91,6 +92,8 @@ async def connect(address: str | None = None, namespace: str | None = None, runt
             namespace=namespace or settings.TEMPORAL_NAMESPACE,
             api_key=settings.TEMPORAL_API_KEY or None,
             tls=_tls_config(),
+            # Encrypts payloads with TEMPORAL_PAYLOAD_KEYS; workers built on this client inherit it.
+            data_converter=payload_codec.data_converter(),
             interceptors=tracing.temporal_interceptors(),
             runtime=runtime,
         )

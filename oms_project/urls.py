@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
-from oms_project import health
+from oms_project import codec_server, health
 
 handler404 = "oms_project.api.page_not_found"
 
@@ -20,6 +20,9 @@ urlpatterns = [
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),
     path("metrics", health.metrics, name="metrics"),
+    # Temporal UI remote codec (staff only): shows encrypted payloads decrypted.
+    path("temporal-codec/encode", codec_server.encode, name="temporal-codec-encode"),
+    path("temporal-codec/decode", codec_server.decode, name="temporal-codec-decode"),
     path("admin/", admin.site.urls),
     path("api/schema/", SpectacularAPIView.as_view(api_version="v1"), name="api-schema"),
     # The split view serves Swagger UI's start-up script as a file, so the CSP needs no inline script.

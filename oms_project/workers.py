@@ -19,9 +19,10 @@ from django.apps import apps
 from django.conf import settings
 from temporalio.client import Client
 from temporalio.runtime import PrometheusConfig, Runtime, TelemetryConfig
-from temporalio.worker import UnsandboxedWorkflowRunner, Worker, WorkflowRunner
+from temporalio.worker import Replayer, UnsandboxedWorkflowRunner, Worker, WorkflowRunner
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
+from oms_project import payload_codec
 from oms_project.observability import LogContextInterceptor
 
 log = logging.getLogger(__name__)
@@ -80,6 +81,14 @@ def workflow_runner() -> WorkflowRunner:
     # the occasional type import under imports_passed_through() is not re-imported in the sandbox.
     restrictions = SandboxRestrictions.default.with_passthrough_modules("django", "environ", "oms_project")
     return SandboxedWorkflowRunner(restrictions=restrictions)
+
+
+def replayer(workflows: Sequence[type]) -> Replayer:
+    """Replays stored histories with what the workers run: the same workflow runner and payload codec (workers
+    get the codec from their client, ``oms_project.temporal.connect``)."""
+    return Replayer(
+        workflows=workflows, workflow_runner=workflow_runner(), data_converter=payload_codec.data_converter()
+    )
 
 
 def cache_workflow_bytecode(workflows: Sequence[type]) -> None:

@@ -24,6 +24,7 @@ from django.utils.safestring import SafeString
 from backoffice.actions import ORDER_ACTIONS, OrderAction, staff_actor
 from backoffice.export import order_csv_response
 from backoffice.selectors import dashboard_data, order_workflow_state, task_queue_health, temporal_ui_url
+from oms_project.admin import RecordAdmin
 from oms_project.errors import DomainError
 from orders.models import IdempotencyRecord, Order, OrderEvent, OrderLine, SandboxDelivery
 
@@ -285,4 +286,5 @@ class OrderAdmin(admin.ModelAdmin):
         return order_csv_response(changelist.get_queryset(request))
 
 
-admin.site.register([IdempotencyRecord, SandboxDelivery])
+# Stored API answers (a partner's retry replays them) and the sandbox provider's records: read-only.
+admin.site.register([IdempotencyRecord, SandboxDelivery], RecordAdmin)

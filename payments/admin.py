@@ -3,24 +3,13 @@
 from __future__ import annotations
 
 from django.contrib import admin
-from django.http import HttpRequest
 
+from oms_project.admin import RecordAdmin
 from payments.models import Payment, SandboxLedgerEntry
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return False
-
-
 @admin.register(Payment)
-class PaymentAdmin(ReadOnlyAdmin):
+class PaymentAdmin(RecordAdmin):
     list_display = ["order_number", "method", "status", "amount", "currency", "authorization_id", "expires_at"]
     list_filter = ["status", "method", "currency"]
     search_fields = ["order_number", "authorization_id"]
@@ -28,7 +17,7 @@ class PaymentAdmin(ReadOnlyAdmin):
 
 
 @admin.register(SandboxLedgerEntry)
-class SandboxLedgerEntryAdmin(ReadOnlyAdmin):
+class SandboxLedgerEntryAdmin(RecordAdmin):
     list_display = [
         "created_at",
         "operation",

@@ -15,6 +15,7 @@ from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
 from oms_project.binaries import temporal_cli_path, temporal_test_server_path
+from oms_project.payload_codec import data_converter
 from oms_project.workers import QUEUES, ActivityPools, build_workers, run_until
 
 T = TypeVar("T")
@@ -48,6 +49,7 @@ class LoopThread:
 async def start_dev_server(extra_args: tuple[str, ...] = ()) -> WorkflowEnvironment:
     """A real ``temporal server start-dev`` from the installed binary, loopback only, on a free port."""
     return await WorkflowEnvironment.start_local(
+        data_converter=data_converter(),  # TEMPORAL_PAYLOAD_KEYS, as the project's clients
         dev_server_existing_path=temporal_cli_path(),
         ip="127.0.0.1",
         dev_server_log_level="error",
@@ -56,7 +58,9 @@ async def start_dev_server(extra_args: tuple[str, ...] = ()) -> WorkflowEnvironm
 
 
 async def start_time_skipping() -> WorkflowEnvironment:
-    return await WorkflowEnvironment.start_time_skipping(test_server_existing_path=temporal_test_server_path())
+    return await WorkflowEnvironment.start_time_skipping(
+        data_converter=data_converter(), test_server_existing_path=temporal_test_server_path()
+    )
 
 
 class RunningWorkers:

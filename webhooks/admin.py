@@ -4,6 +4,7 @@ from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
+from oms_project.admin import RecordAdmin
 from oms_project.errors import DomainError
 from webhooks import services
 from webhooks.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint, WebhookEvent
@@ -24,17 +25,11 @@ class WebhookEndpointAdmin(admin.ModelAdmin):
 
 
 @admin.register(WebhookEvent)
-class WebhookEventAdmin(admin.ModelAdmin):
+class WebhookEventAdmin(RecordAdmin):
     list_display = ["event_id", "type", "partner", "dedupe_key", "created_at"]
     list_filter = ["type", "partner"]
     search_fields = ["event_id", "dedupe_key"]
     readonly_fields = ["event_id", "partner", "type", "dedupe_key", "data", "body", "created_at"]
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: WebhookEvent | None = None) -> bool:
-        return False
 
 
 class WebhookAttemptInline(admin.TabularInline):
@@ -50,7 +45,7 @@ class WebhookAttemptInline(admin.TabularInline):
 
 
 @admin.register(WebhookDelivery)
-class WebhookDeliveryAdmin(admin.ModelAdmin):
+class WebhookDeliveryAdmin(RecordAdmin):  # staff retry it with the action, never edit it
     list_display = ["id", "event", "endpoint", "status", "attempt_count", "last_status_code", "next_attempt_at"]
     list_filter = ["status", "event__type"]
     search_fields = ["event__event_id", "event__dedupe_key", "endpoint__url"]
@@ -69,9 +64,6 @@ class WebhookDeliveryAdmin(admin.ModelAdmin):
     ]
     inlines = [WebhookAttemptInline]
     actions = ["retry_delivery"]
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
 
     def has_retry_permission(self, request: HttpRequest) -> bool:
         return request.user.has_perm("webhooks.retry_webhookdelivery")

@@ -231,6 +231,13 @@ def webhook_attempts_made(*, delivery_id: int, run_key: str) -> int:
     """Attempts recorded for this delivery by one workflow run (``run_key`` = "<workflow id>:<run id>"): the
     attempt number the backoff counts, which bounces for a busy partner never raise."""
     return WebhookAttempt.objects.filter(delivery_id=delivery_id, idempotency_key__startswith=f"{run_key}:").count()
+def attempt_error(target: targets.Target, response: targets.Response) -> str:
+    """A refused attempt's error, shown to the partner and staff: the receiver's first 200 characters only for a
+    public receiver. A private or loopback one (allowed by WEBHOOK_ALLOW_PRIVATE_TARGETS) is some internal service,
+    whose answer must not be read back through a webhook."""
+    if targets.is_public(target):
+        return f"HTTP {response.status_code}: {response.body_excerpt[:200]}"
+    return f"HTTP {response.status_code} (the answer of a non-public receiver is not recorded)"
 
 
 def webhook_delivery_attempt(
@@ -276,7 +283,7 @@ def _send_and_record(
         response = targets.post(target, body=body, headers=headers, timeout=timeout)
         status_code = response.status_code
         if not 200 <= status_code < 300:
-            error = f"HTTP {status_code}: {response.body_excerpt[:200]}"
+            error = attempt_error(target, response)
     except Exception as exc:  # every failure of one attempt is recorded, then retried by Temporal
         error = f"{type(exc).__name__}: {exc}"
     duration_ms = int((time.monotonic() - started) * 1000)

@@ -22,6 +22,13 @@ from webhooks.errors import WebhookTargetNotAllowed
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 MAX_URL_LENGTH = 2000
+# Special ranges that Python's ipaddress (3.11) still counts as global.
+NOT_GLOBAL = (
+    ("site-local", ipaddress.ip_network("fec0::/10")),  # deprecated (RFC 3879), routed inside a site
+    ("documentation", ipaddress.ip_network("3fff::/20")),  # RFC 9637
+    ("IETF protocol assignment", ipaddress.ip_network("192.0.0.0/24")),  # RFC 6890
+    ("6to4 relay anycast", ipaddress.ip_network("192.88.99.0/24")),  # deprecated (RFC 7526)
+)
 
 
 @dataclass(frozen=True)
@@ -48,8 +55,15 @@ def address_refusal(ip: IPAddress) -> str | None:
         ("reserved", ip.is_reserved),
         # Anything else outside the global unicast space (shared 100.64/10, documentation ranges, ...).
         ("non-global", not ip.is_global),
+        *((name, ip in network) for name, network in NOT_GLOBAL if network.version == ip.version),
     )
     return next((name for name, refused in checks if refused), None)
+
+
+def is_public(target: Target) -> bool:
+    """Whether every address of a vetted target is public (a private one passes only when
+    ``WEBHOOK_ALLOW_PRIVATE_TARGETS`` allows it)."""
+    return all(address_refusal(ipaddress.ip_address(address)) is None for address in target.addresses)
 
 
 def parse_url(url: str) -> tuple[str, str, int, str]:

@@ -10,6 +10,7 @@ them dies, so no process is left behind.
 from __future__ import annotations
 
 import contextlib
+import ipaddress
 import os
 import signal
 import socket
@@ -46,6 +47,18 @@ def port_is_free(host: str, port: int) -> bool:
         except OSError:
             return False
     return True
+
+
+def codec_endpoint(options: dict[str, Any]) -> str | None:
+    """Where the Temporal UI (in the staff member's browser) reaches the web's codec endpoint, when payloads are
+    encrypted."""
+    if not settings.TEMPORAL_PAYLOAD_KEYS:
+        return None
+    host = options["host"]
+    with contextlib.suppress(ValueError):
+        if ipaddress.ip_address(host).is_unspecified:  # bound to every interface: the browser uses loopback
+            host = "127.0.0.1"
+    return f"http://{host}:{options['port']}/temporal-codec"
 
 
 class Command(BaseCommand):
@@ -98,8 +111,9 @@ class Command(BaseCommand):
         else:
             address = f"127.0.0.1:{options['temporal_port']}"
             ui_url = f"http://127.0.0.1:{options['temporal_ui_port']}"
-            self._start_temporal(options["temporal_port"], options["temporal_ui_port"])
+            self._start_temporal(options["temporal_port"], options["temporal_ui_port"], codec_endpoint(options))
             env["TEMPORAL_ADDRESS"] = address
+            env["TEMPORAL_UI_URL"] = ui_url  # the origin the codec endpoint answers (CORS)
             settings.TEMPORAL_ADDRESS = address
             temporal.bridge.reset()
         # An embedded server needs a few seconds to start; an external one either answers or is misconfigured.
@@ -157,7 +171,7 @@ class Command(BaseCommand):
         except OperationalError as exc:
             raise CommandError(f"Cannot connect to the database: {str(exc).strip().splitlines()[0]}") from None
 
-    def _start_temporal(self, port: int, ui_port: int) -> None:
+    def _start_temporal(self, port: int, ui_port: int, codec: str | None) -> None:
         for wanted in (port, ui_port):
             if not port_is_free("127.0.0.1", wanted):
                 raise CommandError(
@@ -180,6 +194,8 @@ class Command(BaseCommand):
                     "--namespace",
                     settings.TEMPORAL_NAMESPACE,
                     "--ui-disable-news-fetch",
+                    # With TEMPORAL_PAYLOAD_KEYS the UI asks the OMS to decrypt payloads for a signed-in staff user.
+                    *(["--ui-codec-endpoint", codec] if codec else []),
                     # The default of 10 in-flight updates per workflow makes the server refuse bursts on one cart.
                     "--dynamic-config-value",
                     "history.maxInFlightUpdates=100",

@@ -10,7 +10,10 @@ from pathlib import Path
 
 import pytest
 
+from oms_project.payload_codec import new_key_entry
+
 ROOT = Path(__file__).resolve().parents[3]
+PAYLOAD_KEY = new_key_entry("test")  # the production profile requires TEMPORAL_PAYLOAD_KEYS
 
 
 def manage(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
@@ -30,9 +33,22 @@ def test_production_profile_passes_deploy_checks() -> None:
         DJANGO_SETTINGS_MODULE="oms_project.settings_production",
         DJANGO_SECRET_KEY=secrets.token_urlsafe(50),
         DJANGO_ALLOWED_HOSTS="oms.example.com",
+        TEMPORAL_PAYLOAD_KEYS=PAYLOAD_KEY,
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "no issues" in result.stdout
+
+
+def test_production_profile_without_payload_keys_is_a_one_line_error() -> None:
+    result = manage(
+        "check",
+        DJANGO_SETTINGS_MODULE="oms_project.settings_production",
+        DJANGO_SECRET_KEY=secrets.token_urlsafe(50),
+        DJANGO_ALLOWED_HOSTS="oms.example.com",
+    )
+    assert result.returncode == 2
+    (line,) = result.stderr.strip().splitlines()
+    assert line.startswith("error: configuration: Set TEMPORAL_PAYLOAD_KEYS")
 
 
 def test_production_profile_without_secret_is_a_one_line_error() -> None:

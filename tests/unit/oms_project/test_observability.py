@@ -190,7 +190,7 @@ def test_order_detail_uses_a_fixed_number_of_queries(django_assert_max_num_queri
 
 
 def test_production_profile_logs_json_lines() -> None:
-    from tests.unit.oms_project.test_configuration import manage
+    from tests.unit.oms_project.test_configuration import PAYLOAD_KEY, manage
 
     script = "import logging; logging.getLogger('oms.check').warning('hello %s', 'json')"
     result = manage(
@@ -200,6 +200,7 @@ def test_production_profile_logs_json_lines() -> None:
         DJANGO_SETTINGS_MODULE="oms_project.settings_production",
         DJANGO_SECRET_KEY="x" * 60,
         DJANGO_ALLOWED_HOSTS="oms.example.com",
+        TEMPORAL_PAYLOAD_KEYS=PAYLOAD_KEY,
     )
     lines = [line for line in result.stderr.splitlines() if "oms.check" in line]
     assert lines, result.stdout + result.stderr

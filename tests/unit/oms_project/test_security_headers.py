@@ -12,7 +12,7 @@ from django.conf import settings
 from django.test import Client
 
 from partners.services import api_key_create
-from tests.unit.oms_project.test_configuration import manage
+from tests.unit.oms_project.test_configuration import PAYLOAD_KEY, manage
 
 pytestmark = pytest.mark.django_db
 
@@ -105,6 +105,7 @@ def test_production_profile_sends_hsts_over_https_and_redirects_plain_http() -> 
         DJANGO_SETTINGS_MODULE="oms_project.settings_production",
         DJANGO_SECRET_KEY=secrets.token_urlsafe(50),
         DJANGO_ALLOWED_HOSTS="oms.example.com",
+        TEMPORAL_PAYLOAD_KEYS=PAYLOAD_KEY,
         LOG_LEVEL="ERROR",
     )
     assert result.returncode == 0, result.stderr

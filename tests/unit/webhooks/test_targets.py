@@ -28,6 +28,14 @@ REFUSED = [
     "http://[::ffff:127.0.0.1]/",  # IPv4-mapped loopback
     "http://[::ffff:10.0.0.1]/",
     "http://[2002:7f00:1::]/",  # 6to4 wrapping 127.0.0.1
+    "http://[fec0::1]/",  # site-local (deprecated, still routed inside a site)
+    "http://[feff:ffff::1]/",  # the end of fec0::/10
+    "http://[3fff::1]/",  # documentation (RFC 9637)
+    "http://192.0.0.8/",  # IETF protocol assignments
+    "http://192.88.99.1/",  # 6to4 relay anycast (deprecated)
+    "http://[64:ff9b::7f00:1]/",  # NAT64 wrapping 127.0.0.1
+    "http://[2001:0:4136:e378:8000:63bf:80ff:fffe]/",  # Teredo wrapping 127.0.0.1
+    "http://[::127.0.0.1]/",  # IPv4-compatible (deprecated)
 ]
 
 

@@ -22,7 +22,6 @@ from pathlib import Path
 import pytest
 from asgiref.sync import sync_to_async
 from temporalio.client import WorkflowExecutionStatus, WorkflowHandle, WorkflowHistory, WorkflowUpdateFailedError
-from temporalio.worker import Replayer
 
 from carts.contracts import (
     AddItemInput,
@@ -40,7 +39,7 @@ from carts.contracts import (
 from carts.models import Cart
 from carts.workflows import CartWorkflow
 from catalog.models import StockLevel
-from oms_project.workers import workflow_runner
+from oms_project.workers import replayer
 from tests.integration.carts.seed import seed_variant
 from tests.temporal_env import workers_on
 
@@ -134,11 +133,11 @@ async def test_record_histories(skip_env) -> None:  # type: ignore[no-untyped-de
             if (await first_run.describe()).status != WorkflowExecutionStatus.CONTINUED_AS_NEW:
                 await handle.result()
             history = await first_run.fetch_history()
-            await Replayer(workflows=[CartWorkflow], workflow_runner=workflow_runner()).replay_workflow(history)
+            await replayer([CartWorkflow]).replay_workflow(history)
             path.write_text(history.to_json())
 
 
 @pytest.mark.parametrize("path", sorted(HISTORIES.glob("*.json")), ids=lambda p: p.stem)
 async def test_recorded_histories_replay(path: Path) -> None:
     history = WorkflowHistory.from_json(path.stem, path.read_text())
-    await Replayer(workflows=[CartWorkflow], workflow_runner=workflow_runner()).replay_workflow(history)
+    await replayer([CartWorkflow]).replay_workflow(history)

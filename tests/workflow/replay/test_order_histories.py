@@ -22,7 +22,7 @@ from asgiref.sync import sync_to_async
 from temporalio.client import WorkflowHistory
 from temporalio.worker import Replayer
 
-from oms_project.workers import workflow_runner
+from oms_project import workers
 from orders.contracts import CancelInput, DeliveryEventInput, DeliveryEventResult, ShipInput, order_workflow_id
 from orders.workflows import OrderWorkflow
 from orders.workflows_v1 import OrderWorkflowV1
@@ -35,7 +35,8 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 
 def replayer() -> Replayer:
-    return Replayer(workflows=[OrderWorkflow, OrderWorkflowV1], workflow_runner=workflow_runner())
+    # The project's payload codec too: plain recorded histories pass through it unchanged.
+    return workers.replayer([OrderWorkflow, OrderWorkflowV1])
 
 
 @pytest.mark.parametrize("path", sorted(HISTORIES.glob("order_*.json")), ids=lambda p: p.stem)

@@ -12,9 +12,9 @@ import pytest
 from asgiref.sync import sync_to_async
 from django.conf import settings
 from temporalio.client import Client, WorkflowHandle
-from temporalio.worker import Replayer, Worker
+from temporalio.worker import Worker
 
-from oms_project.workers import ORDER, activity_thread_pool, collect_components, workflow_runner
+from oms_project.workers import ORDER, activity_thread_pool, collect_components, replayer, workflow_runner
 from orders.contracts import DeliveryEventInput, DeliveryEventResult, OrderProgress, ShipInput, order_workflow_id
 from orders.models import Order
 from orders.workflows_v1 import OrderWorkflowV1
@@ -61,7 +61,7 @@ async def test_order_started_by_old_code_ships_and_delivers_on_new_code(skip_env
         if os.environ.get("OMS_RECORD_HISTORIES") and not HISTORY.exists():
             HISTORY.write_text(old_history.to_json())
         # The deploy: the new code replays the old history (no patch markers in it) without a mismatch ...
-        await Replayer(workflows=[OrderWorkflowV1], workflow_runner=workflow_runner()).replay_workflow(old_history)
+        await replayer([OrderWorkflowV1]).replay_workflow(old_history)
 
         # ... and takes over the running order: ship, delivery events, delivered.
         async with order_worker(skip_env.client, queue, OrderWorkflowV1, executor):
@@ -74,9 +74,7 @@ async def test_order_started_by_old_code_ships_and_delivers_on_new_code(skip_env
             assert result.status == "delivered"
             assert await handle.result() == "delivered"
         # The whole mixed history (old code, then new) replays on the new code.
-        await Replayer(workflows=[OrderWorkflowV1], workflow_runner=workflow_runner()).replay_workflow(
-            await handle.fetch_history()
-        )
+        await replayer([OrderWorkflowV1]).replay_workflow(await handle.fetch_history())
 
     order = await sync_to_async(Order.objects.get)(number=inp.number)
     assert (order.status, order.payment_status, order.tracking_number) == ("delivered", "captured", "U-1")
@@ -106,4 +104,4 @@ async def test_order_cancelled_by_old_codes_authorization_timer_replays_on_new_c
     if os.environ.get("OMS_RECORD_HISTORIES") and not EXPIRED_HISTORY.exists():
         EXPIRED_HISTORY.write_text(history.to_json())
     assert any(event.HasField("timer_fired_event_attributes") for event in history.events)
-    await Replayer(workflows=[OrderWorkflowV1], workflow_runner=workflow_runner()).replay_workflow(history)
+    await replayer([OrderWorkflowV1]).replay_workflow(history)

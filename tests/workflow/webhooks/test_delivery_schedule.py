@@ -7,9 +7,8 @@ from datetime import timedelta
 
 import pytest
 from asgiref.sync import sync_to_async
-from temporalio.worker import Replayer
 
-from oms_project.workers import workflow_runner
+from oms_project.workers import replayer
 from partners.models import Partner
 from tests.integration.webhooks.receiver import free_port
 from tests.temporal_env import settings_override, workers_on
@@ -66,7 +65,7 @@ async def test_default_schedule_retries_for_hours_then_fails(skip_env) -> None:
             history = await handle.fetch_history()
 
     # The current workflow code replays the recorded history (no non-determinism).
-    await Replayer(workflows=[WebhookDeliveryWorkflow], workflow_runner=workflow_runner()).replay_workflow(history)
+    await replayer([WebhookDeliveryWorkflow]).replay_workflow(history)
 
     delivery = await sync_to_async(WebhookDelivery.objects.get)(pk=delivery_id)
     assert delivery.status == WebhookDelivery.Status.FAILED
