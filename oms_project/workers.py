@@ -28,12 +28,13 @@ log = logging.getLogger(__name__)
 
 CART = "cart"
 ORDER = "order"
-QUEUES = (CART, ORDER)
+EMAIL = "email"
+QUEUES = (CART, ORDER, EMAIL)
 
 
 @dataclass(frozen=True)
 class WorkerComponents:
-    queue: str  # CART or ORDER: the logical queue; settings map it to the real task queue name
+    queue: str  # CART, ORDER or EMAIL: the logical queue; settings map it to the real task queue name
     workflows: Sequence[type] = ()
     activities: Sequence[Callable] = ()
 
@@ -45,7 +46,7 @@ class QueueComponents:
 
 
 def task_queue_name(queue: str) -> str:
-    return {CART: settings.CART_TASK_QUEUE, ORDER: settings.ORDER_TASK_QUEUE}[queue]
+    return {CART: settings.CART_TASK_QUEUE, ORDER: settings.ORDER_TASK_QUEUE, EMAIL: settings.EMAIL_TASK_QUEUE}[queue]
 
 
 def collect_components() -> dict[str, QueueComponents]:

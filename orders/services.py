@@ -17,6 +17,7 @@ from django.utils.dateparse import parse_datetime
 
 from catalog.selectors import variant_snapshots
 from customers.models import Customer
+from notifications.services import emails_record_for_order_events
 from oms_project import observability, temporal
 from oms_project.errors import InvalidInput, InvalidTransition
 from oms_project.money import format_amount
@@ -346,7 +347,7 @@ def order_record(*, inp: PlaceOrderInput) -> None:
                 )
                 for position, line in enumerate(inp.lines, start=1)
             )
-            OrderEvent.objects.create(
+            created = OrderEvent.objects.create(
                 order=order,
                 type="created",
                 at=now,
@@ -355,6 +356,7 @@ def order_record(*, inp: PlaceOrderInput) -> None:
                 idempotency_key=f"{order_workflow_id(inp.number)}:created",
             )
             _publish_webhook_events(order=order, event_types=[ORDER_CREATED_EVENT])
+            emails_record_for_order_events(order=order, events=[created])  # customer e-mails (outbox)
     except IntegrityError:
         if not Order.objects.filter(number=inp.number).exists():
             raise  # not the concurrent-duplicate case: let the activity retry
@@ -401,6 +403,8 @@ def order_apply(*, inp: ApplyInput) -> None:
         if OrderEvent.objects.filter(idempotency_key=f"{inp.idempotency_key}:0").exists():
             # Applied before; publishing again only (re)starts deliveries that may not have started then.
             _publish_webhook_events(order=order, event_types=inp.publish)
+            written = [f"{inp.idempotency_key}:{index}" for index in range(len(inp.events))]
+            emails_record_for_order_events(order=order, events=OrderEvent.objects.filter(idempotency_key__in=written))
             return
         changed = []
         if inp.status and inp.status != order.status:
@@ -436,7 +440,7 @@ def order_apply(*, inp: ApplyInput) -> None:
                 changed.append(name)
         order.updated_at = timezone.now()
         order.save(update_fields=[*dict.fromkeys(changed), "updated_at"])
-        OrderEvent.objects.bulk_create(
+        events = OrderEvent.objects.bulk_create(
             OrderEvent(
                 order=order,
                 type=event.type,
@@ -448,6 +452,7 @@ def order_apply(*, inp: ApplyInput) -> None:
             for index, event in enumerate(inp.events)
         )
         _publish_webhook_events(order=order, event_types=inp.publish)
+        emails_record_for_order_events(order=order, events=events)  # customer e-mails, same transaction (outbox)
     log.info("order updated: %s", ", ".join(f"{name}={getattr(order, name)}" for name in changed) or "events only")
 
 

@@ -27,6 +27,7 @@ from django.db.utils import OperationalError
 
 from oms_project import temporal
 from oms_project.binaries import dev_server_argv
+from oms_project.email_config import mail_destination
 from oms_project.errors import TemporalUnavailable
 
 
@@ -121,6 +122,8 @@ class Command(BaseCommand):
                 "4",
                 "--access-logfile",
                 "-",
+                "--logger-class",  # access lines without guest-link or password-reset tokens
+                "oms_project.redaction.RedactingGunicornLogger",
                 "--graceful-timeout",
                 "10",
                 "--no-control-socket",
@@ -139,6 +142,7 @@ class Command(BaseCommand):
             + f"  Health          {base}/healthz   {base}/readyz   {base}/metrics\n"
             + f"  Temporal        {address}   UI: {ui_url}/namespaces/{namespace}/workflows\n"
             + f"  Data            {settings.DATA_DIR}\n"
+            + f"  Mail            {mail_destination()}\n"
         )
         self.stdout.flush()
 

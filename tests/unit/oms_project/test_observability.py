@@ -200,6 +200,7 @@ def test_production_profile_logs_json_lines() -> None:
         DJANGO_SETTINGS_MODULE="oms_project.settings_production",
         DJANGO_SECRET_KEY="x" * 60,
         DJANGO_ALLOWED_HOSTS="oms.example.com",
+        EMAIL_URL="smtp://mail.example.com:587",
     )
     lines = [line for line in result.stderr.splitlines() if "oms.check" in line]
     assert lines, result.stdout + result.stderr

@@ -105,6 +105,7 @@ def test_production_profile_sends_hsts_over_https_and_redirects_plain_http() -> 
         DJANGO_SETTINGS_MODULE="oms_project.settings_production",
         DJANGO_SECRET_KEY=secrets.token_urlsafe(50),
         DJANGO_ALLOWED_HOSTS="oms.example.com",
+        EMAIL_URL="smtp://mail.example.com:587",
         LOG_LEVEL="ERROR",
     )
     assert result.returncode == 0, result.stderr
