@@ -64,7 +64,7 @@ def retry_schedule() -> RetrySchedule:
         backoff=settings.EMAIL_RETRY_BACKOFF,
         max_interval_seconds=settings.EMAIL_RETRY_MAX_INTERVAL.total_seconds(),
         give_up_after_seconds=settings.EMAIL_GIVE_UP_AFTER.total_seconds(),
-        attempt_timeout_seconds=float(settings.EMAIL_TIMEOUT) * 2 + 30,
+        attempt_timeout_seconds=float(settings.EMAIL_TIMEOUT) * 2 + 10,
     )
 
 

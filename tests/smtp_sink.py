@@ -33,21 +33,32 @@ class SmtpSink:
         self.messages: list[EmailMessage] = []
         self._lock = threading.Lock()
         self._controller: Controller | None = None
-        # Seconds to hold the answer to DATA, for the next message only (the message counts as delivered once the
-        # hold ends, like a mail server that queued it while the client had gone).
+        # Hold the answer to DATA of the next message for this many seconds: a send cut short by a worker kill.
+        # ``queue_before_stall``: the server has queued the message before it answers (a real MTA commits, then
+        # replies; a client that vanishes meanwhile never learns it was accepted); otherwise the message is only
+        # taken once the answer goes out, so a client that vanished during the hold leaves nothing behind.
         self.stall_next_seconds = 0.0
+        self.queue_before_stall = False
         self.stalling = threading.Event()
 
     # aiosmtpd handler hook
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         stall, self.stall_next_seconds = self.stall_next_seconds, 0.0
+        message = email.message_from_bytes(envelope.content, policy=email.policy.default)
+        if stall and self.queue_before_stall:
+            self._take(message)
         if stall:
             self.stalling.set()
-            await asyncio.sleep(stall)
-        message = email.message_from_bytes(envelope.content, policy=email.policy.default)
-        with self._lock:
-            self.messages.append(message)  # type: ignore[arg-type]
+            await asyncio.sleep(stall)  # cancelled by aiosmtpd when the client's connection drops
+            if server.transport is None or server.transport.is_closing():
+                return "421 Client gone"
+        if not (stall and self.queue_before_stall):
+            self._take(message)
         return "250 Message accepted for delivery"
+
+    def _take(self, message: Any) -> None:
+        with self._lock:
+            self.messages.append(message)
 
     def start(self) -> None:
         self._controller = Controller(self, hostname="127.0.0.1", port=self.port)

@@ -3,54 +3,19 @@ the replays, sent once, rendered with the order summary and the right link."""
 
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
 from django.contrib.auth.models import User
 
 from customers.models import Customer
 from notifications import services
 from notifications.models import Email
-from orders import services as order_services
-from orders.contracts import ApplyInput, EventInput
+from orders.contracts import EventInput
 from orders.lookup import order_lookup_path
-from orders.models import Order
-from tests.integration.orders.helpers import order_body, seed_sku
+from tests.integration.notifications.helpers import apply, recorded_order
 from tests.smtp_sink import parts, smtp_sink
 from tests.temporal_env import settings_override
 
 pytestmark = pytest.mark.django_db
-
-
-def recorded_order(key: str, **owner: Any) -> Order:
-    seed_sku(f"SKU-{key}", 5, price="20.00")
-    body = order_body(f"SKU-{key}", quantity=2)
-    inp = order_services.order_prepare(
-        channel="web",
-        lines=body["lines"],
-        contact=body["customer"],
-        shipping_address=body["shipping_address"],
-        delivery=None,
-        payment=body["payment"],
-        idempotency_key=key,
-        actor="test",
-        **owner,
-    )
-    order_services.order_record(inp=inp)
-    return Order.objects.get(number=inp.number)
-
-
-def apply(order: Order, key: str, *events: EventInput, **changes: Any) -> None:
-    order_services.order_apply(
-        inp=ApplyInput(
-            number=order.number,
-            idempotency_key=f"{order.number}:{key}",
-            actor="system",
-            at="",
-            events=list(events),
-            **changes,
-        )
-    )
 
 
 def test_each_mailed_event_records_one_email_in_the_order_write_and_a_replay_records_none() -> None:

@@ -1,0 +1,63 @@
+"""Order e-mails end to end: partner API / storefront service -> order workflow -> outbox row -> e-mail workflow on
+its own task queue -> a real SMTP server (aiosmtpd). One e-mail per event, subject naming the order, text + HTML."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+from django.test import Client
+
+from notifications.models import Email
+from orders import services
+from orders.lookup import order_lookup_path
+from tests.integration.orders.helpers import api_client, order_arguments, order_body, post_order, seed_sku, wait_for
+from tests.smtp_sink import parts, smtp_sink
+from tests.temporal_env import settings_override
+
+pytestmark = [pytest.mark.integration, pytest.mark.postgres]
+
+
+def test_confirmed_shipped_and_delivered_orders_each_email_the_customer_once(live_oms) -> None:
+    seed_sku("MAIL-1", on_hand=5)
+    shop = api_client()
+    with smtp_sink() as sink, settings_override(**sink.settings()):
+        created = post_order(shop, order_body("MAIL-1", quantity=2), key="mail-1")
+        assert created.status_code == 201, created.content
+        number = created.json()["number"]
+        assert wait_for(number).status == "confirmed"
+        services.order_ship(number=number, carrier="DHL", tracking_number="JD0001", actor="test")
+        services.order_record_delivery_event(
+            number=number, event_id="ev-1", status="delivered", occurred_at=datetime.now(UTC), actor="test"
+        )
+        messages = sink.wait_for(lambda got: len(got) >= 3, what="three e-mails")
+        assert Email.objects.filter(order__number=number, status="sent").count() == 3
+    subjects = [message["Subject"] for message in messages]
+    assert subjects == [
+        f"Your order {number} is confirmed",
+        f"Your order {number} is on its way",
+        f"Your order {number} has been delivered",
+    ]
+    assert len(set(sink.message_ids())) == 3 and all(count == 1 for count in sink.message_ids().values())
+    for message in messages:
+        text, html = parts(message)
+        assert message["To"] == "ada@example.com" and number in text and number in html
+        assert "Total: 29.90 EUR" in text and "29.90 EUR" in html  # 2 x 12.50 + 4.90 shipping
+    shipped_text, _ = parts(messages[1])
+    assert "DHL" in shipped_text and "JD0001" in shipped_text
+
+
+def test_a_guest_whose_card_is_declined_gets_one_failure_email_with_a_working_link(live_oms) -> None:
+    seed_sku("MAIL-2", on_hand=5)
+    body = order_body("MAIL-2", token="pm_card_declined")
+    with smtp_sink() as sink, settings_override(**sink.settings(), SITE_URL="http://testserver"):
+        order = services.order_place(channel="web", **order_arguments(body), idempotency_key="mail-2", actor="guest")
+        assert wait_for(order.number).status == "failed"
+        [message] = sink.wait_for(lambda got: len(got) >= 1, what="the failure e-mail")
+    text, html = parts(message)
+    assert message["Subject"] == f"Your order {order.number} could not be placed"
+    assert "Your card was declined." in text and "Nothing was charged." in text and "Nothing was charged." in html
+    link = f"http://testserver{order_lookup_path(number=order.number)}"
+    assert link in text and link in html
+    page = Client().get(link)
+    assert page.status_code == 200 and order.number in page.content.decode()
