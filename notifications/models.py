@@ -31,6 +31,7 @@ class Email(models.Model):
 
     class Meta:
         ordering = ["-created_at", "-id"]
+        permissions = [("resend_email", "Can send a customer e-mail again")]
         constraints = [
             models.UniqueConstraint(
                 fields=["event"], condition=models.Q(resend_of__isnull=True), name="email_one_per_order_event"
