@@ -40,8 +40,15 @@ class SmtpSink:
         self.stall_next_seconds = 0.0
         self.queue_before_stall = False
         self.stalling = threading.Event()
+        self.refused_recipients: set[str] = set()  # answered 550 (a permanent refusal)
 
-    # aiosmtpd handler hook
+    # aiosmtpd handler hooks
+    async def handle_RCPT(self, server: Any, session: Any, envelope: Any, address: str, options: list) -> str:
+        if address in self.refused_recipients:
+            return "550 5.1.1 No such mailbox"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         stall, self.stall_next_seconds = self.stall_next_seconds, 0.0
         message = email.message_from_bytes(envelope.content, policy=email.policy.default)

@@ -3,7 +3,8 @@ its own task queue -> a real SMTP server (aiosmtpd). One e-mail per event, subje
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+import uuid
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.test import Client
@@ -11,8 +12,10 @@ from django.test import Client
 from notifications.models import Email
 from orders import services
 from orders.lookup import order_lookup_path
+from tests.faults.processes import poll_until
+from tests.integration.notifications.helpers import confirmed_order
 from tests.integration.orders.helpers import api_client, order_arguments, order_body, post_order, seed_sku, wait_for
-from tests.smtp_sink import parts, smtp_sink
+from tests.smtp_sink import free_port, parts, smtp_sink
 from tests.temporal_env import settings_override
 
 pytestmark = [pytest.mark.integration, pytest.mark.postgres]
@@ -61,3 +64,20 @@ def test_a_guest_whose_card_is_declined_gets_one_failure_email_with_a_working_li
     assert link in text and link in html
     page = Client().get(link)
     assert page.status_code == 200 and order.number in page.content.decode()
+
+
+def test_an_email_the_server_keeps_refusing_or_refuses_for_good_ends_failed_and_visible(live_oms) -> None:
+    with smtp_sink() as sink:
+        sink.refused_recipients = {"ada@example.com"}
+        quick = {"EMAIL_RETRY_INITIAL_INTERVAL": timedelta(seconds=0.2), "EMAIL_GIVE_UP_AFTER": timedelta(seconds=3)}
+        with settings_override(**sink.settings(), **quick):
+            refused = confirmed_order(f"refused-{uuid.uuid4().hex[:8]}")  # 550: not retried
+            poll_until(lambda: Email.objects.get(order=refused).status == "failed", timeout=30, what="refused")
+            assert Email.objects.get(order=refused).attempts == 1
+        with settings_override(**{**sink.settings(), "EMAIL_PORT": free_port()}, **quick):  # nobody listens
+            unreachable = confirmed_order(f"down-{uuid.uuid4().hex[:8]}")
+            poll_until(lambda: Email.objects.get(order=unreachable).status == "failed", timeout=60, what="gave up")
+    gave_up = Email.objects.get(order=unreachable)
+    assert gave_up.attempts >= 2 and "ConnectionRefusedError" in gave_up.last_error
+    assert "550" in Email.objects.get(order=refused).last_error
+    assert not sink.received()
