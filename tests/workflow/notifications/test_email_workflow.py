@@ -1,0 +1,61 @@
+"""EmailWorkflow on the time-skipping server with the real activities, a real SMTP server and the real database:
+sent once; a mail server that stays away for the whole budget (hours, skipped) ends "failed"; the histories replay."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from asgiref.sync import sync_to_async
+from temporalio.client import Client
+from temporalio.worker import Replayer
+
+from notifications.contracts import EmailWorkflowInput, email_workflow_id
+from notifications.models import Email
+from notifications.services import retry_schedule
+from notifications.workflows import EmailWorkflow
+from oms_project.workers import workflow_runner
+from orders.models import OrderEvent
+from tests.integration.notifications.helpers import recorded_order
+from tests.smtp_sink import free_port, smtp_sink
+from tests.temporal_env import settings_override, workers_on
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def pending_email(key: str) -> int:
+    """An e-mail row as the outbox records it (its workflow is started by the test, not after a commit)."""
+    order = recorded_order(key)
+    event = OrderEvent.objects.create(
+        order=order, type="confirmed", at=order.created_at, actor="t", idempotency_key=key
+    )
+    return Email.objects.create(order=order, event=event, kind="confirmed", to=order.contact_email).pk
+
+
+async def run(client: Client, queue: str, email_id: int) -> str:
+    handle = await client.start_workflow(
+        EmailWorkflow.run,
+        EmailWorkflowInput(email_id=email_id, schedule=retry_schedule()),
+        id=email_workflow_id(email_id),
+        task_queue=queue,
+    )
+    result = await handle.result()
+    await Replayer(workflows=[EmailWorkflow], workflow_runner=workflow_runner()).replay_workflow(
+        await handle.fetch_history()
+    )
+    return result
+
+
+async def test_an_email_is_sent_once_and_a_server_away_for_the_whole_budget_ends_failed(skip_env) -> None:  # type: ignore[no-untyped-def]
+    sent_id = await sync_to_async(pending_email)("wf-email-sent")
+    failed_id = await sync_to_async(pending_email)("wf-email-failed")
+    async with workers_on(skip_env.client) as queues:
+        with smtp_sink() as sink, settings_override(**sink.settings()):
+            assert await run(skip_env.client, queues["email"], sent_id) == "sent"
+        away = {**sink.settings(), "EMAIL_PORT": free_port(), "EMAIL_GIVE_UP_AFTER": timedelta(hours=3)}
+        with settings_override(**away):  # nobody listens for the whole budget (skipped through)
+            assert await run(skip_env.client, queues["email"], failed_id) == "failed"
+    assert [message["Message-ID"] for message in sink.received()] == [f"<oms-email-{sent_id}@oms.localhost>"]
+    sent, failed = [await Email.objects.aget(pk=pk) for pk in (sent_id, failed_id)]
+    assert (sent.status, sent.attempts) == ("sent", 1)
+    assert failed.status == "failed" and failed.attempts >= 10 and "ConnectionRefusedError" in failed.last_error
