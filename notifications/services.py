@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
+from datetime import timedelta
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -30,8 +31,8 @@ def emails_record_for_order_events(*, order: Order, events: Sequence[OrderEvent]
 
     Call it with the events just written (or, when a write is replayed, the events it had written): each event
     gets its e-mail once (a unique constraint per event), and every e-mail of these events still pending gets its
-    workflow started after the commit, so a worker that died between commit and start is made good by the
-    replay. Returns the e-mail ids. Orders without a contact address send nothing.
+    workflow started after the commit, so a worker that died (or a start that failed) between commit and start is
+    made good by the write's retry. Returns the e-mail ids. Orders without a contact address send nothing.
     """
     wanted = [(event, kind) for event in events if (kind := domain.email_kind_for(event.type)) is not None]
     if not wanted or not order.contact_email:
@@ -80,11 +81,30 @@ def _start(email_id: int) -> None:
 
 
 def _start_all(email_ids: list[int]) -> None:
+    """Start (or attach to) each e-mail's workflow. Runs after the order write committed, inside the order's own
+    activity: a failure here must not fail that activity (the order workflow would take its committed write for a
+    failed one), so it is logged and the e-mail stays pending until ``emails_resume`` (or staff) starts it."""
     for email_id in email_ids:
         try:
             _start(email_id)
-        except Exception:  # Temporal away: the order write stands; staff (or the next replay) start it again
-            log.exception("could not start the workflow of e-mail %s; it stays pending", email_id)
+        except Exception:
+            log.exception(
+                "could not start the workflow of e-mail %s; it stays pending (manage.py emails_resume)", email_id
+            )
+
+
+def emails_resume(*, older_than: timedelta) -> list[int]:
+    """Start the workflow of every e-mail still pending after ``older_than`` (idempotent: a running workflow is
+    attached to, a sent e-mail is not sent again). For e-mails whose start failed after their order's commit."""
+    cutoff = timezone.now() - older_than
+    email_ids = list(
+        Email.objects.filter(status=Email.Status.PENDING, created_at__lte=cutoff)
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+    for email_id in email_ids:
+        _start(email_id)
+    return email_ids
 
 
 def email_resend(*, email_id: int, actor: str) -> Email:

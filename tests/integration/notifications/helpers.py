@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from notifications.models import Email
 from orders import services as order_services
 from orders.contracts import ApplyInput, EventInput
-from orders.models import Order
+from orders.models import Order, OrderEvent
 from tests.integration.orders.helpers import order_body, seed_sku
 
 
@@ -46,3 +47,12 @@ def confirmed_order(key: str) -> Order:
     order = recorded_order(key)
     apply(order, "w1", EventInput("confirmed", {}), status="confirmed", payment_status="authorized")
     return order
+
+
+def pending_email(key: str) -> Email:
+    """An e-mail row as the outbox records it, without its workflow (the test starts it, or a resume does)."""
+    order = recorded_order(key)
+    event = OrderEvent.objects.create(
+        order=order, type="confirmed", at=order.created_at, actor="t", idempotency_key=key
+    )
+    return Email.objects.create(order=order, event=event, kind="confirmed", to=order.contact_email)

@@ -3,17 +3,19 @@ its own task queue -> a real SMTP server (aiosmtpd). One e-mail per event, subje
 
 from __future__ import annotations
 
+import io
 import uuid
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from django.core.management import call_command
 from django.test import Client
 
 from notifications.models import Email
 from orders import services
 from orders.lookup import order_lookup_path
 from tests.faults.processes import poll_until
-from tests.integration.notifications.helpers import confirmed_order
+from tests.integration.notifications.helpers import confirmed_order, pending_email
 from tests.integration.orders.helpers import api_client, order_arguments, order_body, post_order, seed_sku, wait_for
 from tests.smtp_sink import free_port, parts, smtp_sink
 from tests.temporal_env import settings_override
@@ -81,3 +83,14 @@ def test_an_email_the_server_keeps_refusing_or_refuses_for_good_ends_failed_and_
     assert gave_up.attempts >= 2 and "ConnectionRefusedError" in gave_up.last_error
     assert "550" in Email.objects.get(order=refused).last_error
     assert not sink.received()
+
+
+def test_emails_resume_starts_an_email_whose_workflow_never_started(live_oms) -> None:
+    stuck = pending_email(f"resume-{uuid.uuid4().hex[:8]}")  # its start failed after the commit: no workflow
+    Email.objects.filter(pk=stuck.pk).update(created_at=stuck.created_at - timedelta(minutes=10))
+    with smtp_sink() as sink, settings_override(**sink.settings()):
+        out = io.StringIO()
+        call_command("emails_resume", "--older-than-seconds", "300", stdout=out)
+        assert "1 pending e-mail(s)" in out.getvalue()
+        [message] = sink.wait_for(lambda got: len(got) == 1, what="the resumed e-mail")
+    assert message["Message-ID"] == f"<oms-email-{stuck.pk}@oms.localhost>"

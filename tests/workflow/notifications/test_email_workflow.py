@@ -15,21 +15,11 @@ from notifications.models import Email
 from notifications.services import retry_schedule
 from notifications.workflows import EmailWorkflow
 from oms_project.workers import workflow_runner
-from orders.models import OrderEvent
-from tests.integration.notifications.helpers import recorded_order
+from tests.integration.notifications.helpers import pending_email
 from tests.smtp_sink import free_port, smtp_sink
 from tests.temporal_env import settings_override, workers_on
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-def pending_email(key: str) -> int:
-    """An e-mail row as the outbox records it (its workflow is started by the test, not after a commit)."""
-    order = recorded_order(key)
-    event = OrderEvent.objects.create(
-        order=order, type="confirmed", at=order.created_at, actor="t", idempotency_key=key
-    )
-    return Email.objects.create(order=order, event=event, kind="confirmed", to=order.contact_email).pk
 
 
 async def run(client: Client, queue: str, email_id: int) -> str:
@@ -47,8 +37,8 @@ async def run(client: Client, queue: str, email_id: int) -> str:
 
 
 async def test_an_email_is_sent_once_and_a_server_away_for_the_whole_budget_ends_failed(skip_env) -> None:  # type: ignore[no-untyped-def]
-    sent_id = await sync_to_async(pending_email)("wf-email-sent")
-    failed_id = await sync_to_async(pending_email)("wf-email-failed")
+    sent_id = (await sync_to_async(pending_email)("wf-email-sent")).pk
+    failed_id = (await sync_to_async(pending_email)("wf-email-failed")).pk
     async with workers_on(skip_env.client) as queues:
         with smtp_sink() as sink, settings_override(**sink.settings()):
             assert await run(skip_env.client, queues["email"], sent_id) == "sent"
