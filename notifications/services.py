@@ -19,6 +19,7 @@ from django.utils import timezone
 from notifications import domain, rendering
 from notifications.contracts import EmailWorkflowInput, RetrySchedule, email_workflow_id
 from notifications.models import Email
+from notifications.workflows import EmailWorkflow
 from oms_project import temporal
 from oms_project.errors import NotFound
 from orders.models import Order, OrderEvent
@@ -70,8 +71,6 @@ def retry_schedule() -> RetrySchedule:
 
 
 def _start(email_id: int) -> None:
-    from notifications.workflows import EmailWorkflow
-
     temporal.start_workflow(
         EmailWorkflow.run,
         EmailWorkflowInput(email_id=email_id, schedule=retry_schedule()),
