@@ -109,3 +109,8 @@ def test_the_default_address_is_filled_in_at_checkout_editable_there_and_the_con
     assert message["Subject"] == f"Your order {order.number} is confirmed" and message["To"] == "lin@example.com"
     text, html = parts(message)
     assert f"/account/orders/{order.number}/" in text and "Lindenallee 7, 3rd floor" in html
+    mail_view = shop.visitor(width=700)
+    mail_view.set_content(html)  # the HTML part as a mail client shows it
+    expect(mail_view.get_by_role("heading", name="Thank you: your order is confirmed")).to_be_visible()
+    expect(mail_view.get_by_role("link", name="View your order")).to_have_attribute("href", re.compile(order.number))
+    shot(mail_view, "22-email-confirmed")
