@@ -32,10 +32,11 @@ def account(request: HttpRequest) -> HttpResponse:
     customer = _customer(request)
     user = customer.user
     initial = {"email": user.email, "first_name": user.first_name, "last_name": user.last_name, "phone": customer.phone}
-    form = ProfileForm(request.POST or None, initial=initial)
+    form = ProfileForm(request.POST or None, initial=initial, user=user)
     if request.method == "POST" and form.is_valid():
+        profile = {name: form.cleaned_data[name] for name in ("email", "first_name", "last_name", "phone")}
         try:
-            services.customer_profile_update(customer=customer, **form.cleaned_data)
+            services.customer_profile_update(customer=customer, **profile)
         except DomainError as error:
             form.add_error(error.field, error.message)
         else:

@@ -71,6 +71,26 @@ class ProfileForm(forms.Form):
     phone = forms.CharField(
         label="Phone (optional)", max_length=40, required=False, widget=forms.TextInput(attrs={"autocomplete": "tel"})
     )
+    current_password = forms.CharField(
+        label="Current password (only to change your e-mail)",
+        required=False,
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+    )
+
+    def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.user = user
+
+    def clean(self) -> dict[str, Any]:
+        """The e-mail address signs in and receives reset links: changing it takes the password, so a borrowed
+        session cannot move the account to another address."""
+        data = super().clean()
+        email = data.get("email")
+        changed = bool(email) and email.lower() != (self.user.email or "").lower()
+        if changed and not self.user.check_password(data.get("current_password") or ""):
+            self.add_error("current_password", "Enter your current password to change your e-mail address.")
+        return data
 
 
 class AddressForm(forms.ModelForm):

@@ -65,6 +65,10 @@ def test_profile_changes_and_an_email_taken_by_another_account_is_refused() -> N
     User.objects.create_user("other", "other@example.com", "pw")
     client, customer = signed_in()
     profile = {"email": "ann.lee@example.com", "first_name": "Ann", "last_name": "Lee", "phone": "+49 1"}
+    refused = client.post("/account/", profile)  # a new address needs the password
+    assert refused.status_code == 200 and b"Enter your current password" in refused.content
+    assert client.post("/account/", profile | {"current_password": "wrong"}).status_code == 200
+    profile["current_password"] = "pw"
     assert client.post("/account/", profile).status_code == 302
     customer.refresh_from_db()
     customer.user.refresh_from_db()
@@ -74,6 +78,7 @@ def test_profile_changes_and_an_email_taken_by_another_account_is_refused() -> N
         "+49 1",
     )
     assert sign_in("ann.lee@example.com", "pw") == 302
+    assert client.post("/account/", profile | {"phone": "+49 2", "current_password": ""}).status_code == 302
     taken = client.post("/account/", profile | {"email": "OTHER@example.com"})
     assert taken.status_code == 200 and b"already exists" in taken.content
 
