@@ -1,4 +1,5 @@
-"""E-mail activities: send one (idempotent: a sent e-mail is never sent again), mark one failed."""
+"""E-mail activities: start the e-mails an order write recorded, send one (idempotent: a sent e-mail is never sent
+again), mark one failed."""
 
 from __future__ import annotations
 
@@ -28,3 +29,11 @@ def notifications_email_send(inp: contracts.SendInput) -> bool:
 @orm_activity
 def notifications_email_mark_failed(inp: contracts.MarkFailedInput) -> None:
     services.email_mark_failed(email_id=inp.email_id, reason=inp.reason)
+
+
+@activity.defn(name=contracts.DISPATCH)
+@orm_activity
+def notifications_email_dispatch(inp: contracts.DispatchInput) -> list[int]:
+    """Start the e-mails an order write recorded (the write itself never calls Temporal). Idempotent: one workflow
+    id per e-mail, and only pending e-mails start. Retried by Temporal while Temporal refuses the start."""
+    return services.emails_start(email_ids=inp.email_ids)

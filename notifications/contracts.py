@@ -7,6 +7,7 @@ from dataclasses import dataclass
 # Activity names live in workflow histories: never rename.
 SEND = "notifications.email_send"
 MARK_FAILED = "notifications.email_mark_failed"
+DISPATCH = "notifications.email_dispatch"  # the order workflow starts the e-mails its write recorded
 
 # ApplicationError types of an e-mail that can never be sent: not retried.
 EMAIL_GONE = "email_gone"  # its row is gone
@@ -43,3 +44,10 @@ class SendInput:
 class MarkFailedInput:
     email_id: int
     reason: str
+
+
+@dataclass(frozen=True)
+class DispatchInput:
+    """The e-mails an order write recorded (``emails_record_for_order_events``), to start on EMAIL_TASK_QUEUE."""
+
+    email_ids: list[int]

@@ -27,13 +27,17 @@ from orders.models import Order, OrderEvent
 log = logging.getLogger(__name__)
 
 
-def emails_record_for_order_events(*, order: Order, events: Sequence[OrderEvent]) -> list[int]:
+def emails_record_for_order_events(
+    *, order: Order, events: Sequence[OrderEvent], start_after_commit: bool = False
+) -> list[int]:
     """The e-mails these timeline events cause, recorded in the caller's transaction (the order write's).
 
     Call it with the events just written (or, when a write is replayed, the events it had written): each event
-    gets its e-mail once (a unique constraint per event), and every e-mail of these events still pending gets its
-    workflow started after the commit, so a worker that died (or a start that failed) between commit and start is
-    made good by the write's retry. Returns the e-mail ids. Orders without a contact address send nothing.
+    gets its e-mail once (a unique constraint per event). Returns the ids of these events' e-mails still pending,
+    for the caller to start: from the order workflow with the ``notifications.email_dispatch`` activity (the write
+    itself never calls Temporal), or, with ``start_after_commit``, right after the commit (a failed start is
+    logged and left to ``emails_resume``). A replayed write returns the same pending ids, so a worker that died
+    between the commit and the start is made good by the write's retry. Orders without an address send nothing.
     """
     wanted = [(event, kind) for event in events if (kind := domain.email_kind_for(event.type)) is not None]
     if not wanted or not order.contact_email:
@@ -49,10 +53,10 @@ def emails_record_for_order_events(*, order: Order, events: Sequence[OrderEvent]
                 Email.objects.create(order=order, event=event, kind=kind, to=order.contact_email)
         except IntegrityError:
             pass  # recorded by a concurrent replay of the same write
-    emails = list(originals.values_list("pk", "status"))
-    pending = [pk for pk, status in emails if status == Email.Status.PENDING]
-    transaction.on_commit(lambda: _start_all(pending))
-    return [pk for pk, _ in emails]
+    pending = list(originals.filter(status=Email.Status.PENDING).order_by("pk").values_list("pk", flat=True))
+    if start_after_commit:
+        transaction.on_commit(lambda: _start_all(pending))
+    return pending
 
 
 def _saved(event: OrderEvent) -> OrderEvent:
@@ -92,18 +96,25 @@ def _start_all(email_ids: list[int]) -> None:
             )
 
 
+def emails_start(*, email_ids: Sequence[int]) -> list[int]:
+    """Start (or attach to) the workflow of each of these e-mails still pending; raises if Temporal refuses, so
+    the ``notifications.email_dispatch`` activity is retried. Returns the ids started or attached to."""
+    pending = list(
+        Email.objects.filter(pk__in=list(email_ids), status=Email.Status.PENDING)
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+    for email_id in pending:
+        _start(email_id)
+    return pending
+
+
 def emails_resume(*, older_than: timedelta) -> list[int]:
     """Start the workflow of every e-mail still pending after ``older_than`` (idempotent: a running workflow is
     attached to, a sent e-mail is not sent again). For e-mails whose start failed after their order's commit."""
     cutoff = timezone.now() - older_than
-    email_ids = list(
-        Email.objects.filter(status=Email.Status.PENDING, created_at__lte=cutoff)
-        .order_by("pk")
-        .values_list("pk", flat=True)
-    )
-    for email_id in email_ids:
-        _start(email_id)
-    return email_ids
+    stale = Email.objects.filter(status=Email.Status.PENDING, created_at__lte=cutoff)
+    return emails_start(email_ids=list(stale.values_list("pk", flat=True)))
 
 
 def email_resend(*, email_id: int, actor: str) -> Email:

@@ -356,7 +356,7 @@ def order_record(*, inp: PlaceOrderInput) -> None:
                 idempotency_key=f"{order_workflow_id(inp.number)}:created",
             )
             _publish_webhook_events(order=order, event_types=[ORDER_CREATED_EVENT])
-            emails_record_for_order_events(order=order, events=[created])  # customer e-mails (outbox)
+            emails_record_for_order_events(order=order, events=[created], start_after_commit=True)  # e-mail outbox
     except IntegrityError:
         if not Order.objects.filter(number=inp.number).exists():
             raise  # not the concurrent-duplicate case: let the activity retry
@@ -404,7 +404,9 @@ def order_apply(*, inp: ApplyInput) -> None:
             # Applied before; publishing again only (re)starts deliveries that may not have started then.
             _publish_webhook_events(order=order, event_types=inp.publish)
             written = [f"{inp.idempotency_key}:{index}" for index in range(len(inp.events))]
-            emails_record_for_order_events(order=order, events=OrderEvent.objects.filter(idempotency_key__in=written))
+            emails_record_for_order_events(
+                order=order, events=OrderEvent.objects.filter(idempotency_key__in=written), start_after_commit=True
+            )
             return
         changed = []
         if inp.status and inp.status != order.status:
@@ -452,7 +454,7 @@ def order_apply(*, inp: ApplyInput) -> None:
             for index, event in enumerate(inp.events)
         )
         _publish_webhook_events(order=order, event_types=inp.publish)
-        emails_record_for_order_events(order=order, events=events)  # customer e-mails, same transaction (outbox)
+        emails_record_for_order_events(order=order, events=events, start_after_commit=True)  # e-mail outbox
     log.info("order updated: %s", ", ".join(f"{name}={getattr(order, name)}" for name in changed) or "events only")
 
 

@@ -9,13 +9,18 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.core.management import call_command
+from django.db import transaction
 from django.test import Client
 
+from notifications.activities import notifications_email_dispatch
+from notifications.contracts import DispatchInput
 from notifications.models import Email
+from notifications.services import emails_record_for_order_events
 from orders import services
 from orders.lookup import order_lookup_path
+from orders.models import OrderEvent
 from tests.faults.processes import poll_until
-from tests.integration.notifications.helpers import confirmed_order, pending_email
+from tests.integration.notifications.helpers import confirmed_order, pending_email, recorded_order
 from tests.integration.orders.helpers import api_client, order_arguments, order_body, post_order, seed_sku, wait_for
 from tests.smtp_sink import free_port, parts, smtp_sink
 from tests.temporal_env import settings_override
@@ -94,3 +99,21 @@ def test_emails_resume_starts_an_email_whose_workflow_never_started(live_oms) ->
         assert "1 pending e-mail(s)" in out.getvalue()
         [message] = sink.wait_for(lambda got: len(got) == 1, what="the resumed e-mail")
     assert message["Message-ID"] == f"<oms-email-{stuck.pk}@oms.localhost>"
+
+
+def test_the_dispatch_activity_starts_what_an_order_write_recorded_once(live_oms) -> None:
+    """The order process v2 shape: the write returns the pending e-mail ids and never calls Temporal; the
+    ``notifications.email_dispatch`` activity starts them (twice: the second attaches, nothing is sent twice)."""
+    order = recorded_order(f"dispatch-{uuid.uuid4().hex[:8]}")
+    event = OrderEvent.objects.create(
+        order=order, type="confirmed", at=order.created_at, actor="t", idempotency_key=f"{order.number}:d"
+    )
+    with transaction.atomic():
+        email_ids = emails_record_for_order_events(order=order, events=[event])
+    assert Email.objects.get().pk == email_ids[0]
+    with smtp_sink() as sink, settings_override(**sink.settings()):
+        assert notifications_email_dispatch(DispatchInput(email_ids=email_ids)) == email_ids
+        sink.wait_for(lambda got: len(got) == 1, what="the dispatched e-mail")
+        poll_until(lambda: Email.objects.get().status == "sent", timeout=30, what="marked sent")
+        assert notifications_email_dispatch(DispatchInput(email_ids=email_ids)) == []  # sent: nothing to start
+    assert len(sink.received()) == 1
