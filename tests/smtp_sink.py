@@ -40,6 +40,7 @@ class SmtpSink:
         self.stall_next_seconds = 0.0
         self.queue_before_stall = False
         self.stalling = threading.Event()
+        self.stalled_message_id = ""
         self.refused_recipients: set[str] = set()  # answered 550 (a permanent refusal)
 
     # aiosmtpd handler hooks
@@ -55,6 +56,7 @@ class SmtpSink:
         if stall and self.queue_before_stall:
             self._take(message)
         if stall:
+            self.stalled_message_id = message["Message-ID"]
             self.stalling.set()
             await asyncio.sleep(stall)  # cancelled by aiosmtpd when the client's connection drops
             if server.transport is None or server.transport.is_closing():
