@@ -85,6 +85,8 @@ class Command(BaseCommand):
             call_command("seed_demo", stdout=self.stdout)
 
         env = dict(os.environ)
+        # Links in e-mails point at this launcher's shop unless OMS_SITE_URL says otherwise.
+        env.setdefault("OMS_SITE_URL", f"http://{options['host']}:{options['port']}")
         external_temporal = bool(settings.TEMPORAL_ADDRESS)
         if external_temporal:
             address, ui_url = settings.TEMPORAL_ADDRESS, settings.TEMPORAL_UI_URL

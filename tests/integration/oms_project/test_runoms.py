@@ -177,7 +177,10 @@ def test_run_command_starts_everything_stops_cleanly_and_keeps_data(tmp_path: Pa
 
         def mailed() -> bool:
             files = list((tmp_path / "mail").glob("*.log"))
-            return any(f"Subject: Your order {number} is confirmed" in f.read_text() for f in files)
+            return any(
+                f"Subject: Your order {number} is confirmed" in text and launcher.base in text
+                for text in (f.read_text() for f in files)
+            )
 
         wait_for(mailed, 90, "the confirmation e-mail in var/mail")
     finally:
