@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import pytest
 from django.contrib.auth.models import User
+from django.db import transaction
 
 from customers.models import Customer
 from notifications import services
 from notifications.models import Email
 from orders.contracts import EventInput
 from orders.lookup import order_lookup_path
+from orders.models import OrderEvent
 from tests.integration.notifications.helpers import apply, recorded_order
 from tests.smtp_sink import parts, smtp_sink
 from tests.temporal_env import settings_override
@@ -41,11 +43,15 @@ def test_each_mailed_event_records_one_email_in_the_order_write_and_a_replay_rec
     assert sorted(again) == sorted(Email.objects.values_list("pk", flat=True))
 
 
-def test_an_order_write_that_fails_records_no_email() -> None:
+def test_the_email_row_commits_or_rolls_back_with_the_order_write() -> None:
     order = recorded_order("outbox-2")
-    with pytest.raises(Exception, match="not allowed"):  # created -> delivered is refused: the whole write rolls back
-        apply(order, "w1", EventInput("delivered", {}), status="delivered")
-    assert not Email.objects.exists() and not order.events.filter(type="delivered").exists()
+    with pytest.raises(RuntimeError), transaction.atomic():
+        event = OrderEvent.objects.create(
+            order=order, type="confirmed", at=order.created_at, actor="t", idempotency_key="x"
+        )
+        assert services.emails_record_for_order_events(order=order, events=[event])  # recorded, pending
+        raise RuntimeError("the rest of the order write fails")
+    assert not Email.objects.exists()
 
 
 def test_a_sent_email_is_never_sent_again_and_carries_its_own_message_id() -> None:
