@@ -4,6 +4,7 @@ guest, the account page for a customer; partner orders link to nothing of ours).
 
 from __future__ import annotations
 
+from email.utils import parseaddr
 from typing import Any
 
 from django.conf import settings
@@ -86,6 +87,11 @@ def email_context(email: Email) -> dict[str, Any]:
     }
 
 
+def _sender_domain(from_email: str) -> str:
+    """``shop@example.com`` or ``Shop <shop@example.com>`` -> ``example.com``."""
+    return parseaddr(from_email)[1].rpartition("@")[2] or "localhost"
+
+
 def email_message(email: Email) -> EmailMultiAlternatives:
     context = email_context(email)
     from_email = settings.DEFAULT_FROM_EMAIL
@@ -94,7 +100,7 @@ def email_message(email: Email) -> EmailMultiAlternatives:
         body=render_to_string(f"emails/{email.kind}.txt", context),
         from_email=from_email,
         to=[email.to],
-        headers={"Message-ID": domain.message_id(email_id=email.pk, domain=from_email.rsplit("@", 1)[-1])},
+        headers={"Message-ID": domain.message_id(email_id=email.pk, domain=_sender_domain(from_email))},
     )
     message.attach_alternative(render_to_string(f"emails/{email.kind}.html", context), "text/html")
     return message

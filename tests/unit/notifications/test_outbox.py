@@ -58,14 +58,15 @@ def test_a_sent_email_is_never_sent_again_and_carries_its_own_message_id() -> No
     order = recorded_order("outbox-3")
     apply(order, "w1", EventInput("confirmed", {}), status="confirmed", payment_status="authorized")
     email = Email.objects.get()
-    with smtp_sink() as sink, settings_override(**sink.settings()):
+    sender = "Northwind Goods <shop@northwind.example>"
+    with smtp_sink() as sink, settings_override(**sink.settings(), DEFAULT_FROM_EMAIL=sender):
         assert services.email_send(email_id=email.pk) is True
         assert services.email_send(email_id=email.pk) is False  # a retried activity after the mark
     [message] = sink.received()
     email.refresh_from_db()
     assert (email.status, email.attempts, email.subject) == ("sent", 1, f"Your order {order.number} is confirmed")
     assert message["Subject"] == email.subject and order.number in message["Subject"]
-    assert message["Message-ID"] == f"<oms-email-{email.pk}@oms.localhost>"
+    assert message["Message-ID"] == f"<oms-email-{email.pk}@northwind.example>" and message["From"] == sender
     assert message["To"] == "ada@example.com"
     text, html = parts(message)
     for body in (text, html):
