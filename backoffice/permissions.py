@@ -23,7 +23,7 @@ ORDER_PERMISSIONS: dict[str, str] = {
 }
 
 # The project's own apps: "manager" gets every permission on their models.
-OMS_APPS = ["catalog", "customers", "partners", "payments", "carts", "orders", "webhooks", "reports"]
+OMS_APPS = ["catalog", "customers", "partners", "payments", "carts", "orders", "webhooks", "notifications", "reports"]
 
 SUPPORT = "support"
 WAREHOUSE = "warehouse"
@@ -39,6 +39,8 @@ GROUP_PERMISSIONS: dict[str, list[str]] = {
         "customers.view_address",
         "payments.view_payment",
         "webhooks.view_webhookdelivery",
+        "notifications.view_email",
+        "notifications.resend_email",  # "Send again" on a customer e-mail (docs/notifications.md)
     ],
     WAREHOUSE: [
         "orders.view_order",

@@ -1,4 +1,5 @@
-"""Account pages: sign up, sign in / out, password reset (django.contrib.auth views with the site's templates)."""
+"""Account pages: sign up and sign in by e-mail, sign out, password reset (django.contrib.auth views with the site's
+templates). The account page and address book are in ``customers.account_views``."""
 
 from __future__ import annotations
 
@@ -12,15 +13,16 @@ from django.urls import reverse, reverse_lazy
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods
 
-from carts.services import customer_for_user
-from customers import limits
-from customers.forms import LockedOutForm, SignupForm
+from customers import limits, services
+from customers.forms import EmailLoginForm, LockedOutForm, SignupForm
+from oms_project.errors import DomainError
 from oms_project.security import client_ip
 
 
 class LoginView(auth_views.LoginView):
     template_name = "registration/login.html"
     redirect_authenticated_user = True
+    authentication_form = EmailLoginForm
 
 
 class PasswordResetView(auth_views.PasswordResetView):
@@ -62,12 +64,20 @@ def signup(request: HttpRequest) -> HttpResponse:
         target = ""
     form = SignupForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        user = form.save()
-        customer_for_user(user=user)
-        # The login signal merges the guest cart of this session into the new customer's cart.
-        login(request, user, backend="django.contrib.auth.backends.ModelBackend")
-        messages.success(request, "Welcome! Your account is ready.")
-        return redirect(target or "catalog:product-list")
+        try:
+            customer = services.customer_sign_up(
+                email=form.cleaned_data["email"],
+                password=form.cleaned_data["password1"],
+                first_name=form.cleaned_data["first_name"],
+                last_name=form.cleaned_data["last_name"],
+            )
+        except DomainError as error:
+            form.add_error(error.field, error.message)
+        else:
+            # The login signal merges the guest cart of this session into the new customer's cart.
+            login(request, customer.user, backend="customers.backends.EmailOrUsernameBackend")
+            messages.success(request, "Welcome! Your account is ready.")
+            return redirect(target or "catalog:product-list")
     return render(request, "registration/signup.html", {"form": form, "next": target})
 
 

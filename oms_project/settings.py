@@ -9,6 +9,7 @@ from pathlib import Path
 
 import environ
 
+from oms_project.email_config import email_settings
 from oms_project.logging_config import logging_config
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -46,6 +47,7 @@ INSTALLED_APPS = [
     "carts",
     "orders",
     "webhooks",
+    "notifications",
     "reports",
     "backoffice",
 ]
@@ -122,13 +124,26 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
-# The lockout check first: it refuses a locked account or address before any password is checked.
-AUTHENTICATION_BACKENDS = ["customers.limits.LoginLockoutBackend", "django.contrib.auth.backends.ModelBackend"]
+# The lockout check first: it refuses a locked account or address before any password is checked. Then sign-in
+# with the e-mail address (any case) or, for older accounts, the username (customers/backends.py).
+AUTHENTICATION_BACKENDS = ["customers.limits.LoginLockoutBackend", "customers.backends.EmailOrUsernameBackend"]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "/"
 LOGOUT_REDIRECT_URL = "/"
-EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
+# --- E-mail (docs/notifications.md) ------------------------------------------------------------------------
+# EMAIL_URL picks the server: smtp://host:port, smtp+tls://user:password@host:587, consolemail://, or
+# filemail:///path. The embedded default writes one file per mail to var/mail/; production requires SMTP.
+EMAIL_URL = env.str("EMAIL_URL", default=f"filemail://{DATA_DIR / 'mail'}")
+globals().update(email_settings(EMAIL_URL, base_dir=BASE_DIR))
+EMAIL_TIMEOUT = env.float("EMAIL_TIMEOUT_SECONDS", default=30)  # one SMTP conversation
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="shop@oms.localhost")
+# Customer e-mails: the retry schedule of one e-mail (backoff while the mail server is away, then "failed"), and
+# the shop's public address that links in e-mails start with.
+EMAIL_RETRY_INITIAL_INTERVAL = timedelta(seconds=env.float("EMAIL_RETRY_INITIAL_SECONDS", default=5))
+EMAIL_RETRY_BACKOFF = env.float("EMAIL_RETRY_BACKOFF", default=2.0)
+EMAIL_RETRY_MAX_INTERVAL = timedelta(seconds=env.float("EMAIL_RETRY_MAX_INTERVAL_SECONDS", default=600))
+EMAIL_GIVE_UP_AFTER = timedelta(hours=env.float("EMAIL_GIVE_UP_AFTER_HOURS", default=72))
+SITE_URL = env.str("OMS_SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = env.str("TIME_ZONE", default="UTC")
@@ -243,6 +258,7 @@ CART_TASK_QUEUE = env.str("CART_TASK_QUEUE", default="CART_TASK_QUEUE")
 ORDER_TASK_QUEUE = env.str("ORDER_TASK_QUEUE", default="ORDER_TASK_QUEUE")
 # Webhook deliveries run on their own queue (own slots and threads): a slow receiver never delays an order.
 WEBHOOK_TASK_QUEUE = env.str("WEBHOOK_TASK_QUEUE", default="WEBHOOK_TASK_QUEUE")
+EMAIL_TASK_QUEUE = env.str("EMAIL_TASK_QUEUE", default="EMAIL_TASK_QUEUE")  # customer e-mails (docs/notifications.md)
 WORKER_MAX_CONCURRENT_ACTIVITIES = env.int("WORKER_MAX_CONCURRENT_ACTIVITIES", default=32)
 WORKER_MAX_CONCURRENT_WORKFLOW_TASKS = env.int("WORKER_MAX_CONCURRENT_WORKFLOW_TASKS", default=32)
 WORKER_GRACEFUL_SHUTDOWN = timedelta(seconds=env.float("WORKER_GRACEFUL_SHUTDOWN_SECONDS", default=10))

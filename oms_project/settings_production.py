@@ -13,8 +13,9 @@ os.environ.setdefault("DJANGO_DEBUG", "false")
 os.environ.setdefault("WEBHOOK_ALLOW_PRIVATE_TARGETS", "false")
 os.environ.setdefault("LOG_FORMAT", "json")  # one JSON object per line for log shippers
 
+from oms_project.email_config import email_settings, require_mail_server
 from oms_project.settings import *  # noqa: F403
-from oms_project.settings import env
+from oms_project.settings import BASE_DIR, env
 
 DEBUG = False
 SECRET_KEY = env.str("DJANGO_SECRET_KEY")  # required: no default in production
@@ -26,6 +27,11 @@ if not TEMPORAL_PAYLOAD_KEYS:
         "Set TEMPORAL_PAYLOAD_KEYS: the production profile encrypts every Temporal payload (make a key with "
         "DJANGO_SETTINGS_MODULE=oms_project.settings manage.py new_payload_key)."
     )
+# Required, and a real mail server: console or file mail would put reset links into the logs (issue #20).
+EMAIL_URL = env.str("EMAIL_URL")
+_email = email_settings(EMAIL_URL, base_dir=BASE_DIR)
+require_mail_server(_email)
+globals().update(_email)
 
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=True)

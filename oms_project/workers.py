@@ -30,12 +30,13 @@ log = logging.getLogger(__name__)
 CART = "cart"
 ORDER = "order"
 WEBHOOK = "webhook"
-QUEUES = (CART, ORDER, WEBHOOK)
+EMAIL = "email"
+QUEUES = (CART, ORDER, WEBHOOK, EMAIL)
 
 
 @dataclass(frozen=True)
 class WorkerComponents:
-    queue: str  # CART, ORDER or WEBHOOK: the logical queue; settings map it to the real task queue name
+    queue: str  # CART, ORDER, WEBHOOK or EMAIL: the logical queue; settings map it to the real task queue name
     workflows: Sequence[type] = ()
     activities: Sequence[Callable] = ()
 
@@ -51,6 +52,7 @@ def task_queue_name(queue: str) -> str:
         CART: settings.CART_TASK_QUEUE,
         ORDER: settings.ORDER_TASK_QUEUE,
         WEBHOOK: settings.WEBHOOK_TASK_QUEUE,
+        EMAIL: settings.EMAIL_TASK_QUEUE,
     }[queue]
 
 
@@ -159,12 +161,13 @@ def activity_thread_pool(
 
 
 # Queues whose activities wait on the outside world get threads of their own in a shared worker process.
-OWN_THREADS = frozenset({WEBHOOK})
+OWN_THREADS = frozenset({WEBHOOK, EMAIL})
 SHARED = "shared"
 
 
 class ActivityPools:
-    """The activity thread pools of a worker process: one for the webhook queue, one shared by cart and order.
+    """The activity thread pools of a worker process: one each for the webhook and e-mail queues (they wait on
+    receivers and mail servers), one shared by cart and order.
 
     Slots are per worker, but threads were shared: webhook attempts blocked on a slow receiver could take the
     threads the order's payment activities needed (issue #20). Cart and order keep sharing one pool as before,

@@ -24,6 +24,7 @@ from django.utils.safestring import SafeString
 from backoffice.actions import ORDER_ACTIONS, OrderAction, staff_actor
 from backoffice.export import order_csv_response
 from backoffice.selectors import dashboard_data, order_workflow_state, task_queue_health, temporal_ui_url
+from notifications.admin import EmailInline
 from oms_project.admin import RecordAdmin
 from oms_project.errors import DomainError
 from orders.models import IdempotencyRecord, Order, OrderEvent, OrderLine, SandboxDelivery
@@ -106,7 +107,7 @@ class OrderAdmin(admin.ModelAdmin):
     date_hierarchy = "created_at"
     list_per_page = 100
     show_full_result_count = False  # a second COUNT over a large filtered list buys nothing
-    inlines = [OrderLineInline, OrderEventInline]
+    inlines = [OrderLineInline, OrderEventInline, EmailInline]
     actions = [_admin_action(action) for action in ORDER_ACTIONS.values()]
     readonly_fields = ["live_workflow"]
     fieldsets = [

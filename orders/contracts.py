@@ -81,6 +81,7 @@ class PlaceOrderInput:
     sla_hours: dict[str, float] = field(default_factory=dict)
     # Where the order process starts its webhook dispatches (settings.WEBHOOK_TASK_QUEUE at placement).
     webhook_task_queue: str = ""
+    email_task_queue: str = ""  # where it starts the e-mails its writes record (settings.EMAIL_TASK_QUEUE)
 
 
 @dataclass
@@ -116,9 +117,11 @@ class ApplyInput:
 
 @dataclass
 class WriteResult:
-    """What one write of the order process recorded that the workflow acts on: webhook deliveries to start."""
+    """What one write of the order process recorded that the workflow acts on: webhook deliveries and customer
+    e-mails to start (each on its own task queue)."""
 
     delivery_ids: list[int] = field(default_factory=list)
+    email_ids: list[int] = field(default_factory=list)
 
 
 @dataclass

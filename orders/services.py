@@ -18,6 +18,7 @@ from django.utils.dateparse import parse_datetime
 
 from catalog.selectors import variant_snapshots
 from customers.models import Customer
+from notifications.services import emails_record_for_order_events
 from oms_project import observability, temporal
 from oms_project.errors import InvalidInput, InvalidTransition
 from oms_project.money import format_amount
@@ -231,6 +232,7 @@ def order_prepare(
             Status.SHIPPED.value: float(settings.ORDER_SLA_SHIPPED_HOURS),
         },
         webhook_task_queue=settings.WEBHOOK_TASK_QUEUE,
+        email_task_queue=settings.EMAIL_TASK_QUEUE,
     )
 
 
@@ -293,7 +295,8 @@ def order_get(*, number: str) -> Order | None:
 def order_record(*, inp: PlaceOrderInput) -> WriteResult:
     """The workflow's first activity: write the order, its lines and the ``created`` event, exactly once, and
     record the partner's ``order.created`` webhook event in the same transaction (outbox, see
-    ``_publish_webhook_events``). Returns the webhook deliveries to start (the order process dispatches them)."""
+    ``_publish_webhook_events``), and its e-mails (``notifications``). Returns the webhook deliveries and e-mails to
+    start (the order process dispatches them)."""
     if (recorded := Order.objects.filter(number=inp.number).first()) is not None:
         return WriteResult(_publish_webhook_events(order=recorded, event_types=[ORDER_CREATED_EVENT]))
     now = parse_datetime(inp.placed_at) or timezone.now()
@@ -343,7 +346,7 @@ def order_record(*, inp: PlaceOrderInput) -> WriteResult:
                 )
                 for position, line in enumerate(inp.lines, start=1)
             )
-            OrderEvent.objects.create(
+            created = OrderEvent.objects.create(
                 order=order,
                 type="created",
                 at=now,
@@ -352,12 +355,13 @@ def order_record(*, inp: PlaceOrderInput) -> WriteResult:
                 idempotency_key=f"{order_workflow_id(inp.number)}:created",
             )
             delivery_ids = _publish_webhook_events(order=order, event_types=[ORDER_CREATED_EVENT])
+            email_ids = emails_record_for_order_events(order=order, events=[created])  # e-mail outbox
     except IntegrityError:
         if not Order.objects.filter(number=inp.number).exists():
             raise  # not the concurrent-duplicate case: let the activity retry
         return order_record(inp=inp)
     log.info("order recorded")
-    return WriteResult(delivery_ids)
+    return WriteResult(delivery_ids=delivery_ids, email_ids=email_ids)
 
 
 ORDER_CREATED_EVENT = "order.created"
@@ -404,8 +408,16 @@ def order_write(*, inp: ApplyInput, start_deliveries: bool = False) -> WriteResu
     with transaction.atomic():
         order = Order.objects.select_for_update().get(number=inp.number)
         if OrderEvent.objects.filter(idempotency_key=f"{inp.idempotency_key}:0").exists():
-            # Applied before: the same deliveries again, so a retried write still gets them started.
-            return WriteResult(_publish_webhook_events(order=order, event_types=inp.publish, **start))
+            # Applied before: the same deliveries and e-mails again, so a retried write still gets them started.
+            written = [f"{inp.idempotency_key}:{index}" for index in range(len(inp.events))]
+            return WriteResult(
+                delivery_ids=_publish_webhook_events(order=order, event_types=inp.publish, **start),
+                email_ids=emails_record_for_order_events(
+                    order=order,
+                    events=OrderEvent.objects.filter(idempotency_key__in=written),
+                    start_after_commit=start_deliveries,
+                ),
+            )
         changed = []
         if inp.status and inp.status != order.status:
             if not domain.can_transition(order.status, inp.status):
@@ -440,7 +452,7 @@ def order_write(*, inp: ApplyInput, start_deliveries: bool = False) -> WriteResu
                 changed.append(name)
         order.updated_at = timezone.now()
         order.save(update_fields=[*dict.fromkeys(changed), "updated_at"])
-        OrderEvent.objects.bulk_create(
+        events = OrderEvent.objects.bulk_create(
             OrderEvent(
                 order=order,
                 type=event.type,
@@ -452,8 +464,9 @@ def order_write(*, inp: ApplyInput, start_deliveries: bool = False) -> WriteResu
             for index, event in enumerate(inp.events)
         )
         delivery_ids = _publish_webhook_events(order=order, event_types=inp.publish, **start)
+        email_ids = emails_record_for_order_events(order=order, events=events, start_after_commit=start_deliveries)
     log.info("order updated: %s", ", ".join(f"{name}={getattr(order, name)}" for name in changed) or "events only")
-    return WriteResult(delivery_ids)
+    return WriteResult(delivery_ids=delivery_ids, email_ids=email_ids)
 
 
 @dataclass(frozen=True)

@@ -27,7 +27,7 @@ from oms_project.errors import DomainError, NotFound
 from orders import domain, selectors, services
 from orders.domain import FailureReason, Status
 from orders.forms import CheckoutForm
-from orders.lookup import order_lookup_link_send, order_lookup_path, order_number_from_token
+from orders.lookup import order_lookup_path, order_number_from_token
 from orders.models import Order
 
 _NOT_CHARGED = "You have not been charged."
@@ -123,7 +123,6 @@ def checkout(request: HttpRequest) -> HttpResponse:
 def _place(request: HttpRequest, form: CheckoutForm, cart: Cart, customer: Customer | None) -> HttpResponse | None:
     """Place the order; a response on success (or when the cart went away), None to show the form's errors."""
     number = services.order_number_for_cart(cart.cart_id)
-    repeat = services.order_get(number=number) is not None  # a repeated submit: the guest has the e-mail already
     try:
         order = services.order_place_from_cart(
             cart_id=cart.cart_id,
@@ -150,8 +149,7 @@ def _place(request: HttpRequest, form: CheckoutForm, cart: Cart, customer: Custo
         else:
             form.add_error(None, error.message)
         return None
-    if order.customer_id is None and not repeat:
-        order_lookup_link_send(order=order, absolute_url=request.build_absolute_uri(_order_url(order)))
+    # The guest's link travels in the order's confirmation (or failure) e-mail (notifications, docs/notifications.md).
     return redirect(f"{_order_url(order)}?placed=1")
 
 

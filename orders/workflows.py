@@ -10,7 +10,8 @@ serves the order's commands (ship, cancel, delivery events, delivery changes) on
 - The run loop is the only writer. Every change reaches the read model through ``_write`` (one local activity:
   the row, its timeline events and its webhook outbox rows in one transaction), every status change through the
   domain's transition table (``domain.check_transition``). Webhook deliveries recorded by a write are started by a
-  ``webhooks.dispatch`` activity on the webhook task queue, never from inside the database write.
+  ``webhooks.dispatch`` activity on the webhook task queue, and customer e-mails by ``notifications.email_dispatch``
+  on the e-mail task queue, never from inside the database write.
 - Deadlines are durable timers in the loop's wait: the authorization's expiry cancels an unshipped order; an SLA
   timer flags an order that stays too long in ``confirmed`` or ``shipped``.
 - ``OrderState`` is everything the process knows; the ``progress`` query shows it (step, pending action, pending
@@ -43,6 +44,8 @@ with workflow.unsafe.imports_passed_through():
         StockLine,
         StockOrderInput,
     )
+    from notifications.contracts import DISPATCH as EMAIL_DISPATCH
+    from notifications.contracts import DispatchInput as EmailDispatchInput
     from orders import domain
     from orders.contracts import (
         DELIVERY_CANCEL,
@@ -208,8 +211,7 @@ class OrderWorkflow:
         state.status_since = workflow.now().isoformat()
         created = await workflow.execute_local_activity(ORDER_RECORD, inp, result_type=WriteResult, **LOCAL_STEP)
         state.recorded = True
-        if created.delivery_ids:  # order.created, recorded with the order
-            self._dispatch(created.delivery_ids)
+        self._dispatch(created)  # order.created, recorded with the order
         try:
             await self._checkout(inp)
         except _CancelRequested:
@@ -717,16 +719,30 @@ class OrderWorkflow:
         for name in ("payment_status", "delivery_status", "failure_reason", "cancel_reason", "pending_action"):
             if changes.get(name) is not None:
                 setattr(state, name, changes[name])
-        if result.delivery_ids:
-            self._dispatch(result.delivery_ids)
+        self._dispatch(result)
 
-    def _dispatch(self, delivery_ids: list[int]) -> None:
-        queue = self._inp.webhook_task_queue if self._inp else ""
-        self._dispatching.append(
-            workflow.start_activity(
-                DISPATCH, DispatchInput(delivery_ids=delivery_ids), task_queue=queue or None, **DISPATCH_STEP
+    def _dispatch(self, written: WriteResult) -> None:
+        """Start what a write recorded, each on its own queue, beside the order (awaited only before it ends)."""
+        inp = self._inp
+        assert inp is not None
+        if written.delivery_ids:
+            self._dispatching.append(
+                workflow.start_activity(
+                    DISPATCH,
+                    DispatchInput(delivery_ids=written.delivery_ids),
+                    task_queue=inp.webhook_task_queue or None,
+                    **DISPATCH_STEP,
+                )
             )
-        )
+        if written.email_ids:
+            self._dispatching.append(
+                workflow.start_activity(
+                    EMAIL_DISPATCH,
+                    EmailDispatchInput(email_ids=written.email_ids),
+                    task_queue=inp.email_task_queue or None,
+                    **DISPATCH_STEP,
+                )
+            )
 
 
 _REFUSAL_CODES = {

@@ -231,6 +231,8 @@ def webhook_attempts_made(*, delivery_id: int, run_key: str) -> int:
     """Attempts recorded for this delivery by one workflow run (``run_key`` = "<workflow id>:<run id>"): the
     attempt number the backoff counts, which bounces for a busy partner never raise."""
     return WebhookAttempt.objects.filter(delivery_id=delivery_id, idempotency_key__startswith=f"{run_key}:").count()
+
+
 def attempt_error(target: targets.Target, response: targets.Response) -> str:
     """A refused attempt's error, shown to the partner and staff: the receiver's first 200 characters only for a
     public receiver. A private or loopback one (allowed by WEBHOOK_ALLOW_PRIVATE_TARGETS) is some internal service,

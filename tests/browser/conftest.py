@@ -78,7 +78,7 @@ def make_customer(username: str, password: str = "correct horse battery", **extr
 
 def sign_in(page: Page, username: str, password: str = "correct horse battery") -> None:
     page.goto("/login/")
-    page.get_by_label("Username").fill(username)
+    page.get_by_label("E-mail").fill(username)  # the e-mail address, or an older account's username
     page.get_by_label("Password").fill(password)
     page.get_by_role("button", name="Sign in").click()
     expect(page.get_by_role("button", name="Sign out")).to_be_visible()

@@ -217,9 +217,11 @@ def app_env(*, database_url: str, temporal_address: str, **extra: str) -> dict[s
     }
 
 
-def start_workers(supervisor: ProcessSupervisor, name: str, env: Mapping[str, str], timeout: float = 90) -> None:
-    """``manage.py run_workers`` for the order queue; returns once it polls."""
-    process = supervisor.start(name, [sys.executable, "manage.py", "run_workers", "--queue", "order"], env=env)
+def start_workers(
+    supervisor: ProcessSupervisor, name: str, env: Mapping[str, str], timeout: float = 90, queue: str = "order"
+) -> None:
+    """``manage.py run_workers`` for one logical queue (the order queue by default); returns once it polls."""
+    process = supervisor.start(name, [sys.executable, "manage.py", "run_workers", "--queue", queue], env=env)
     poll_until(
         lambda: "Workers polling" in supervisor.log(name) or process.poll() is not None,
         timeout=timeout,

@@ -23,7 +23,7 @@ from oms_project.workers import (
 
 
 class Command(BaseCommand):
-    help = "Run the Temporal workers (cart, order and webhook task queues) until SIGTERM or SIGINT."
+    help = "Run the Temporal workers (cart, order, webhook and email task queues) until SIGTERM or SIGINT."
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument(

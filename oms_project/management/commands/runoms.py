@@ -2,7 +2,7 @@
 
 Starts, in order: a Temporal dev server persisting to ``OMS_DATA_DIR`` (unless ``TEMPORAL_ADDRESS`` points at an
 existing cluster), the database migrations and idempotent demo data, the workers (cart and order, then one
-webhook process), and the web server
+webhook + e-mail process), and the web server
 (gunicorn). Prints every URL, supervises the children and stops all of them on Ctrl-C / SIGTERM, or when one of
 them dies, so no process is left behind.
 """
@@ -29,8 +29,9 @@ from django.db.utils import OperationalError
 
 from oms_project import temporal
 from oms_project.binaries import dev_server_argv
+from oms_project.email_config import mail_destination
 from oms_project.errors import TemporalUnavailable
-from oms_project.workers import CART, ORDER, WEBHOOK
+from oms_project.workers import CART, EMAIL, ORDER, WEBHOOK
 
 
 @dataclass
@@ -104,6 +105,8 @@ class Command(BaseCommand):
             call_command("seed_demo", stdout=self.stdout)
 
         env = dict(os.environ)
+        # Links in e-mails point at this launcher's shop unless OMS_SITE_URL says otherwise.
+        env.setdefault("OMS_SITE_URL", f"http://{options['host']}:{options['port']}")
         external_temporal = bool(settings.TEMPORAL_ADDRESS)
         if external_temporal:
             address, ui_url = settings.TEMPORAL_ADDRESS, settings.TEMPORAL_UI_URL
@@ -123,8 +126,10 @@ class Command(BaseCommand):
         for index in range(options["worker_processes"]):
             name, queues = f"workers-{index + 1}", ["--queue", CART, "--queue", ORDER]
             self._spawn(name, [*run_workers, *queues], env=env, cwd=settings.BASE_DIR)
-        # Webhook deliveries in a process of their own: a slow receiver shares nothing with orders (ADR 0054).
-        self._spawn("webhook-workers", [*run_workers, "--queue", WEBHOOK], env=env, cwd=settings.BASE_DIR)
+        # Webhook deliveries and customer e-mails in a process of their own (each queue with its own threads): a slow
+        # receiver or mail server shares nothing with orders (ADR 0054, docs/notifications.md).
+        outbound = ["--queue", WEBHOOK, "--queue", EMAIL]
+        self._spawn("outbound-workers", [*run_workers, *outbound], env=env, cwd=settings.BASE_DIR)
 
         if not port_is_free(options["host"], options["port"]):
             raise CommandError(f"Port {options['port']} is in use; pass --port to use another one.")
@@ -144,6 +149,8 @@ class Command(BaseCommand):
                 "4",
                 "--access-logfile",
                 "-",
+                "--logger-class",  # access lines without guest-link or password-reset tokens
+                "oms_project.redaction.RedactingGunicornLogger",
                 "--graceful-timeout",
                 "10",
                 "--no-control-socket",
@@ -162,6 +169,7 @@ class Command(BaseCommand):
             + f"  Health          {base}/healthz   {base}/readyz   {base}/metrics\n"
             + f"  Temporal        {address}   UI: {ui_url}/namespaces/{namespace}/workflows\n"
             + f"  Data            {settings.DATA_DIR}\n"
+            + f"  Mail            {mail_destination()}\n"
         )
         self.stdout.flush()
 

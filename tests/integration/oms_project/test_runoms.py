@@ -130,8 +130,8 @@ def test_run_command_starts_everything_stops_cleanly_and_keeps_data(tmp_path: Pa
     launcher = Launcher(tmp_path)
     try:
         launcher.wait_ready()
-        # Cart and order workers in one process, webhook deliveries in their own (ADR 0054).
-        for queues in ("CART_TASK_QUEUE, ORDER_TASK_QUEUE", "WEBHOOK_TASK_QUEUE"):
+        # Cart and order workers in one process, webhook deliveries and e-mails in their own (ADR 0054).
+        for queues in ("CART_TASK_QUEUE, ORDER_TASK_QUEUE", "WEBHOOK_TASK_QUEUE, EMAIL_TASK_QUEUE"):
             wait_for(lambda queues=queues: f"Workers polling {queues} on" in launcher.output(), 60, queues)
         out = launcher.output()
         assert f"http://127.0.0.1:{launcher.web}/admin/" in out
@@ -157,6 +157,35 @@ def test_run_command_starts_everything_stops_cleanly_and_keeps_data(tmp_path: Pa
             f"{launcher.base}/api/v1/carts/{cart_id}/items/", auth, data={"sku": "TEE-CLS-M-BLK", "quantity": 3}
         )
         assert status == 200, body
+
+        # An order's confirmation e-mail is sent by the launcher's workers (e-mail queue) into var/mail/.
+        assert f"Mail            one file per e-mail in {tmp_path / 'mail'}/" in out
+        order = {
+            "lines": [{"sku": "TEE-CLS-M-BLK", "quantity": 1}],
+            "customer": {"email": "ada@example.com", "name": "Ada Lovelace"},
+            "shipping_address": {
+                "name": "Ada",
+                "line1": "1 Main St",
+                "city": "Berlin",
+                "postal_code": "10115",
+                "country": "DE",
+            },
+            "payment": {"method": "card", "token": "pm_card_ok"},
+        }
+        status, body = http_get(
+            f"{launcher.base}/api/v1/orders/", {**auth, "Idempotency-Key": "runoms-mail"}, data=order
+        )
+        assert status in (201, 202), body
+        number = json.loads(body)["number"]
+
+        def mailed() -> bool:
+            files = list((tmp_path / "mail").glob("*.log"))
+            return any(
+                f"Subject: Your order {number} is confirmed" in text and launcher.base in text
+                for text in (f.read_text() for f in files)
+            )
+
+        wait_for(mailed, 90, "the confirmation e-mail in var/mail")
     finally:
         launcher.stop()
     assert launcher.process.returncode == 0, launcher.output()

@@ -34,6 +34,7 @@ def test_production_profile_passes_deploy_checks() -> None:
         DJANGO_SECRET_KEY=secrets.token_urlsafe(50),
         DJANGO_ALLOWED_HOSTS="oms.example.com",
         TEMPORAL_PAYLOAD_KEYS=PAYLOAD_KEY,
+        EMAIL_URL="smtp://mail.example.com:587",
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "no issues" in result.stdout
@@ -57,6 +58,55 @@ def test_production_profile_without_secret_is_a_one_line_error() -> None:
     assert result.stderr.strip().splitlines() == [
         "error: configuration: Set the DJANGO_SECRET_KEY environment variable (set OMS_TRACEBACK=1 for the traceback)"
     ]
+
+
+PRODUCTION = {
+    "DJANGO_SETTINGS_MODULE": "oms_project.settings_production",
+    "DJANGO_SECRET_KEY": secrets.token_urlsafe(50),
+    "DJANGO_ALLOWED_HOSTS": "oms.example.com",
+}
+NO_MAIL_SERVER = (
+    "error: configuration: EMAIL_URL must name a mail server in production (smtp://, smtp+tls:// or "
+    "smtp+ssl://host:port); console and file mail would write password-reset and order links to logs or disk "
+    "(set OMS_TRACEBACK=1 for the traceback)"
+)
+
+
+@pytest.mark.parametrize(
+    ("email_url", "expected"),
+    [
+        (None, "error: configuration: Set the EMAIL_URL environment variable (set OMS_TRACEBACK=1 for the traceback)"),
+        ("consolemail://", NO_MAIL_SERVER),
+        ("filemail:///tmp/oms-mail", NO_MAIL_SERVER),
+        ("memorymail://", NO_MAIL_SERVER),
+        ("gopher://mail.example.com", "error: configuration: EMAIL_URL is not a mail URL ("),
+    ],
+)
+def test_production_refuses_to_start_without_a_mail_server(email_url: str | None, expected: str) -> None:
+    """Console mail in production wrote password-reset links into the web log (issue #20 item 3)."""
+    result = manage("check", **PRODUCTION, **({"EMAIL_URL": email_url} if email_url else {}))
+    assert result.returncode == 2, result.stdout + result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith(expected), result.stderr
+
+
+def test_email_url_selects_the_mail_settings(tmp_path: Path) -> None:
+    script = (
+        "from django.conf import settings as s; "
+        "print(s.EMAIL_BACKEND, s.EMAIL_HOST, s.EMAIL_PORT, s.EMAIL_HOST_USER, s.EMAIL_USE_TLS, "
+        "getattr(s, 'EMAIL_FILE_PATH', '-'))"
+    )
+    smtp = manage("shell", "-c", script, **PRODUCTION, EMAIL_URL="smtp+tls://shop:pw@mail.example.com:587")
+    assert smtp.stdout.splitlines()[-1].split()[:5] == [
+        "django.core.mail.backends.smtp.EmailBackend",
+        "mail.example.com",
+        "587",
+        "shop",
+        "True",
+    ]
+    embedded = manage("shell", "-c", script, OMS_DATA_DIR=str(tmp_path))
+    backend, *_, path = embedded.stdout.splitlines()[-1].split()
+    assert (backend, path) == ("django.core.mail.backends.filebased.EmailBackend", str(tmp_path / "mail"))
 
 
 @pytest.mark.parametrize(

@@ -201,6 +201,7 @@ def test_production_profile_logs_json_lines() -> None:
         DJANGO_SECRET_KEY="x" * 60,
         DJANGO_ALLOWED_HOSTS="oms.example.com",
         TEMPORAL_PAYLOAD_KEYS=PAYLOAD_KEY,
+        EMAIL_URL="smtp://mail.example.com:587",
     )
     lines = [line for line in result.stderr.splitlines() if "oms.check" in line]
     assert lines, result.stdout + result.stderr

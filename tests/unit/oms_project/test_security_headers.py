@@ -106,6 +106,7 @@ def test_production_profile_sends_hsts_over_https_and_redirects_plain_http() -> 
         DJANGO_SECRET_KEY=secrets.token_urlsafe(50),
         DJANGO_ALLOWED_HOSTS="oms.example.com",
         TEMPORAL_PAYLOAD_KEYS=PAYLOAD_KEY,
+        EMAIL_URL="smtp://mail.example.com:587",
         LOG_LEVEL="ERROR",
     )
     assert result.returncode == 0, result.stderr

@@ -67,10 +67,9 @@ def test_catalog_paginates(catalog: None) -> None:
     assert [p.name for p in second.context["page"].object_list] == ["Extra 11", "Red Mug", "Wool Hat"]
 
 
-def test_sign_up_creates_a_signed_in_customer_and_refuses_a_taken_email() -> None:
+def test_sign_up_by_email_creates_a_signed_in_customer_and_refuses_a_taken_email_in_any_case() -> None:
     client = Client()
     data = {
-        "username": "lin",
         "email": "lin@example.com",
         "first_name": "Lin",
         "last_name": "Chen",
@@ -79,12 +78,14 @@ def test_sign_up_creates_a_signed_in_customer_and_refuses_a_taken_email() -> Non
     }
     response = client.post("/signup/", data)
     assert response.status_code == 302
-    assert Customer.objects.get(user__username="lin").email == "lin@example.com"
+    assert Customer.objects.get(user__email="lin@example.com").full_name == "Lin Chen"
     assert client.get("/account/orders/").status_code == 200
-    again = Client().post("/signup/", data | {"username": "lin2"})
+    again = Client().post("/signup/", data | {"email": "LIN@Example.com"})
     assert again.status_code == 200 and b"already exists" in again.content
-    weak = Client().post("/signup/", data | {"username": "x", "email": "x@example.com", "password1": "123"})
+    weak = Client().post("/signup/", data | {"email": "x@example.com", "password1": "123", "password2": "123"})
     assert weak.status_code == 200 and b"field-error" in weak.content
+    differ = Client().post("/signup/", data | {"email": "y@example.com", "password2": "another passphrase"})
+    assert differ.status_code == 200 and b"The two passwords differ." in differ.content
 
 
 def test_password_reset_mails_a_working_link() -> None:
