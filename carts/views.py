@@ -16,15 +16,17 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
 
 from carts import selectors, services
+from carts.context_processors import remember_cart_count
 from carts.contracts import CartView
 from carts.domain import MAX_QUANTITY, Status
 from carts.models import Cart
 from carts.receivers import SESSION_CART_KEY
 from oms_project.errors import DomainError, NotFound
 
+# Said when the visitor's cart closed without them doing it. A cart they checked out needs no word: they just
+# placed the order (saying "your previous cart was checked out" on the next visit only puzzled customers).
 _CLOSED_MESSAGES = {
-    Status.EXPIRED: "Your previous cart expired after a period of inactivity; this is a new one.",
-    Status.CHECKED_OUT: "Your previous cart was checked out; this is a new one.",
+    Status.EXPIRED: "Your previous cart expired after a period of inactivity.",
 }
 
 
@@ -80,7 +82,7 @@ def _mutate(request: HttpRequest, action: Callable[[Cart], CartView], success: s
     assert cart is not None
     try:
         try:
-            action(cart)
+            remember_cart_count(request, action(cart))
         except DomainError as error:
             if error.code not in ("cart_expired", "cart_checked_out", "cart_merged"):
                 raise
@@ -90,7 +92,7 @@ def _mutate(request: HttpRequest, action: Callable[[Cart], CartView], success: s
             )
             fresh = current_cart(request, create=True)
             assert fresh is not None
-            action(fresh)
+            remember_cart_count(request, action(fresh))
     except DomainError as error:
         messages.error(request, error.message)
     else:
@@ -112,6 +114,8 @@ def _render_cart(request: HttpRequest, *, partial: bool) -> HttpResponse:
             view = selectors.cart_view(cart=cart)
         except DomainError as exc:
             error = exc.message
+    if error is None:
+        remember_cart_count(request, view)
     template = "carts/_cart.html" if partial else "carts/cart.html"
     expires_at = datetime.fromisoformat(view.expires_at) if view and view.expires_at else None
     context = {

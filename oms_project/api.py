@@ -8,7 +8,9 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import RequestDataTooBig
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.urls import Resolver404, resolve
 from django.views import defaults
+from django.views.decorators.csrf import csrf_exempt
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import exceptions, pagination, serializers
 from rest_framework.response import Response
@@ -177,9 +179,35 @@ class ErrorBodySerializer(serializers.Serializer):
     )
 
 
+API_NOT_FOUND_ROUTE = "api-not-found"
+COMPACT_JSON = {"separators": (",", ":")}  # as DRF's JSONRenderer writes the other error bodies
+
+
+def _not_found_body(request: HttpRequest) -> dict[str, Any]:
+    """The 404 body for an API path; a path that exists with a trailing slash says so (no redirect: a POST would
+    lose its body on one)."""
+    message = "No such resource."
+    if not request.path.endswith("/") and _is_api_route(f"{request.path}/"):
+        message = f"No such resource. Did you mean {request.path}/ (with the trailing slash)?"
+    return error_body(ErrorCode.NOT_FOUND, message)
+
+
+def _is_api_route(path: str) -> bool:
+    try:
+        return resolve(path).url_name != API_NOT_FOUND_ROUTE
+    except Resolver404:
+        return False
+
+
+@csrf_exempt  # like every API view: partners authenticate by key, not by cookie, so there is no CSRF to guard
+def api_not_found(request: HttpRequest) -> JsonResponse:
+    """The last route under /api/: whatever no API route matched, whatever the method."""
+    return JsonResponse(_not_found_body(request), status=404, json_dumps_params=COMPACT_JSON)
+
+
 def page_not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
     """``handler404``: a path under /api/ that no route matches (``/api/v1/webhooks/abc/``) answers the API's JSON
     error body like any other 404; the rest of the site keeps Django's page."""
     if request.path.startswith("/api/"):
-        return JsonResponse(error_body(ErrorCode.NOT_FOUND, "No such resource."), status=404)
+        return JsonResponse(_not_found_body(request), status=404, json_dumps_params=COMPACT_JSON)
     return defaults.page_not_found(request, exception)

@@ -36,6 +36,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "django_htmx",
+    "easy_thumbnails",
     "oms_project",
     "catalog",
     "customers",
@@ -78,6 +79,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "carts.context_processors.cart_item_count",
             ],
         },
     },
@@ -142,6 +144,27 @@ STORAGES = {
     },
 }
 WHITENOISE_USE_FINDERS = DEBUG
+# Files browsers ask for at the site root (/favicon.ico), served by WhiteNoise like the static files.
+WHITENOISE_ROOT = BASE_DIR / "static" / "root"
+
+# --- Uploaded media: product images (docs/catalog.md "Product images") -----------------------------------------
+MEDIA_URL = "/media/"
+MEDIA_ROOT = Path(env.str("MEDIA_ROOT", default=str(DATA_DIR / "media")))
+# The embedded run serves MEDIA_ROOT itself; behind a web server or CDN that serves it, turn this off.
+SERVE_MEDIA = env.bool("OMS_SERVE_MEDIA", default=True)
+# Uploads larger than this are refused (admin and import_catalog), and so are pictures of more pixels.
+PRODUCT_IMAGE_MAX_BYTES = env.int("PRODUCT_IMAGE_MAX_BYTES", default=5 * 1024 * 1024)
+PRODUCT_IMAGE_MAX_PIXELS = 40_000_000
+# Thumbnails (easy-thumbnails): made once on first use, stored next to the original, reused afterwards.
+THUMBNAIL_ALIASES = {
+    "": {
+        "card": {"size": (480, 480), "crop": "smart", "quality": 85},
+        "detail": {"size": (960, 960), "crop": False, "quality": 88},
+        "admin": {"size": (120, 120), "crop": "smart", "quality": 80},
+    }
+}
+THUMBNAIL_PRESERVE_EXTENSIONS = ("png",)
+THUMBNAIL_BASEDIR = "thumbs"
 
 # --- Partner API ----------------------------------------------------------------------------------------
 API_RATE_LIMIT = env.str("API_RATE_LIMIT", default="600/min")

@@ -9,6 +9,7 @@ import os
 
 os.environ.setdefault("DJANGO_DEBUG", "false")
 os.environ.setdefault("WEBHOOK_ALLOW_PRIVATE_TARGETS", "false")
+os.environ.setdefault("OMS_SERVE_MEDIA", "false")  # the web server or CDN in front serves MEDIA_ROOT
 os.environ.setdefault("LOG_FORMAT", "json")  # one JSON object per line for log shippers
 
 from oms_project.settings import *  # noqa: F403
