@@ -29,30 +29,13 @@ from orders.domain import FailureReason, Status
 from orders.forms import CheckoutForm
 from orders.lookup import order_lookup_link_send, order_lookup_path, order_number_from_token
 from orders.models import Order
+from orders.timeline import event_label
 
 _NOT_CHARGED = "You have not been charged."
 _FAILURE_TEXT = {
     FailureReason.PAYMENT_DECLINED: f"Your card was declined, so the order could not be placed. {_NOT_CHARGED}",
     FailureReason.INSUFFICIENT_STOCK: f"Some items ran out of stock while we reserved them. {_NOT_CHARGED}",
     FailureReason.STEP_FAILED: f"A technical problem stopped the order. {_NOT_CHARGED}",
-}
-
-_EVENT_LABELS = {
-    "created": "Order placed",
-    "stock_reserved": "Items reserved",
-    "payment_authorized": "Card authorized",
-    "delivery_requested": "Delivery booked",
-    "confirmed": "Order confirmed",
-    "step_failed": "A step could not be completed",
-    "stock_released": "Reserved items released",
-    "payment_voided": "Card authorization released",
-    "delivery_cancelled": "Delivery cancelled",
-    "failed": "Order failed",
-    "cancel_requested": "Cancellation requested",
-    "cancelled": "Order cancelled",
-    "payment_captured": "Payment taken",
-    "shipped": "Shipped",
-    "delivered": "Delivered",
 }
 
 # Refusals that mean "look at your cart again" rather than "fix a field".
@@ -207,7 +190,7 @@ def _guest_order(token: str) -> Order:
 def _status_context(order: Order, urls: OrderUrls) -> dict[str, object]:
     events = list(order.events.all())
     for event in events:
-        event.label = _EVENT_LABELS.get(event.type, event.type.replace("_", " ").capitalize())
+        event.label = event_label(event.type)
     detail = next((e.data.get("detail", "") for e in events if e.type == "step_failed"), "")
     return {
         "order": order,
