@@ -11,6 +11,7 @@ from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.urls import Resolver404, resolve
 from django.views import defaults
 from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_safe
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import exceptions, pagination, serializers
 from rest_framework.response import Response
@@ -140,11 +141,11 @@ class CursorPagination(pagination.CursorPagination):
         return parameters
 
 
+# An input serializer that refuses (400 naming the field) a body setting a value the server owns, such as a price,
+# a total, a status or the owning partner: never applied, and never silently dropped either, so a client that
+# believes it can set one learns at once that it cannot (docs/partners.md). A comment, not a docstring: the API
+# docs show a serializer's docstring as its request's description, and subclasses would inherit this one.
 class RefusesServerOwnedFields(serializers.Serializer):
-    """An input serializer that refuses (400 naming the field) a body setting a value the server owns, such as a
-    price, a total, a status or the owning partner: never applied, and never silently dropped either, so a
-    client that believes it can set one learns at once that it cannot (docs/partners.md)."""
-
     server_owned_fields: frozenset[str] = frozenset()
 
     def to_internal_value(self, data: Any) -> Any:
@@ -190,6 +191,16 @@ def _not_found_body(request: HttpRequest) -> dict[str, Any]:
     if not request.path.endswith("/") and _is_api_route(f"{request.path}/"):
         message = f"No such resource. Did you mean {request.path}/ (with the trailing slash)?"
     return error_body(ErrorCode.NOT_FOUND, message)
+
+
+PARTNER_GUIDE = settings.BASE_DIR / "docs" / "api.md"
+
+
+@require_safe
+def partner_guide(request: HttpRequest) -> HttpResponse:
+    """docs/api.md as served text, linked from /api/docs/: partners read the guide where they read the schema."""
+    text = PARTNER_GUIDE.read_text(encoding="utf-8")
+    return HttpResponse(text, content_type="text/plain; charset=utf-8")
 
 
 def _is_api_route(path: str) -> bool:

@@ -181,9 +181,24 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "UNAUTHENTICATED_USER": None,
 }
+API_DESCRIPTION = """Carts, orders, fulfilment, webhooks and reports for partners.
+
+**[Partner guide](/api/guide/)** (conventions, a `curl` example for every route, webhook signature verification
+code in Python): served at `/api/guide/`, and `docs/api.md` in the OMS repository.
+
+- **Authentication**: `Authorization: Api-Key <key>` (401 without a valid key; 403 without the route's scope:
+  `orders` or `fulfilment`). Use *Authorize* above to try the routes here.
+- **Errors**: every 4xx is `{"code", "message", "field", "errors"}`; `code` is stable and machine-readable.
+- **Idempotency**: `POST /orders/` and `POST /carts/{id}/checkout/` need an `Idempotency-Key` header; a retry with
+  the same key and body replays the first answer.
+- **Orders are processed asynchronously**: a 201 order becomes `confirmed` or `failed` within seconds (webhooks
+  `order.confirmed` / `order.failed`). Stock is reserved then, so an order for more than is available is accepted
+  and ends `failed` with `insufficient_stock`, while a cart refuses the item at once (409).
+- **Webhooks** are signed: `OMS-Signature: t=<unix>,v1=<hex HMAC-SHA256 of "t.body">` with the endpoint's secret.
+"""
 SPECTACULAR_SETTINGS = {
     "TITLE": "OMS partner API",
-    "DESCRIPTION": "Carts, orders, fulfilment, webhooks and reports for partners. See API.md for the contract.",
+    "DESCRIPTION": API_DESCRIPTION,
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     # Swagger UI assets come from the installed sidecar package: no CDN.

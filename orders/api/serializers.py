@@ -86,7 +86,11 @@ class AddressSerializer(serializers.Serializer):
     line2 = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
     city = serializers.CharField(max_length=100)
     postal_code = serializers.CharField(max_length=20)
-    country = serializers.RegexField(r"^[A-Z]{2}$", help_text="ISO 3166-1 alpha-2, e.g. DE")
+    country = serializers.RegexField(
+        r"^[A-Z]{2}$",
+        help_text="ISO 3166-1 alpha-2, e.g. DE",
+        error_messages={"invalid": "Use a two-letter ISO 3166-1 country code in capitals, e.g. DE."},
+    )
 
 
 class DeliverySerializer(serializers.Serializer):

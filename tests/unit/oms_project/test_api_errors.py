@@ -45,3 +45,36 @@ def test_a_method_the_route_does_not_take_is_a_json_405(debug: bool) -> None:
 def test_pages_outside_the_api_keep_the_html_404(debug: bool) -> None:
     response = Client().get("/no-such-page/")
     assert response.status_code == 404 and response["Content-Type"].startswith("text/html")
+
+
+def test_the_api_docs_link_the_partner_guide_which_is_served() -> None:
+    schema = Client().get("/api/schema/", {"format": "json"}).json()
+    assert "[Partner guide](/api/guide/)" in schema["info"]["description"]
+    assert "API.md" not in schema["info"]["description"].replace("docs/api.md", "")
+    guide = Client().get("/api/guide/")
+    assert guide.status_code == 200 and guide["Content-Type"] == "text/plain; charset=utf-8"
+    assert "def verify_oms_signature" in guide.content.decode() and "curl" in guide.content.decode()
+
+
+def test_the_add_item_request_is_described_for_partners_not_by_an_internal_comment() -> None:
+    schemas = Client().get("/api/schema/", {"format": "json"}).json()["components"]["schemas"]
+    described = schemas["CartItemAddRequest"]["description"]
+    assert described.startswith("Units of one SKU to add to the cart.")
+    assert "server owns" not in str(schemas) and "docs/partners.md" not in str(schemas)
+
+
+def test_a_bad_country_says_what_is_expected() -> None:
+    key = api_key_create(partner_name="Shop A", scopes=["orders"]).raw_key
+    body = {
+        "lines": [{"sku": "X-1", "quantity": 1}],
+        "customer": {"email": "a@example.com", "name": "A"},
+        "shipping_address": {"name": "A", "line1": "1 Main St", "city": "Berlin", "postal_code": "10115"},
+        "payment": {"method": "card", "token": "pm_card_ok"},
+    }
+    body["shipping_address"]["country"] = "Germany"
+    response = Client(HTTP_AUTHORIZATION=f"Api-Key {key}").post(
+        "/api/v1/orders/", body, content_type="application/json", HTTP_IDEMPOTENCY_KEY="country-1"
+    )
+    assert response.status_code == 400
+    assert response.json()["field"] == "shipping_address.country"
+    assert response.json()["message"] == "Use a two-letter ISO 3166-1 country code in capitals, e.g. DE."
