@@ -153,7 +153,7 @@ def _guest_with_cart(status: str, count: int) -> Client:
 def test_header_shows_the_item_count_of_an_open_cart_only() -> None:
     client = _guest_with_cart(Cart.Status.OPEN, 3)
     page = client.get("/").content.decode()
-    assert '<span class="cart-count">3<span class="visually-hidden"> items</span></span>' in page
+    assert '<span class="cart-count">3</span><span class="visually-hidden"> items in your cart</span>' in page
     Cart.objects.update(status=Cart.Status.CHECKED_OUT)
     assert 'class="cart-count"' not in client.get("/").content.decode()
 
