@@ -83,6 +83,11 @@ def test_sorting_and_the_cart_count_in_the_header(shop: Shop) -> None:
     expect(page.locator(".cart-count")).to_have_text("2")
     expect(cart_link).to_have_accessible_description("2 items in your cart")
 
+    # Checkout shows the whole bill, not just the subtotal: 2 x 14.50 + 4.90 standard shipping.
+    page.goto("/checkout/")
+    expect(page.locator("#checkout-total")).to_have_text("33.90 EUR")
+    expect(page.locator(".summary")).to_contain_text("With express delivery: 9.90 EUR shipping, 38.90 EUR in total.")
+
     # On the cart page an htmx change updates the header in place.
     cart_link.click()
     page.get_by_label("Quantity of Wool Socks - EU 40-43").fill("5")
