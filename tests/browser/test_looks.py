@@ -115,6 +115,10 @@ def test_back_office_home_order_list_order_page_and_stock(shop: Shop) -> None:
     expect(page.locator(".bo-kpi").first).to_contain_text("orders today")
     expect(page.locator("#content-related")).to_contain_text("Stock levels")
     shot(page, "20-admin-home")
+    page.click("#dashboard-link")
+    expect(page.locator("#task-queues")).to_contain_text("ORDER_TASK_QUEUE")
+    shot(page, "24-admin-dashboard")
+    page.goto("/admin/")
 
     # Order list: fits 1440 px, numbers on one line.
     page.goto("/admin/orders/order/")

@@ -15,8 +15,10 @@ from PIL import Image
 
 from catalog.models import ProductImage
 from orders.models import OrderEvent
+from partners.models import Partner
 from tests.unit.backoffice.factories import bulk_orders
 from tests.unit.catalog.helpers import make_variant, picture
+from webhooks.models import WebhookEndpoint, WebhookEvent
 
 pytestmark = pytest.mark.django_db
 
@@ -139,3 +141,25 @@ def test_product_admin_uploads_a_picture_with_a_preview_and_refuses_a_non_image(
         assert thumb.size == (120, 120)
     listing = boss.get(reverse("admin:catalog_product_changelist")).content.decode()
     assert 'alt="A red mug" class="bo-thumb"' in listing
+
+
+def test_webhook_pages_read_in_words_and_keep_the_json_in_a_folded_technical_section(boss: Client) -> None:
+    partner = Partner.objects.create(name="Shop")
+    endpoint = WebhookEndpoint.objects.create(
+        partner=partner, url="https://shop.example/hook", events=["order.created", "order.shipped"], secret="s"
+    )
+    event = WebhookEvent.objects.create(
+        partner=partner,
+        type="order.shipped",
+        dedupe_key="O-1:order.shipped",
+        data={"number": "O-1", "status": "shipped", "total": "17.40", "currency": "EUR"},
+        body='{"data":{"number":"O-1"}}',
+        created_at=timezone.now(),
+    )
+    page = boss.get(reverse("admin:webhooks_webhookevent_change", args=[event.pk])).content.decode()
+    assert "O-1 · shipped · 17.40 EUR" in page
+    technical = page.index("Technical (for partners")
+    assert page.index("{&quot;data&quot;") > technical and "collapse" in page[technical - 300 : technical]
+    assert "{&#x27;number&#x27;" not in page  # the data dict is not shown as a Python/JSON literal
+    endpoint_page = boss.get(reverse("admin:webhooks_webhookendpoint_change", args=[endpoint.pk])).content.decode()
+    assert "order.created, order.shipped" in endpoint_page and "[&#x27;order" not in endpoint_page
