@@ -321,4 +321,37 @@ class OrderAdmin(admin.ModelAdmin):
         return order_csv_response(changelist.get_queryset(request))
 
 
-admin.site.register([IdempotencyRecord, SandboxDelivery])
+class RecordAdmin(admin.ModelAdmin):
+    """Records the system writes (nobody adds, edits or deletes them by hand): shown for looking things up."""
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(IdempotencyRecord)
+class IdempotencyRecordAdmin(RecordAdmin):
+    list_display = ["key", "partner", "scope", "state", "response_status", "order", "created_at"]
+    list_filter = ["state", "scope"]
+    list_select_related = ["partner"]
+    search_fields = ["key", "response_location"]
+    fields = ["partner", "key", "scope", "state", "response_status", "order", "created_at", "claimed_at"]
+    readonly_fields = fields
+
+    @admin.display(description="order")
+    def order(self, obj: IdempotencyRecord) -> str:
+        """The order the key's first request answered with (its number, not the stored JSON answer)."""
+        body = obj.response_body if isinstance(obj.response_body, dict) else {}
+        return str(body.get("number") or "-")
+
+
+@admin.register(SandboxDelivery)
+class SandboxDeliveryAdmin(RecordAdmin):
+    list_display = ["reference", "order_number", "priority", "cancelled", "created_at"]
+    list_filter = ["cancelled", "priority"]
+    search_fields = ["reference", "order_number"]

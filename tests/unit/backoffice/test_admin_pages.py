@@ -14,7 +14,7 @@ from django.utils import timezone
 from PIL import Image
 
 from catalog.models import ProductImage
-from orders.models import OrderEvent
+from orders.models import IdempotencyRecord, OrderEvent
 from partners.models import Partner
 from tests.unit.backoffice.factories import bulk_orders
 from tests.unit.catalog.helpers import make_variant, picture
@@ -163,3 +163,25 @@ def test_webhook_pages_read_in_words_and_keep_the_json_in_a_folded_technical_sec
     assert "{&#x27;number&#x27;" not in page  # the data dict is not shown as a Python/JSON literal
     endpoint_page = boss.get(reverse("admin:webhooks_webhookendpoint_change", args=[endpoint.pk])).content.decode()
     assert "order.created, order.shipped" in endpoint_page and "[&#x27;order" not in endpoint_page
+
+
+def test_system_records_are_read_only_and_show_no_json(boss: Client) -> None:
+    partner = Partner.objects.create(name="Shop")
+    record = IdempotencyRecord.objects.create(
+        partner=partner,
+        key="mp-1",
+        scope="orders.create",
+        request_hash="h",
+        state="done",
+        response_status=201,
+        response_body={"number": "O-42", "status": "created"},
+        created_at=timezone.now(),
+        claimed_at=timezone.now(),
+    )
+    home = boss.get(reverse("admin:index")).content.decode()
+    assert reverse("admin:orders_idempotencyrecord_add") not in home
+    assert reverse("admin:orders_sandboxdelivery_add") not in home
+    listing = boss.get(reverse("admin:orders_idempotencyrecord_changelist")).content.decode()
+    assert "O-42" in listing
+    page = boss.get(reverse("admin:orders_idempotencyrecord_change", args=[record.pk])).content.decode()
+    assert "O-42" in page and "&quot;status&quot;" not in page and 'name="_save"' not in page
