@@ -169,6 +169,16 @@ def integer_with_documented_range(*, minimum: int, maximum: int, help_text: str)
     return RangeDocumentedIntegerField(help_text=help_text)
 
 
+class ChoiceField(serializers.ChoiceField):
+    """A choice whose refusal names the accepted values (`"fast" is not one of: normal, urgent.`), where DRF's says
+    only that the value "is not a valid choice"."""
+
+    def __init__(self, choices: Any, **kwargs: Any) -> None:
+        super().__init__(choices, **kwargs)
+        accepted = ", ".join(str(value) for value in self.choices).replace("{", "{{").replace("}", "}}")
+        self.error_messages["invalid_choice"] = f'"{{input}}" is not one of: {accepted}.'
+
+
 class ErrorBodySerializer(serializers.Serializer):
     """The one error body, for the OpenAPI schema (``OpenApiResponse(ErrorBodySerializer)``)."""
 

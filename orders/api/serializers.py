@@ -13,7 +13,7 @@ from rest_framework import serializers
 
 # The one error body's schema component (oms_project.api.error_body); one class, so one "Error" component.
 from carts.api.serializers import ErrorSerializer  # noqa: F401
-from oms_project.api import RefusesServerOwnedFields, integer_with_documented_range
+from oms_project.api import ChoiceField, RefusesServerOwnedFields, integer_with_documented_range
 from oms_project.money import format_amount
 from orders.domain import DELIVERY_EVENT_STATUSES, MAX_QUANTITY, MIN_QUANTITY, Priority, Status
 from orders.models import Order, OrderEvent, OrderLine
@@ -94,7 +94,7 @@ class AddressSerializer(serializers.Serializer):
 
 
 class DeliverySerializer(serializers.Serializer):
-    priority = serializers.ChoiceField(choices=[p.value for p in Priority], default=Priority.NORMAL.value)
+    priority = ChoiceField(choices=[p.value for p in Priority], default=Priority.NORMAL.value)
     period_start = serializers.DateTimeField(required=False, allow_null=True, default=None)
     period_end = serializers.DateTimeField(required=False, allow_null=True, default=None)
 
@@ -106,7 +106,7 @@ class DeliverySerializer(serializers.Serializer):
 
 
 class PaymentSerializer(serializers.Serializer):
-    method = serializers.ChoiceField(choices=["card", "external"])
+    method = ChoiceField(choices=["card", "external"])
     token = serializers.CharField(max_length=100, required=False, help_text="Card token (method card).")
     reference = serializers.CharField(
         max_length=100, required=False, help_text="Payment collected by the partner (method external)."
@@ -149,7 +149,7 @@ class ShipInputSerializer(RefusesServerOwnedFields):
 
 class DeliveryEventInputSerializer(serializers.Serializer):
     event_id = serializers.CharField(max_length=100, help_text="The carrier's event id; a repeat is ignored.")
-    status = serializers.ChoiceField(choices=list(DELIVERY_EVENT_STATUSES))
+    status = ChoiceField(choices=list(DELIVERY_EVENT_STATUSES))
     occurred_at = serializers.DateTimeField()
 
 
@@ -171,7 +171,7 @@ class DeliveryPatchSerializer(serializers.Serializer):
 
 
 class OrderFilterSerializer(serializers.Serializer):
-    status = serializers.ChoiceField(choices=[s.value for s in Status], required=False)
+    status = ChoiceField(choices=[s.value for s in Status], required=False)
     created_after = serializers.DateTimeField(required=False)
     updated_after = serializers.DateTimeField(required=False)
     external_ref = serializers.CharField(max_length=100, required=False)
@@ -240,7 +240,7 @@ class OrderSerializer(serializers.Serializer):
     """The one order body of every response (create, list, detail, cancel, checkout, webhooks)."""
 
     number = serializers.CharField()
-    status = serializers.ChoiceField(choices=[s.value for s in Status])
+    status = ChoiceField(choices=[s.value for s in Status])
     payment_status = serializers.CharField()
     delivery_status = serializers.CharField()
     failure_reason = serializers.CharField()

@@ -78,3 +78,17 @@ def test_a_bad_country_says_what_is_expected() -> None:
     assert response.status_code == 400
     assert response.json()["field"] == "shipping_address.country"
     assert response.json()["message"] == "Use a two-letter ISO 3166-1 country code in capitals, e.g. DE."
+
+
+def test_a_value_outside_a_choice_names_the_accepted_values() -> None:
+    key = api_key_create(partner_name="Shop A", scopes=["orders"]).raw_key
+    client = Client(HTTP_AUTHORIZATION=f"Api-Key {key}")
+    report = client.get("/api/v1/reports/top-products/", {"metric": "profit"})
+    assert report.status_code == 400 and report.json()["field"] == "metric"
+    assert report.json()["message"] == '"profit" is not one of: gmv, orders, units.'
+    hook = client.post(
+        "/api/v1/webhooks/",
+        {"url": "https://partner.example/h", "events": ["order.paid"]},
+        content_type="application/json",
+    )
+    assert hook.status_code == 400 and hook.json()["message"].startswith('"order.paid" is not one of: order.created,')
