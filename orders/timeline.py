@@ -20,8 +20,15 @@ EVENT_LABELS = {
     "cancel_requested": "Cancellation requested",
     "cancelled": "Order cancelled",
     "payment_captured": "Payment taken",
+    "stock_fulfilled": "Items taken from stock for shipping",
     "shipped": "Shipped",
+    "delivery_event": "Carrier update",
+    "delivery_changed": "Delivery details changed",
     "delivered": "Delivered",
+    "sla_breached": "Taking longer than promised",
+    "capture_failed": "Payment could not be taken",
+    "payment_refunded": "Payment refunded",
+    "stock_restocked": "Items returned to stock",
 }
 
 # Event data keys whose plain name would read poorly; the others are shown as "Their name".
