@@ -18,7 +18,7 @@ from easy_thumbnails.templatetags.thumbnail import thumbnail_url
 
 from catalog.models import Product, ProductImage, StockLevel, StockMovement, Variant, Warehouse
 from catalog.selectors import variant_available_expression
-from catalog.services import ADJUST_KINDS, image_problem, stock_adjust
+from catalog.services import ADJUST_KINDS, image_file_name, image_problem, stock_adjust
 from oms_project.errors import DomainError
 
 
@@ -46,6 +46,7 @@ class ProductImageForm(forms.ModelForm):
             if problem := image_problem(content):
                 raise forms.ValidationError(f"{problem[0].upper()}{problem[1:]}.")
             self.instance.checksum = hashlib.sha256(content).hexdigest()
+            upload.name = image_file_name(content, stem="upload")  # the uploaded name is never trusted
             product_id = self.instance.product_id
             twins = ProductImage.objects.filter(product_id=product_id, checksum=self.instance.checksum)
             if product_id and twins.exclude(pk=self.instance.pk).exists():

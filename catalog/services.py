@@ -137,6 +137,14 @@ def image_problem(content: bytes) -> str | None:
     return None
 
 
+def image_file_name(content: bytes, *, stem: str) -> str:
+    """``<stem>-<checksum>.<format>``: the extension comes from what the bytes are (never from an uploaded name),
+    so a picture is always served as the image type it is. ``content`` must have passed ``image_problem``."""
+    with PIL.Image.open(io.BytesIO(content)) as picture:
+        extension = IMAGE_FORMATS[picture.format]
+    return f"{stem}-{hashlib.sha256(content).hexdigest()[:12]}.{extension}"
+
+
 @transaction.atomic
 def product_image_add(*, product: Product, content: bytes, alt_text: str, name: str = "") -> tuple[ProductImage, bool]:
     """Add a picture after the product's others; the same picture (same bytes) twice is one image, so re-running an
@@ -149,12 +157,10 @@ def product_image_add(*, product: Product, content: bytes, alt_text: str, name: 
     existing = ProductImage.objects.filter(product=product, checksum=checksum).first()
     if existing is not None:
         return existing, False
-    with PIL.Image.open(io.BytesIO(content)) as picture:
-        extension = IMAGE_FORMATS[picture.format]
     last = ProductImage.objects.filter(product=product).aggregate(last=Max("position"))["last"]
     image = ProductImage(product=product, alt_text=alt_text, checksum=checksum)
     image.position = 0 if last is None else last + 1
-    image.image.save(f"{product.slug[:60]}-{checksum[:12]}.{extension}", ContentFile(content), save=False)
+    image.image.save(image_file_name(content, stem=product.slug[:60]), ContentFile(content), save=False)
     image.save()
     return image, True
 

@@ -127,11 +127,16 @@ def test_product_admin_uploads_a_picture_with_a_preview_and_refuses_a_non_image(
     refused = boss.post(url, {**form, "images-0-image": io.BytesIO(b"not a picture")})
     assert refused.status_code == 200 and not ProductImage.objects.exists()
 
+    disguised = io.BytesIO(picture("red", size=(300, 200)))
+    disguised.name = "mug.html"
+    assert boss.post(url, {**form, "images-0-image": disguised}).status_code == 200  # refused: not an image name
+    assert not ProductImage.objects.exists()
     upload = io.BytesIO(picture("red", size=(300, 200)))
-    upload.name = "mug.jpg"
+    upload.name = "mug.png"  # a JPEG under a PNG name is stored under its real type
     assert boss.post(url, {**form, "images-0-image": upload}).status_code == 302
     image = ProductImage.objects.get()
     assert image.alt_text == "A red mug" and len(image.checksum) == 64
+    assert re.fullmatch(r"products/upload-[0-9a-f]{12}\.jpg", image.image.name), image.image.name
 
     page = boss.get(url).content.decode()
     preview = re.search(r'<img src="([^"]+)" alt="A red mug" class="bo-preview">', page)
