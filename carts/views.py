@@ -21,6 +21,7 @@ from carts.contracts import CartView
 from carts.domain import MAX_QUANTITY, Status
 from carts.models import Cart
 from carts.receivers import SESSION_CART_KEY
+from catalog.selectors import sku_pictures
 from oms_project.errors import DomainError, NotFound
 
 # Said when the visitor's cart closed without them doing it. A cart they checked out needs no word: they just
@@ -116,10 +117,12 @@ def _render_cart(request: HttpRequest, *, partial: bool) -> HttpResponse:
             error = exc.message
     if error is None:
         remember_cart_count(request, view)
+    pictures = sku_pictures(line.sku for line in view.lines) if view else {}
     template = "carts/_cart.html" if partial else "carts/cart.html"
     expires_at = datetime.fromisoformat(view.expires_at) if view and view.expires_at else None
     context = {
         "cart": view,
+        "rows": [(line, pictures.get(line.sku)) for line in view.lines] if view else [],
         "expires_at": expires_at,
         "cart_error": error,
         "max_quantity": MAX_QUANTITY,

@@ -132,6 +132,19 @@ def product_search(
     return products.order_by(*CATALOG_SORTS.get(sort, CATALOG_SORTS["name"])[1])
 
 
+def sku_pictures(skus: Iterable[str]) -> dict[str, ProductImage]:
+    """The first picture of each SKU's product, for showing lines (cart); SKUs whose product has none are absent.
+    Two queries whatever the number of SKUs."""
+    product_of = dict(Variant.objects.filter(sku__in=set(skus)).values_list("sku", "product_id"))
+    first: dict[int, ProductImage] = {}
+    images = ProductImage.objects.filter(product_id__in=set(product_of.values())).order_by(
+        "product_id", "position", "id"
+    )
+    for image in images:
+        first.setdefault(image.product_id, image)
+    return {sku: first[product_id] for sku, product_id in product_of.items() if product_id in first}
+
+
 def product_categories() -> list[str]:
     """Categories that have at least one sellable product, for the storefront filter."""
     return list(product_list().exclude(category="").order_by("category").values_list("category", flat=True).distinct())

@@ -94,6 +94,7 @@ def test_sorting_and_the_cart_count_in_the_header(shop: Shop) -> None:
     page.get_by_role("button", name="Update").click()
     expect(page.locator("#cart-panel")).to_contain_text("Your cart was updated.")
     expect(page.locator(".cart-count")).to_have_text("5")
+    expect(page.locator("#cart-panel img.line-thumb")).to_have_count(1)  # the line shows its product's picture
 
 
 def _admin(shop: Shop) -> Page:

@@ -15,6 +15,7 @@ from django.test import Client
 from PIL import Image
 
 from catalog.models import Product, ProductImage
+from catalog.selectors import sku_pictures
 from catalog.services import product_image_add
 from oms_project.errors import InvalidInput
 from tests.unit.catalog.helpers import make_variant, picture, receive
@@ -128,3 +129,14 @@ def test_import_refuses_a_missing_or_broken_picture_and_applies_nothing(tmp_path
     assert "line 2: image 'missing.jpg': cannot be read" in message
     assert "line 3: image 'broken.jpg': the file is not a readable image" in message
     assert not Product.objects.exists()
+
+
+def test_sku_pictures_gives_each_sku_its_products_first_picture(django_assert_max_num_queries: Any) -> None:
+    mug = product()
+    make_variant("MUG-2", product="Mug")
+    make_variant("HAT-1", product="Hat")  # no picture
+    product_image_add(product=mug, content=picture("red"), alt_text="first")
+    product_image_add(product=mug, content=picture("blue"), alt_text="second")
+    with django_assert_max_num_queries(2):
+        found = sku_pictures(["MUG-1", "MUG-2", "HAT-1", "NOPE"])
+    assert {sku: image.alt_text for sku, image in found.items()} == {"MUG-1": "first", "MUG-2": "first"}
