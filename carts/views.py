@@ -24,9 +24,14 @@ from carts.receivers import SESSION_CART_KEY
 from catalog.selectors import sku_pictures
 from oms_project.errors import DomainError, NotFound
 
-# Said when the visitor's cart closed without them doing it. A cart they checked out needs no word: they just
-# placed the order (saying "your previous cart was checked out" on the next visit only puzzled customers).
+# Said when a closed cart is replaced by a new one (the visitor adds something).
 _CLOSED_MESSAGES = {
+    Status.EXPIRED: "Your previous cart expired after a period of inactivity; this is a new one.",
+    Status.CHECKED_OUT: "Your previous cart was checked out; this is a new one.",
+}
+# Said when the visitor only looks: an expired cart is news; a cart they checked out is not (they just placed the
+# order, and "was checked out; this is a new one" on the next visit puzzled customers, with no new cart shown).
+_CLOSED_ON_VIEW_MESSAGES = {
     Status.EXPIRED: "Your previous cart expired after a period of inactivity.",
 }
 
@@ -43,8 +48,9 @@ def current_cart(request: HttpRequest, *, create: bool) -> Cart | None:
             cart = None
         if cart is not None and cart.status == Cart.Status.OPEN:
             return cart
-        if cart is not None and cart.status in _CLOSED_MESSAGES:
-            messages.info(request, _CLOSED_MESSAGES[cart.status])
+        closed_messages = _CLOSED_MESSAGES if create else _CLOSED_ON_VIEW_MESSAGES
+        if cart is not None and cart.status in closed_messages:
+            messages.info(request, closed_messages[cart.status])
         del request.session[SESSION_CART_KEY]
     if not create:
         return None
