@@ -15,8 +15,10 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt
 
 install: $(VENV)/.installed
 
+# Options of runoms: make run ARGS="--port 8001 --no-demo-data"
+ARGS ?=
 run: install
-	$(PY) manage.py runoms
+	$(PY) manage.py runoms $(ARGS)
 
 browser-deps:
 	bash scripts/ensure_chromium.sh

@@ -10,17 +10,29 @@ from django import forms
 from orders.domain import DELIVERY_EVENT_STATUSES
 
 
+# Staff-facing wording says what the customer will see: these values reach the customer's order page and the
+# partner API as typed.
 class CancelOrderForm(forms.Form):
-    reason = forms.CharField(max_length=255, help_text="Recorded on the order's timeline with your name.")
+    reason = forms.CharField(
+        label="Reason (the customer sees it)",
+        max_length=255,
+        help_text="Shown word for word on the customer's order page (\u201cThis order was cancelled: \u2026\u201d) and "
+        "to the partner in the API; recorded on the timeline with your name.",
+    )
 
 
 class ShipOrderForm(forms.Form):
-    carrier = forms.CharField(max_length=100)
-    tracking_number = forms.CharField(max_length=100)
+    carrier = forms.CharField(max_length=100, help_text="Shown to the customer with the tracking number.")
+    tracking_number = forms.CharField(
+        max_length=100, help_text="Shown on the customer's order page and sent to the partner in the API."
+    )
 
 
 class DeliveryEventForm(forms.Form):
-    status = forms.ChoiceField(choices=[(s, s.replace("_", " ")) for s in DELIVERY_EVENT_STATUSES])
+    status = forms.ChoiceField(
+        choices=[(s, s.replace("_", " ")) for s in DELIVERY_EVENT_STATUSES],
+        help_text="What the carrier reported; the customer's order page shows the new delivery status.",
+    )
     occurred_at = forms.DateTimeField(
         required=False, help_text="When the carrier reported it (YYYY-MM-DD HH:MM, server time zone); empty: now."
     )

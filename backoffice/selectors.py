@@ -163,6 +163,14 @@ class Dashboard:
     sla_flagged: list[Order]
     sla_flagged_count: int
 
+    @property
+    def orders_today(self) -> int:
+        return sum(row["today"] for row in self.status_rows)
+
+    @property
+    def orders_this_week(self) -> int:
+        return sum(row["week"] for row in self.status_rows)
+
 
 def _period_starts(now: datetime) -> tuple[datetime, datetime]:
     local = timezone.localtime(now)

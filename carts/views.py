@@ -16,15 +16,23 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
 
 from carts import selectors, services
+from carts.context_processors import remember_cart_count
 from carts.contracts import CartView
 from carts.domain import MAX_QUANTITY, Status
 from carts.models import Cart
 from carts.receivers import SESSION_CART_KEY
+from catalog.selectors import sku_pictures
 from oms_project.errors import DomainError, NotFound
 
+# Said when a closed cart is replaced by a new one (the visitor adds something).
 _CLOSED_MESSAGES = {
     Status.EXPIRED: "Your previous cart expired after a period of inactivity; this is a new one.",
     Status.CHECKED_OUT: "Your previous cart was checked out; this is a new one.",
+}
+# Said when the visitor only looks: an expired cart is news; a cart they checked out is not (they just placed the
+# order, and "was checked out; this is a new one" on the next visit puzzled customers, with no new cart shown).
+_CLOSED_ON_VIEW_MESSAGES = {
+    Status.EXPIRED: "Your previous cart expired after a period of inactivity.",
 }
 
 
@@ -40,8 +48,9 @@ def current_cart(request: HttpRequest, *, create: bool) -> Cart | None:
             cart = None
         if cart is not None and cart.status == Cart.Status.OPEN:
             return cart
-        if cart is not None and cart.status in _CLOSED_MESSAGES:
-            messages.info(request, _CLOSED_MESSAGES[cart.status])
+        closed_messages = _CLOSED_MESSAGES if create else _CLOSED_ON_VIEW_MESSAGES
+        if cart is not None and cart.status in closed_messages:
+            messages.info(request, closed_messages[cart.status])
         del request.session[SESSION_CART_KEY]
     if not create:
         return None
@@ -80,7 +89,7 @@ def _mutate(request: HttpRequest, action: Callable[[Cart], CartView], success: s
     assert cart is not None
     try:
         try:
-            action(cart)
+            remember_cart_count(request, action(cart))
         except DomainError as error:
             if error.code not in ("cart_expired", "cart_checked_out", "cart_merged"):
                 raise
@@ -90,7 +99,7 @@ def _mutate(request: HttpRequest, action: Callable[[Cart], CartView], success: s
             )
             fresh = current_cart(request, create=True)
             assert fresh is not None
-            action(fresh)
+            remember_cart_count(request, action(fresh))
     except DomainError as error:
         messages.error(request, error.message)
     else:
@@ -112,10 +121,14 @@ def _render_cart(request: HttpRequest, *, partial: bool) -> HttpResponse:
             view = selectors.cart_view(cart=cart)
         except DomainError as exc:
             error = exc.message
+    if error is None:
+        remember_cart_count(request, view)
+    pictures = sku_pictures(line.sku for line in view.lines) if view else {}
     template = "carts/_cart.html" if partial else "carts/cart.html"
     expires_at = datetime.fromisoformat(view.expires_at) if view and view.expires_at else None
     context = {
         "cart": view,
+        "rows": [(line, pictures.get(line.sku)) for line in view.lines] if view else [],
         "expires_at": expires_at,
         "cart_error": error,
         "max_quantity": MAX_QUANTITY,

@@ -3,22 +3,69 @@
 
 from __future__ import annotations
 
+import hashlib
 from typing import Any
 
 from django import forms
 from django.conf import settings
 from django.contrib import admin, messages
-from django.db.models import Count, F, QuerySet
+from django.db.models import Count, F, Prefetch, QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
 from django.utils.html import format_html
+from easy_thumbnails.templatetags.thumbnail import thumbnail_url
 
-from catalog.models import Product, StockLevel, StockMovement, Variant, Warehouse
+from catalog.models import Product, ProductImage, StockLevel, StockMovement, Variant, Warehouse
 from catalog.selectors import variant_available_expression
-from catalog.services import ADJUST_KINDS, stock_adjust
+from catalog.services import ADJUST_KINDS, image_file_name, image_problem, stock_adjust
 from oms_project.admin import RecordAdmin
 from oms_project.errors import DomainError
+
+
+def _thumbnail(image: ProductImage | None, alias: str, css_class: str) -> str:
+    if image is None or not image.image:
+        return "-"
+    url = thumbnail_url(image.image, alias)
+    return format_html('<img src="{}" alt="{}" class="{}">', url, image.alt_text, css_class) if url else "-"
+
+
+class ProductImageForm(forms.ModelForm):
+    """Checks an upload's bytes like ``product_image_add`` does (a readable JPEG, PNG, WebP or GIF within the size
+    limit), so a file that is no picture is refused on the form, not stored."""
+
+    class Meta:
+        model = ProductImage
+        fields = ["image", "alt_text", "position"]
+
+    def clean_image(self) -> Any:
+        upload = self.cleaned_data["image"]
+        if "image" in self.changed_data and upload:
+            upload.seek(0)
+            content = upload.read()
+            upload.seek(0)
+            if problem := image_problem(content):
+                raise forms.ValidationError(f"{problem[0].upper()}{problem[1:]}.")
+            self.instance.checksum = hashlib.sha256(content).hexdigest()
+            upload.name = image_file_name(content, stem="upload")  # the uploaded name is never trusted
+            product_id = self.instance.product_id
+            twins = ProductImage.objects.filter(product_id=product_id, checksum=self.instance.checksum)
+            if product_id and twins.exclude(pk=self.instance.pk).exists():
+                raise forms.ValidationError("This picture is already one of the product's images.")
+        return upload
+
+
+class ProductImageInline(admin.TabularInline):
+    model = ProductImage
+    form = ProductImageForm
+    fields = ["preview", "image", "alt_text", "position"]
+    readonly_fields = ["preview"]
+    extra = 1
+    verbose_name_plural = "images (the first is the product's picture in the shop; alt text is read aloud to customers)"
+
+    @admin.display(description="preview")
+    def preview(self, obj: ProductImage) -> str:
+        return _thumbnail(obj, "admin", "bo-preview")
 
 
 class VariantInline(admin.TabularInline):
@@ -30,14 +77,21 @@ class VariantInline(admin.TabularInline):
 
 @admin.register(Product)
 class ProductAdmin(admin.ModelAdmin):
-    list_display = ["name", "category", "is_active", "variant_count", "updated_at"]
+    list_display = ["picture", "name", "category", "is_active", "variant_count", "updated_at"]
+    list_display_links = ["picture", "name"]
     list_filter = ["is_active", "category"]
     search_fields = ["name", "slug", "description", "variants__sku", "variants__name"]
     prepopulated_fields = {"slug": ["name"]}
-    inlines = [VariantInline]
+    inlines = [ProductImageInline, VariantInline]
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Product]:
-        return super().get_queryset(request).annotate(variant_count=Count("variants"))
+        first_images = Prefetch("images", queryset=ProductImage.objects.order_by("position", "id"), to_attr="pictures")
+        return super().get_queryset(request).annotate(variant_count=Count("variants")).prefetch_related(first_images)
+
+    @admin.display(description="picture")
+    def picture(self, obj: Product) -> str:
+        pictures = getattr(obj, "pictures", None)
+        return _thumbnail(pictures[0] if pictures else None, "admin", "bo-thumb")
 
     @admin.display(description="variants", ordering="variant_count")
     def variant_count(self, obj: Product) -> int:

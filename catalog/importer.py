@@ -1,8 +1,9 @@
 """Catalog CSV import (``manage.py import_catalog``): parse and validate every row, then apply all in one transaction.
 
 Format (docs/catalog.md): header ``sku,product,variant,price,currency,warehouse,on_hand``, one row per SKU and
-warehouse. ``on_hand`` sets the level through a ledger entry of kind ``import`` (only the difference is written),
-so importing the same file twice writes nothing the second time.
+warehouse, and optionally an ``image`` column: the path of a picture of the row's product (relative to the CSV
+file's folder, or absolute), added to the product once. ``on_hand`` sets the level through a ledger entry of kind
+``import`` (only the difference is written), so importing the same file twice writes nothing the second time.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
+from pathlib import Path
 
 from django.db import transaction
 
@@ -20,6 +22,8 @@ from catalog.models import Product, StockLevel, StockMovement, Variant
 from catalog.services import (
     MAX_ON_HAND,
     Change,
+    image_problem,
+    product_image_add,
     product_slug,
     product_upsert,
     sku_problem,
@@ -32,6 +36,7 @@ from oms_project import money
 from oms_project.errors import DomainError
 
 COLUMNS = ("sku", "product", "variant", "price", "currency", "warehouse", "on_hand")
+OPTIONAL_COLUMNS = ("image",)
 MAX_PRICE = Decimal("9999999999.99")  # the column holds 12 digits, 2 of them decimals
 MAX_REPORTED_ERRORS = 100
 
@@ -48,6 +53,7 @@ class CatalogRow:
     currency: str
     warehouse: str
     on_hand: int
+    image: Path | None = None
 
 
 @dataclass(frozen=True)
@@ -74,6 +80,7 @@ class ImportSummary:
     variants: dict[str, int] = field(default_factory=lambda: {c.value: 0 for c in Change})
     warehouses_created: int = 0
     stock_changed: int = 0
+    images_added: int = 0
 
     def lines(self) -> list[str]:
         p, v = self.products, self.variants
@@ -83,6 +90,7 @@ class ImportSummary:
             f"variants: {v['created']} created, {v['updated']} updated, {v['unchanged']} unchanged",
             f"warehouses created: {self.warehouses_created}",
             f"stock levels changed: {self.stock_changed} (one ledger entry each)",
+            f"images added: {self.images_added}",
         ]
 
 
@@ -97,7 +105,7 @@ def _decode(data: bytes) -> str:
 def _check_header(header: list[str]) -> None:
     names = [name.strip().lower() for name in header]
     missing = [c for c in COLUMNS if c not in names]
-    unknown = [n for n in names if n not in COLUMNS]
+    unknown = [n for n in names if n not in COLUMNS + OPTIONAL_COLUMNS]
     duplicated = sorted({n for n in names if names.count(n) > 1})
     problems = []
     if missing:
@@ -110,9 +118,9 @@ def _check_header(header: list[str]) -> None:
         raise CatalogFileInvalid([RowError(1, f"bad header: {'; '.join(problems)} (expected: {','.join(COLUMNS)})")])
 
 
-def _parse_row(line: int, raw: dict[str, str]) -> tuple[CatalogRow | None, list[str]]:
+def _parse_row(line: int, raw: dict[str, str], base_dir: Path) -> tuple[CatalogRow | None, list[str]]:
     problems: list[str] = []
-    values = {name: (raw.get(name) or "").strip() for name in COLUMNS}
+    values = {name: (raw.get(name) or "").strip() for name in COLUMNS + OPTIONAL_COLUMNS}
     for name in COLUMNS:
         if not values[name]:
             problems.append(f"{name} is empty")
@@ -154,12 +162,31 @@ def _parse_row(line: int, raw: dict[str, str]) -> tuple[CatalogRow | None, list[
         else:
             problems.append(f"on_hand {values['on_hand']!r} must be a whole number from 0 to {MAX_ON_HAND}")
 
+    image = base_dir / values["image"] if values["image"] else None  # an absolute path stays as it is
+
     if problems or price is None or on_hand is None:
         return None, problems
     return (
-        CatalogRow(line, sku, values["product"], values["variant"], price, currency, warehouse.lower(), on_hand),
+        CatalogRow(line, sku, values["product"], values["variant"], price, currency, warehouse.lower(), on_hand, image),
         [],
     )
+
+
+def _check_images(rows: list[CatalogRow]) -> list[RowError]:
+    """Each named picture is read and checked once (at the first row naming it): it must be a readable image."""
+    errors: list[RowError] = []
+    checked: set[Path] = set()
+    for row in rows:
+        if row.image is None or row.image in checked:
+            continue
+        checked.add(row.image)
+        try:
+            problem = image_problem(row.image.read_bytes())
+        except OSError as exc:
+            problem = f"cannot be read ({exc.strerror or exc})"
+        if problem:
+            errors.append(RowError(row.line, f"image {row.image.name!r}: {problem}"))
+    return errors
 
 
 def _cross_check(rows: list[CatalogRow]) -> list[RowError]:
@@ -197,8 +224,11 @@ def _cross_check(rows: list[CatalogRow]) -> list[RowError]:
     return errors
 
 
-def catalog_rows_parse(data: bytes, *, progress: Progress | None = None, every: int = 1000) -> list[CatalogRow]:
-    """Every row of the file, validated; ``CatalogFileInvalid`` lists all problems (with line numbers)."""
+def catalog_rows_parse(
+    data: bytes, *, base_dir: Path | None = None, progress: Progress | None = None, every: int = 1000
+) -> list[CatalogRow]:
+    """Every row of the file, validated; ``CatalogFileInvalid`` lists all problems (with line numbers).
+    ``image`` paths are taken relative to ``base_dir`` (the CSV file's folder; the working directory if None)."""
     text = _decode(data)
     if not text.strip():
         raise CatalogFileInvalid([RowError(0, "the file is empty (expected a header line and rows)")])
@@ -217,7 +247,7 @@ def catalog_rows_parse(data: bytes, *, progress: Progress | None = None, every: 
             if len(fields) != len(names):
                 errors.append(RowError(line, f"expected {len(names)} fields, found {len(fields)}"))
                 continue
-            row, problems = _parse_row(line, dict(zip(names, fields, strict=True)))
+            row, problems = _parse_row(line, dict(zip(names, fields, strict=True)), base_dir or Path())
             errors.extend(RowError(line, problem) for problem in problems)
             if row is not None:
                 rows.append(row)
@@ -229,6 +259,7 @@ def catalog_rows_parse(data: bytes, *, progress: Progress | None = None, every: 
     if not rows and not errors:
         errors.append(RowError(0, "the file has a header but no rows"))
     errors.extend(_cross_check(rows))
+    errors.extend(_check_images(rows))
     if errors:
         errors.sort(key=lambda e: e.line)
         raise CatalogFileInvalid(errors)
@@ -270,6 +301,7 @@ class _Applier:
         self.summary = ImportSummary(rows=len(rows))
         self.products: dict[str, Product] = {}
         self.variants_done: set[str] = set()
+        self.images_done: set[tuple[str, Path]] = set()
         self.warehouses_done: set[str] = set()
         skus = sorted({row.sku for row in rows})
         self.known_variants: dict[str, tuple[str, str, Decimal, str]] = {}
@@ -289,6 +321,15 @@ class _Applier:
         if row.sku not in self.variants_done:
             self._variant(row)
             self.variants_done.add(row.sku)
+        if row.image is not None and (row.product, row.image) not in self.images_done:
+            self.images_done.add((row.product, row.image))
+            _, added = product_image_add(
+                product=self.products[row.product],
+                content=row.image.read_bytes(),
+                alt_text=row.product,
+                name=row.image.name,
+            )
+            self.summary.images_added += added
         if row.warehouse not in self.warehouses_done:
             _, created = warehouse_get_or_create(code=row.warehouse)
             self.warehouses_done.add(row.warehouse)

@@ -27,6 +27,32 @@ class Product(models.Model):
         return self.name
 
 
+class ProductImage(models.Model):
+    """A picture of a product; the storefront shows them by ``position`` (the first is the product's card)."""
+
+    product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="images")
+    image = models.ImageField(upload_to="products/")
+    alt_text = models.CharField(
+        max_length=200,
+        help_text="Describes the picture for customers who cannot see it (screen readers, slow connections).",
+    )
+    position = models.PositiveIntegerField(default=0, help_text="Lower numbers come first; the first is the card.")
+    # SHA-256 of the file: adding the same picture to a product twice (a re-import, seed_demo) changes nothing.
+    checksum = models.CharField(max_length=64, blank=True, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["position", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["product", "checksum"], condition=~Q(checksum=""), name="product_image_unique_checksum"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.alt_text
+
+
 class Variant(models.Model):
     product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="variants")
     sku = models.CharField(

@@ -6,10 +6,18 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db.models import Exists, F, IntegerField, OuterRef, Prefetch, Q, QuerySet, Subquery, Sum
+from django.db.models import Exists, F, IntegerField, Min, OuterRef, Prefetch, Q, QuerySet, Subquery, Sum
 from django.db.models.functions import Coalesce
 
-from catalog.models import Product, StockLevel, Variant
+from catalog.models import Product, ProductImage, StockLevel, Variant
+
+# The storefront's sort orders: value -> (label, ordering); the first is the default.
+CATALOG_SORTS: dict[str, tuple[str, tuple[str, ...]]] = {
+    "name": ("Name: A to Z", ("name", "pk")),
+    "price": ("Price: low to high", ("from_price", "name", "pk")),
+    "-price": ("Price: high to low", ("-from_price", "name", "pk")),
+    "newest": ("Newest first", ("-created_at", "-pk")),
+}
 
 
 @dataclass(frozen=True)
@@ -68,7 +76,8 @@ def _variants_with_available() -> QuerySet[Variant]:
 
 
 def product_list(*, search: str = "", sku: str = "") -> QuerySet[Product]:
-    """Active products with at least one active variant, each with ``active_variants`` prefetched (2 queries).
+    """Active products with at least one active variant, each with ``active_variants`` and ``images`` (in their
+    order) prefetched (3 queries).
 
     ``search`` matches the product's name or description or an active variant's SKU or name (case-insensitive);
     ``sku`` keeps the product owning that exact active SKU.
@@ -84,7 +93,8 @@ def product_list(*, search: str = "", sku: str = "") -> QuerySet[Product]:
     if sku:
         products = products.filter(Exists(active_variants.filter(sku=sku)))
     return products.prefetch_related(
-        Prefetch("variants", queryset=_variants_with_available(), to_attr="active_variants")
+        Prefetch("variants", queryset=_variants_with_available(), to_attr="active_variants"),
+        Prefetch("images", queryset=ProductImage.objects.order_by("position", "id"), to_attr="ordered_images"),
     )
 
 
@@ -100,9 +110,11 @@ def product_search(
     in_stock: bool = False,
     min_price: Decimal | None = None,
     max_price: Decimal | None = None,
+    sort: str = "name",
 ) -> QuerySet[Product]:
     """The storefront catalog: ``product_list`` narrowed by category, a sellable variant in stock and a price
-    range (a product matches when one active variant does), ordered by name."""
+    range (a product matches when one active variant does), in a ``CATALOG_SORTS`` order (the price of a product
+    is its cheapest active variant's, also given as ``from_price``)."""
     products = product_list(search=search)
     if category:
         products = products.filter(category=category)
@@ -115,7 +127,22 @@ def product_search(
         variants = variants.annotate(available=variant_available_expression()).filter(available__gt=0)
     if in_stock or min_price is not None or max_price is not None:
         products = products.filter(Exists(variants))
-    return products.order_by("name", "pk")
+    cheapest = Variant.objects.filter(product=OuterRef("pk"), is_active=True).values("product")
+    products = products.annotate(from_price=Subquery(cheapest.annotate(low=Min("price")).values("low")))
+    return products.order_by(*CATALOG_SORTS.get(sort, CATALOG_SORTS["name"])[1])
+
+
+def sku_pictures(skus: Iterable[str]) -> dict[str, ProductImage]:
+    """The first picture of each SKU's product, for showing lines (cart); SKUs whose product has none are absent.
+    Two queries whatever the number of SKUs."""
+    product_of = dict(Variant.objects.filter(sku__in=set(skus)).values_list("sku", "product_id"))
+    first: dict[int, ProductImage] = {}
+    images = ProductImage.objects.filter(product_id__in=set(product_of.values())).order_by(
+        "product_id", "position", "id"
+    )
+    for image in images:
+        first.setdefault(image.product_id, image)
+    return {sku: first[product_id] for sku, product_id in product_of.items() if product_id in first}
 
 
 def product_categories() -> list[str]:

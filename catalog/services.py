@@ -9,17 +9,22 @@ constraints are the last line behind them. Reservations for orders live in ``cat
 from __future__ import annotations
 
 import hashlib
+import io
 from collections.abc import Callable
 from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
+import PIL.Image
+from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
+from django.db.models import Max
 from django.utils.text import slugify
 
 from catalog.errors import StockBelowAllocated
-from catalog.models import Product, StockLevel, StockMovement, Variant, Warehouse
+from catalog.models import Product, ProductImage, StockLevel, StockMovement, Variant, Warehouse
 from oms_project import money
 from oms_project.errors import InvalidInput, NotFound
 
@@ -109,6 +114,55 @@ def variant_upsert(
     _clean_variant(variant)
     variant.save(update_fields=[*changed, "updated_at"])
     return variant, Change.UPDATED
+
+
+IMAGE_FORMATS = {"JPEG": "jpg", "PNG": "png", "WEBP": "webp", "GIF": "gif"}
+
+
+def image_problem(content: bytes) -> str | None:
+    """Why ``content`` cannot be a product image (not a picture Pillow reads, an unusual format, too large), or
+    None. Checks the bytes, never the file name."""
+    if len(content) > settings.PRODUCT_IMAGE_MAX_BYTES:
+        return f"the image is larger than {settings.PRODUCT_IMAGE_MAX_BYTES // (1024 * 1024)} MB"
+    try:
+        with PIL.Image.open(io.BytesIO(content)) as picture:
+            picture.verify()
+            image_format, (width, height) = picture.format, picture.size
+    except (PIL.UnidentifiedImageError, OSError, SyntaxError, ValueError, PIL.Image.DecompressionBombError):
+        return "the file is not a readable image"
+    if image_format not in IMAGE_FORMATS:
+        return f"{image_format} images are not accepted (use {', '.join(IMAGE_FORMATS)})"
+    if width * height > settings.PRODUCT_IMAGE_MAX_PIXELS:
+        return f"the image has too many pixels ({width}x{height})"
+    return None
+
+
+def image_file_name(content: bytes, *, stem: str) -> str:
+    """``<stem>-<checksum>.<format>``: the extension comes from what the bytes are (never from an uploaded name),
+    so a picture is always served as the image type it is. ``content`` must have passed ``image_problem``."""
+    with PIL.Image.open(io.BytesIO(content)) as picture:
+        extension = IMAGE_FORMATS[picture.format]
+    return f"{stem}-{hashlib.sha256(content).hexdigest()[:12]}.{extension}"
+
+
+@transaction.atomic
+def product_image_add(*, product: Product, content: bytes, alt_text: str, name: str = "") -> tuple[ProductImage, bool]:
+    """Add a picture after the product's others; the same picture (same bytes) twice is one image, so re-running an
+    import or the demo seed adds nothing. Returns the image and whether it was created."""
+    if problem := image_problem(content):
+        raise InvalidInput(f"{name or 'image'}: {problem}.", field="image")
+    alt_text = alt_text.strip()[:200] or product.name
+    checksum = hashlib.sha256(content).hexdigest()
+    Product.objects.select_for_update().filter(pk=product.pk).first()  # one adder at a time per product
+    existing = ProductImage.objects.filter(product=product, checksum=checksum).first()
+    if existing is not None:
+        return existing, False
+    last = ProductImage.objects.filter(product=product).aggregate(last=Max("position"))["last"]
+    image = ProductImage(product=product, alt_text=alt_text, checksum=checksum)
+    image.position = 0 if last is None else last + 1
+    image.image.save(image_file_name(content, stem=product.slug[:60]), ContentFile(content), save=False)
+    image.save()
+    return image, True
 
 
 def sku_problem(sku: str) -> str | None:

@@ -10,7 +10,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 
 from carts.domain import MAX_QUANTITY
-from catalog.selectors import product_categories, product_get, product_search
+from catalog.selectors import CATALOG_SORTS, product_categories, product_get, product_search
 
 PAGE_SIZE = 12
 
@@ -21,6 +21,9 @@ class CatalogFilterForm(forms.Form):
     in_stock = forms.BooleanField(label="In stock only", required=False)
     min_price = forms.DecimalField(label="Min price", required=False, min_value=0, max_digits=12, decimal_places=2)
     max_price = forms.DecimalField(label="Max price", required=False, min_value=0, max_digits=12, decimal_places=2)
+    sort = forms.ChoiceField(
+        label="Sort by", required=False, choices=[(value, label) for value, (label, _) in CATALOG_SORTS.items()]
+    )
 
     def __init__(self, *args: object, categories: list[str], **kwargs: object) -> None:
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
@@ -42,13 +45,14 @@ def _price(product: object) -> Decimal | None:
 
 
 def _hue(product: object) -> int:
-    """A stable colour per product for its placeholder picture (the catalog has no images yet)."""
+    """A stable colour per product for the placeholder tile of a product without pictures."""
     return (product.pk * 67) % 360  # type: ignore[attr-defined]
 
 
 def product_list(request: HttpRequest) -> HttpResponse:
     form = CatalogFilterForm(request.GET or None, categories=product_categories())
     filters: dict[str, object] = {}
+    sort = ""
     if form.is_bound and form.is_valid():
         data = form.cleaned_data
         filters = {
@@ -58,15 +62,23 @@ def product_list(request: HttpRequest) -> HttpResponse:
             "min_price": data["min_price"],
             "max_price": data["max_price"],
         }
-    page = Paginator(product_search(**filters), PAGE_SIZE).get_page(request.GET.get("page"))  # type: ignore[arg-type]
+        sort = data["sort"]
+    products = product_search(**filters, sort=sort or next(iter(CATALOG_SORTS)))  # type: ignore[arg-type]
+    page = Paginator(products, PAGE_SIZE).get_page(request.GET.get("page"))
     for product in page.object_list:
-        product.from_price = _price(product)
         product.currency = product.active_variants[0].currency if product.active_variants else ""
         product.available = sum(v.available for v in product.active_variants)
         product.hue = _hue(product)
     query = request.GET.copy()
     query.pop("page", None)
-    context = {"form": form, "page": page, "query": query.urlencode(), "filtered": bool(filters)}
+    context = {
+        "form": form,
+        "page": page,
+        "query": query.urlencode(),
+        "filtered": any(value not in ("", None, False) for value in filters.values()),
+        "sorts": [(value, label) for value, (label, _) in CATALOG_SORTS.items()],
+        "sort": sort,
+    }
     return render(request, "catalog/product_list.html", context)
 
 

@@ -8,7 +8,10 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import RequestDataTooBig
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.urls import Resolver404, resolve
 from django.views import defaults
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_safe
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import exceptions, pagination, serializers
 from rest_framework.response import Response
@@ -139,11 +142,11 @@ class CursorPagination(pagination.CursorPagination):
         return parameters
 
 
+# An input serializer that refuses (400 naming the field) a body setting a value the server owns, such as a price,
+# a total, a status or the owning partner: never applied, and never silently dropped either, so a client that
+# believes it can set one learns at once that it cannot (docs/partners.md). A comment, not a docstring: the API
+# docs show a serializer's docstring as its request's description, and subclasses would inherit this one.
 class RefusesServerOwnedFields(serializers.Serializer):
-    """An input serializer that refuses (400 naming the field) a body setting a value the server owns, such as a
-    price, a total, a status or the owning partner: never applied, and never silently dropped either, so a
-    client that believes it can set one learns at once that it cannot (docs/partners.md)."""
-
     server_owned_fields: frozenset[str] = frozenset()
 
     def to_internal_value(self, data: Any) -> Any:
@@ -167,6 +170,16 @@ def integer_with_documented_range(*, minimum: int, maximum: int, help_text: str)
     return RangeDocumentedIntegerField(help_text=help_text)
 
 
+class ChoiceField(serializers.ChoiceField):
+    """A choice whose refusal names the accepted values (`"fast" is not one of: normal, urgent.`), where DRF's says
+    only that the value "is not a valid choice"."""
+
+    def __init__(self, choices: Any, **kwargs: Any) -> None:
+        super().__init__(choices, **kwargs)
+        accepted = ", ".join(str(value) for value in self.choices).replace("{", "{{").replace("}", "}}")
+        self.error_messages["invalid_choice"] = f'"{{input}}" is not one of: {accepted}.'
+
+
 class ErrorBodySerializer(serializers.Serializer):
     """The one error body, for the OpenAPI schema (``OpenApiResponse(ErrorBodySerializer)``)."""
 
@@ -178,11 +191,47 @@ class ErrorBodySerializer(serializers.Serializer):
     )
 
 
+API_NOT_FOUND_ROUTE = "api-not-found"
+COMPACT_JSON = {"separators": (",", ":")}  # as DRF's JSONRenderer writes the other error bodies
+
+
+def _not_found_body(request: HttpRequest) -> dict[str, Any]:
+    """The 404 body for an API path; a path that exists with a trailing slash says so (no redirect: a POST would
+    lose its body on one)."""
+    message = "No such resource."
+    if not request.path.endswith("/") and _is_api_route(f"{request.path}/"):
+        message = f"No such resource. Did you mean {request.path}/ (with the trailing slash)?"
+    return error_body(ErrorCode.NOT_FOUND, message)
+
+
+PARTNER_GUIDE = settings.BASE_DIR / "docs" / "api.md"
+
+
+@require_safe
+def partner_guide(request: HttpRequest) -> HttpResponse:
+    """docs/api.md as served text, linked from /api/docs/: partners read the guide where they read the schema."""
+    text = PARTNER_GUIDE.read_text(encoding="utf-8")
+    return HttpResponse(text, content_type="text/plain; charset=utf-8")
+
+
+def _is_api_route(path: str) -> bool:
+    try:
+        return resolve(path).url_name != API_NOT_FOUND_ROUTE
+    except Resolver404:
+        return False
+
+
+@csrf_exempt  # like every API view: partners authenticate by key, not by cookie, so there is no CSRF to guard
+def api_not_found(request: HttpRequest) -> JsonResponse:
+    """The last route under /api/: whatever no API route matched, whatever the method."""
+    return JsonResponse(_not_found_body(request), status=404, json_dumps_params=COMPACT_JSON)
+
+
 def page_not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
     """``handler404``: a path under /api/ that no route matches (``/api/v1/webhooks/abc/``) answers the API's JSON
     error body like any other 404; the rest of the site keeps Django's page."""
     if request.path.startswith("/api/"):
-        return JsonResponse(error_body(ErrorCode.NOT_FOUND, "No such resource."), status=404)
+        return JsonResponse(_not_found_body(request), status=404, json_dumps_params=COMPACT_JSON)
     return defaults.page_not_found(request, exception)
 
 

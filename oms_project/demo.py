@@ -15,8 +15,16 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 
 from catalog.models import Product, StockMovement, Variant
-from catalog.services import product_slug, product_upsert, stock_set_on_hand, variant_upsert, warehouse_get_or_create
+from catalog.services import (
+    product_image_add,
+    product_slug,
+    product_upsert,
+    stock_set_on_hand,
+    variant_upsert,
+    warehouse_get_or_create,
+)
 from customers.models import Address, Customer
+from oms_project.demo_images import product_pictures
 from partners.models import ApiKey
 from partners.services import api_key_create_with_secret
 
@@ -147,7 +155,7 @@ class DemoResult:
 
 @transaction.atomic
 def demo_seed() -> DemoResult:
-    created = {"products": 0, "variants": 0, "warehouses": 0, "stock entries": 0, "users": 0}
+    created = {"products": 0, "images": 0, "variants": 0, "warehouses": 0, "stock entries": 0, "users": 0}
     for code, name, priority in WAREHOUSES:
         created["warehouses"] += warehouse_get_or_create(code=code, name=name, priority=priority)[1]
     index = 0
@@ -156,6 +164,9 @@ def demo_seed() -> DemoResult:
         if product is None:
             product, _ = product_upsert(name=product_name, description=description, category=category)
             created["products"] += 1
+        if not product.images.exists():  # pictures staff replaced or removed stay as staff left them
+            for alt_text, picture in product_pictures(product_name):
+                created["images"] += product_image_add(product=product, content=picture, alt_text=alt_text)[1]
         for sku, variant_name in variants:
             index += 1
             if not Variant.objects.filter(sku=sku).exists():

@@ -25,7 +25,7 @@ ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["localhost", "127.0.0.
 CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "backoffice.apps.BackofficeAdminConfig",  # django.contrib.admin with the back office's home page
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -38,6 +38,7 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "django_htmx",
     "axes",  # failed sign-ins and lockouts (customers.limits)
+    "easy_thumbnails",
     "oms_project",
     "catalog",
     "customers",
@@ -83,6 +84,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "carts.context_processors.cart_item_count",
             ],
         },
     },
@@ -162,6 +164,27 @@ STORAGES = {
     },
 }
 WHITENOISE_USE_FINDERS = DEBUG
+# Files browsers ask for at the site root (/favicon.ico), served by WhiteNoise like the static files.
+WHITENOISE_ROOT = BASE_DIR / "static" / "root"
+
+# --- Uploaded media: product images (docs/catalog.md "Product images") -----------------------------------------
+MEDIA_URL = "/media/"
+MEDIA_ROOT = Path(env.str("MEDIA_ROOT", default=str(DATA_DIR / "media")))
+# The embedded run serves MEDIA_ROOT itself; behind a web server or CDN that serves it, turn this off.
+SERVE_MEDIA = env.bool("OMS_SERVE_MEDIA", default=True)
+# Uploads larger than this are refused (admin and import_catalog), and so are pictures of more pixels.
+PRODUCT_IMAGE_MAX_BYTES = env.int("PRODUCT_IMAGE_MAX_BYTES", default=5 * 1024 * 1024)
+PRODUCT_IMAGE_MAX_PIXELS = 40_000_000
+# Thumbnails (easy-thumbnails): made once on first use, stored next to the original, reused afterwards.
+THUMBNAIL_ALIASES = {
+    "": {
+        "card": {"size": (480, 480), "crop": "smart", "quality": 85},
+        "detail": {"size": (960, 960), "crop": False, "quality": 88},
+        "admin": {"size": (120, 120), "crop": "smart", "quality": 80},
+    }
+}
+THUMBNAIL_PRESERVE_EXTENSIONS = ("png",)
+THUMBNAIL_BASEDIR = "thumbs"
 
 # --- Partner API ----------------------------------------------------------------------------------------
 API_RATE_LIMIT = env.str("API_RATE_LIMIT", default="600/min")
@@ -178,9 +201,24 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "UNAUTHENTICATED_USER": None,
 }
+API_DESCRIPTION = """Carts, orders, fulfilment, webhooks and reports for partners.
+
+**[Partner guide](/api/guide/)** (conventions, a `curl` example for every route, webhook signature verification
+code in Python): served at `/api/guide/`, and `docs/api.md` in the OMS repository.
+
+- **Authentication**: `Authorization: Api-Key <key>` (401 without a valid key; 403 without the route's scope:
+  `orders` or `fulfilment`). Use *Authorize* above to try the routes here.
+- **Errors**: every 4xx is `{"code", "message", "field", "errors"}`; `code` is stable and machine-readable.
+- **Idempotency**: `POST /orders/` and `POST /carts/{id}/checkout/` need an `Idempotency-Key` header; a retry with
+  the same key and body replays the first answer.
+- **Orders are processed asynchronously**: a 201 order becomes `confirmed` or `failed` within seconds (webhooks
+  `order.confirmed` / `order.failed`). Stock is reserved then, so an order for more than is available is accepted
+  and ends `failed` with `insufficient_stock`, while a cart refuses the item at once (409).
+- **Webhooks** are signed: `OMS-Signature: t=<unix>,v1=<hex HMAC-SHA256 of "t.body">` with the endpoint's secret.
+"""
 SPECTACULAR_SETTINGS = {
     "TITLE": "OMS partner API",
-    "DESCRIPTION": "Carts, orders, fulfilment, webhooks and reports for partners. See API.md for the contract.",
+    "DESCRIPTION": API_DESCRIPTION,
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     # Swagger UI assets come from the installed sidecar package: no CDN.

@@ -11,6 +11,7 @@ from django.core.exceptions import ImproperlyConfigured
 
 os.environ.setdefault("DJANGO_DEBUG", "false")
 os.environ.setdefault("WEBHOOK_ALLOW_PRIVATE_TARGETS", "false")
+os.environ.setdefault("OMS_SERVE_MEDIA", "false")  # the web server or CDN in front serves MEDIA_ROOT
 os.environ.setdefault("LOG_FORMAT", "json")  # one JSON object per line for log shippers
 
 from oms_project.email_config import email_settings, require_mail_server

@@ -1,8 +1,9 @@
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
-from oms_project import codec_server, health
+from oms_project import api, codec_server, health
+from oms_project.media import media_urlpatterns
 
 handler404 = "oms_project.api.page_not_found"
 
@@ -27,7 +28,11 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(api_version="v1"), name="api-schema"),
     # The split view serves Swagger UI's start-up script as a file, so the CSP needs no inline script.
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
+    path("api/guide/", api.partner_guide, name="api-guide"),
     path("api/v1/", include(api_v1)),
+    # Any other path under /api/ answers the API's JSON 404 body, also with DEBUG on (handler404 is not used then).
+    re_path(r"^api/", api.api_not_found, name=api.API_NOT_FOUND_ROUTE),
+    *media_urlpatterns(),
     path("", include("customers.urls")),
     path("", include("carts.urls")),
     path("", include("orders.urls")),

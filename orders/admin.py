@@ -19,6 +19,9 @@ from django.shortcuts import get_object_or_404
 from django.template.loader import render_to_string
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
+from django.utils import timezone
+from django.utils.dateformat import format as date_format
+from django.utils.html import format_html
 from django.utils.safestring import SafeString
 
 from backoffice.actions import ORDER_ACTIONS, OrderAction, staff_actor
@@ -27,29 +30,12 @@ from backoffice.selectors import dashboard_data, order_workflow_state, task_queu
 from notifications.admin import EmailInline
 from oms_project.admin import RecordAdmin
 from oms_project.errors import DomainError
-from orders.models import IdempotencyRecord, Order, OrderEvent, OrderLine, SandboxDelivery
+from orders.models import IdempotencyRecord, Order, OrderLine, SandboxDelivery
+from orders.timeline import timeline_entries
 
 
-class ReadOnlyInline(admin.TabularInline):
-    extra = 0
-    can_delete = False
-
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-
-class OrderLineInline(ReadOnlyInline):
-    model = OrderLine
-    fields = ["position", "sku", "name", "unit_price", "quantity", "line_total"]
-
-
-class OrderEventInline(ReadOnlyInline):
-    model = OrderEvent
-    verbose_name_plural = "timeline"
-    fields = ["at", "type", "actor", "data"]
+def status_badge(value: str) -> SafeString:
+    return format_html('<span class="bo-status bo-status-{}">{}</span>', value, value.replace("_", " ") or "none")
 
 
 class SlaBreachedFilter(admin.SimpleListFilter):
@@ -88,17 +74,16 @@ def _admin_action(action: OrderAction) -> Callable[..., HttpResponse | None]:
 class OrderAdmin(admin.ModelAdmin):
     list_display = [
         "number",
-        "created_at",
-        "status",
-        "payment_status",
-        "delivery_status",
+        "placed",
+        "status_badge",
+        "payment_badge",
+        "delivery_badge",
         "sla_breached",
         "channel",
         "partner",
         "contact_email",
         "line_count",
-        "total",
-        "currency",
+        "total_display",
     ]
     list_filter = ["status", SlaBreachedFilter, "payment_status", "delivery_status", "channel", "delivery_priority"]
     list_select_related = ["partner"]
@@ -107,14 +92,17 @@ class OrderAdmin(admin.ModelAdmin):
     date_hierarchy = "created_at"
     list_per_page = 100
     show_full_result_count = False  # a second COUNT over a large filtered list buys nothing
-    inlines = [OrderLineInline, OrderEventInline, EmailInline]
+    inlines = [EmailInline]
     actions = [_admin_action(action) for action in ORDER_ACTIONS.values()]
-    readonly_fields = ["live_workflow"]
+    readonly_fields = ["items", "live_workflow", "timeline"]
     fieldsets = [
         (None, {"fields": ["number", "channel", "partner", "customer", "external_ref", "created_at", "updated_at"]}),
+        ("Items", {"fields": ["items"]}),
         (
             "Status (changed only by the order workflow)",
             {
+                "description": "The customer's order page shows the status, the cancel reason word for word and "
+                "the tracking number; partners get the same in the API and webhooks.",
                 "fields": [
                     "status",
                     "payment_status",
@@ -123,10 +111,11 @@ class OrderAdmin(admin.ModelAdmin):
                     "cancel_reason",
                     "sla_breached_status",
                     "sla_breached_at",
-                ]
+                ],
             },
         ),
         ("Live workflow state", {"fields": ["live_workflow"]}),
+        ("Timeline", {"fields": ["timeline"]}),
         ("Totals", {"fields": ["currency", "subtotal", "discount", "shipping", "tax", "total", "payment_method"]}),
         ("Contact", {"fields": ["contact_email", "contact_name", "contact_phone"]}),
         (
@@ -156,18 +145,41 @@ class OrderAdmin(admin.ModelAdmin):
         return False
 
     def get_readonly_fields(self, request: HttpRequest, obj: Order | None = None) -> list[str]:
-        return [field.name for field in Order._meta.fields] + ["live_workflow"]
+        return [field.name for field in Order._meta.fields] + ["items", "live_workflow", "timeline"]
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Order]:
         return super().get_queryset(request).annotate(line_count=_line_count())
+
+    @admin.display(description="placed", ordering="created_at")
+    def placed(self, obj: Order) -> str:
+        return date_format(timezone.localtime(obj.created_at), "Y-m-d H:i")
+
+    @admin.display(description="status", ordering="status")
+    def status_badge(self, obj: Order) -> SafeString:
+        return status_badge(obj.status)
+
+    @admin.display(description="payment", ordering="payment_status")
+    def payment_badge(self, obj: Order) -> SafeString:
+        return status_badge(obj.payment_status)
+
+    @admin.display(description="delivery", ordering="delivery_status")
+    def delivery_badge(self, obj: Order) -> SafeString:
+        return status_badge(obj.delivery_status)
+
+    @admin.display(description="total", ordering="total")
+    def total_display(self, obj: Order) -> str:
+        return f"{obj.total} {obj.currency}"
 
     @admin.display(description="lines", ordering="line_count")
     def line_count(self, obj: Order) -> int:
         return obj.line_count or 0  # type: ignore[attr-defined]
 
-    @admin.display(boolean=True, description="SLA breached", ordering="sla_breached_status")
-    def sla_breached(self, obj: Order) -> bool:
-        return bool(obj.sla_breached_status)
+    @admin.display(description="SLA", ordering="sla_breached_status")
+    def sla_breached(self, obj: Order) -> SafeString | str:
+        """Only a breach is shown (a column of red crosses for "no" read as alarms)."""
+        if not obj.sla_breached_status:
+            return ""
+        return format_html('<span class="bo-status bo-status-failed">late ({})</span>', obj.sla_breached_status)
 
     @admin.display(description="workflow")
     def live_workflow(self, obj: Order) -> SafeString | str:
@@ -176,6 +188,21 @@ class OrderAdmin(admin.ModelAdmin):
         state = order_workflow_state(number=obj.number)
         # A rendered template is already a SafeString whose variables were autoescaped: no mark_safe needed.
         return render_to_string("backoffice/live_workflow.html", {"state": state, "order": obj})
+
+    @admin.display(description="lines")
+    def items(self, obj: Order) -> SafeString | str:
+        if obj.pk is None:
+            return ""
+        lines = list(obj.lines.order_by("position"))
+        return render_to_string("backoffice/order_lines.html", {"lines": lines, "order": obj})
+
+    @admin.display(description="events")
+    def timeline(self, obj: Order) -> SafeString | str:
+        """Every event in order, as sentences with who did it (the raw event data is never shown as JSON)."""
+        if obj.pk is None:
+            return ""
+        entries = timeline_entries(list(obj.events.order_by("id")))
+        return render_to_string("backoffice/timeline.html", {"entries": entries})
 
     # --- permissions per action -----------------------------------------------------------------------------
     def has_order_action_permission(self, request: HttpRequest, action: OrderAction) -> bool:
@@ -208,16 +235,29 @@ class OrderAdmin(admin.ModelAdmin):
         extra = {
             "order_actions": self.allowed_order_actions(request),
             "temporal_ui_url": None,
+            # Nothing on this page is edited in place (the actions above change an order), so no Save buttons.
+            "show_save": False,
+            "show_save_and_continue": False,
+            "show_save_and_add_another": False,
+            "show_delete": False,
         }
         obj = self.get_object(request, object_id)
         if obj is not None:
             extra["temporal_ui_url"] = temporal_ui_url(obj.number)
+            extra["title"] = f"Order {obj.number}"  # not "Change order": nothing here is edited in place
         return super().change_view(request, object_id, form_url, {**extra, **(extra_context or {})})
 
     def changelist_view(self, request: HttpRequest, extra_context: dict | None = None) -> HttpResponse:
         query = request.GET.urlencode()
         export_url = reverse("admin:orders_order_export") + (f"?{query}" if query else "")
         return super().changelist_view(request, {"export_url": export_url, **(extra_context or {})})
+
+    def history_view(self, request: HttpRequest, object_id: str, extra_context: dict | None = None) -> HttpResponse:
+        """An order's history is its timeline (the workflow, customers, partners and staff write it); Django's
+        admin log, which only knows edits made through admin forms, never has entries for an order."""
+        obj = self.get_object(request, object_id)
+        entries = timeline_entries(list(obj.events.order_by("id"))) if obj is not None else []
+        return super().history_view(request, object_id, {"timeline_entries": entries, **(extra_context or {})})
 
     # --- actions --------------------------------------------------------------------------------------------
     def object_action_view(self, request: HttpRequest, object_id: str, action_name: str) -> HttpResponse:
@@ -287,5 +327,26 @@ class OrderAdmin(admin.ModelAdmin):
         return order_csv_response(changelist.get_queryset(request))
 
 
-# Stored API answers (a partner's retry replays them) and the sandbox provider's records: read-only.
-admin.site.register([IdempotencyRecord, SandboxDelivery], RecordAdmin)
+# Stored API answers (a partner's retry replays them) and the sandbox provider's records: read-only for
+# everyone (oms_project.admin.RecordAdmin), shown in words.
+@admin.register(IdempotencyRecord)
+class IdempotencyRecordAdmin(RecordAdmin):
+    list_display = ["key", "partner", "scope", "state", "response_status", "order", "created_at"]
+    list_filter = ["state", "scope"]
+    list_select_related = ["partner"]
+    search_fields = ["key", "response_location"]
+    fields = ["partner", "key", "scope", "state", "response_status", "order", "created_at", "claimed_at"]
+    readonly_fields = fields
+
+    @admin.display(description="order")
+    def order(self, obj: IdempotencyRecord) -> str:
+        """The order the key's first request answered with (its number, not the stored JSON answer)."""
+        body = obj.response_body if isinstance(obj.response_body, dict) else {}
+        return str(body.get("number") or "-")
+
+
+@admin.register(SandboxDelivery)
+class SandboxDeliveryAdmin(RecordAdmin):
+    list_display = ["reference", "order_number", "priority", "cancelled", "created_at"]
+    list_filter = ["cancelled", "priority"]
+    search_fields = ["reference", "order_number"]

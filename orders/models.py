@@ -149,5 +149,8 @@ class SandboxDelivery(models.Model):
     cancelled = models.BooleanField(default=False)
     created_at = models.DateTimeField(auto_now_add=True)
 
+    class Meta:
+        verbose_name_plural = "sandbox deliveries"
+
     def __str__(self) -> str:
         return self.reference

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass
+from decimal import Decimal
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -20,39 +21,23 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from carts import selectors as cart_selectors
 from carts import services as cart_services
+from carts.contracts import CartView
 from carts.models import Cart
 from carts.views import current_cart
 from customers.models import Customer
 from oms_project.errors import DomainError, NotFound
 from orders import domain, selectors, services
-from orders.domain import FailureReason, Status
+from orders.domain import FailureReason, PricedLine, PricingRules, Priority, Status, Totals, compute_totals
 from orders.forms import CheckoutForm
 from orders.lookup import order_lookup_path, order_number_from_token
 from orders.models import Order
+from orders.timeline import event_label
 
 _NOT_CHARGED = "You have not been charged."
 _FAILURE_TEXT = {
     FailureReason.PAYMENT_DECLINED: f"Your card was declined, so the order could not be placed. {_NOT_CHARGED}",
     FailureReason.INSUFFICIENT_STOCK: f"Some items ran out of stock while we reserved them. {_NOT_CHARGED}",
     FailureReason.STEP_FAILED: f"A technical problem stopped the order. {_NOT_CHARGED}",
-}
-
-_EVENT_LABELS = {
-    "created": "Order placed",
-    "stock_reserved": "Items reserved",
-    "payment_authorized": "Card authorized",
-    "delivery_requested": "Delivery booked",
-    "confirmed": "Order confirmed",
-    "step_failed": "A step could not be completed",
-    "stock_released": "Reserved items released",
-    "payment_voided": "Card authorization released",
-    "delivery_cancelled": "Delivery cancelled",
-    "failed": "Order failed",
-    "cancel_requested": "Cancellation requested",
-    "cancelled": "Order cancelled",
-    "payment_captured": "Payment taken",
-    "shipped": "Shipped",
-    "delivered": "Delivered",
 }
 
 # Refusals that mean "look at your cart again" rather than "fix a field".
@@ -116,8 +101,15 @@ def checkout(request: HttpRequest) -> HttpResponse:
     if request.method != "POST" or form.data.get("cart_id") != cart.cart_id:
         form = CheckoutForm(initial=_initial(customer, cart))
     rules = services.pricing_rules()
-    context = {"form": form, "cart": view, "rules": rules}
+    context = {"form": form, "cart": view, "rules": rules, "quotes": _checkout_quotes(view, rules)}
     return render(request, "orders/checkout.html", context)
+
+
+def _checkout_quotes(view: CartView, rules: PricingRules) -> dict[str, Totals]:
+    """The order's totals for each delivery choice, by the same rule the order is priced with (the summary shows
+    the total before anything is placed)."""
+    lines = [PricedLine(line.sku, line.name, Decimal(line.unit_price), line.quantity) for line in view.lines]
+    return {priority.value: compute_totals(lines, view.currency, rules, priority=priority) for priority in Priority}
 
 
 def _place(request: HttpRequest, form: CheckoutForm, cart: Cart, customer: Customer | None) -> HttpResponse | None:
@@ -205,7 +197,7 @@ def _guest_order(token: str) -> Order:
 def _status_context(order: Order, urls: OrderUrls) -> dict[str, object]:
     events = list(order.events.all())
     for event in events:
-        event.label = _EVENT_LABELS.get(event.type, event.type.replace("_", " ").capitalize())
+        event.label = event_label(event.type)
     detail = next((e.data.get("detail", "") for e in events if e.type == "step_failed"), "")
     return {
         "order": order,

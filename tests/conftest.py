@@ -29,6 +29,15 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     items.sort(key=lambda item: "browser" in item.keywords)
 
 
+@pytest.fixture(scope="session", autouse=True)
+def media_root(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    """Uploaded and generated pictures (seed_demo, image tests) go to a folder of this run, not the checkout's."""
+    previous = settings.MEDIA_ROOT
+    settings.MEDIA_ROOT = tmp_path_factory.mktemp("media")
+    yield settings.MEDIA_ROOT
+    settings.MEDIA_ROOT = previous
+
+
 @pytest.fixture(scope="session")
 def django_db_modify_db_settings(django_db_blocker: pytest.FixtureRequest) -> None:
     db = settings.DATABASES["default"]

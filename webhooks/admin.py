@@ -14,11 +14,16 @@ from webhooks.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint, We
 class WebhookEndpointAdmin(admin.ModelAdmin):
     # The signing secret is never displayed: it was shown to the partner once, at creation.
     exclude = ["secret"]
-    list_display = ["id", "partner", "url", "events", "is_active", "created_at", "deleted_at"]
+    list_display = ["id", "partner", "url", "event_list", "is_active", "created_at", "deleted_at"]
     list_filter = ["is_active", "partner"]
     search_fields = ["url", "partner__name"]
     # URL and events change only through the API, which runs the SSRF guard; staff may (de)activate.
-    readonly_fields = ["partner", "url", "events", "created_at", "deleted_at"]
+    fields = ["partner", "url", "event_list", "is_active", "created_at", "deleted_at"]
+    readonly_fields = ["partner", "url", "event_list", "created_at", "deleted_at"]
+
+    @admin.display(description="events")
+    def event_list(self, obj: WebhookEndpoint) -> str:
+        return ", ".join(obj.events)
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False  # partners register through the API, which checks the URL and returns the secret
@@ -29,7 +34,23 @@ class WebhookEventAdmin(RecordAdmin):
     list_display = ["event_id", "type", "partner", "dedupe_key", "created_at"]
     list_filter = ["type", "partner"]
     search_fields = ["event_id", "dedupe_key"]
-    readonly_fields = ["event_id", "partner", "type", "dedupe_key", "data", "body", "created_at"]
+    readonly_fields = ["event_id", "partner", "type", "order_summary", "dedupe_key", "body", "created_at"]
+    fieldsets = [
+        (None, {"fields": ["event_id", "type", "partner", "order_summary", "created_at"]}),
+        (
+            "Technical (for partners' developers checking a signature)",
+            {"classes": ["collapse"], "fields": ["dedupe_key", "body"]},
+        ),
+    ]
+
+    @admin.display(description="order")
+    def order_summary(self, obj: WebhookEvent) -> str:
+        """What the event says, in words: staff need the order and its state, not the JSON the partner gets."""
+        data = obj.data or {}
+        parts = [data.get("number"), data.get("status")]
+        if data.get("total") is not None:
+            parts.append(f"{data['total']} {data.get('currency', '')}".strip())
+        return " · ".join(str(part) for part in parts if part) or "-"
 
 
 class WebhookAttemptInline(admin.TabularInline):

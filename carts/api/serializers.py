@@ -61,6 +61,9 @@ def cart_json(view: CartView) -> dict[str, Any]:
 
 
 class CartItemAddSerializer(RefusesServerOwnedFields):
+    """Units of one SKU to add to the cart. A SKU already in the cart gets the units added to its line; the price
+    is always the catalog's (a body that sends a price, name or total is refused with 400)."""
+
     server_owned_fields = SERVER_OWNED_CART_FIELDS
     # Ranges are checked by the cart's domain rules, so the error code is the specific one (invalid_quantity).
     sku = serializers.CharField(max_length=200)
@@ -68,6 +71,8 @@ class CartItemAddSerializer(RefusesServerOwnedFields):
 
 
 class CartItemSetSerializer(RefusesServerOwnedFields):
+    """The new quantity of a line already in the cart; 0 removes the line."""
+
     server_owned_fields = SERVER_OWNED_CART_FIELDS
 
     quantity = integer_with_documented_range(

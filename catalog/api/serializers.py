@@ -5,10 +5,11 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+from django.http import HttpRequest
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from catalog.models import Product, Variant
+from catalog.models import Product, ProductImage, Variant
 from oms_project import money
 
 
@@ -38,24 +39,47 @@ class VariantSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
+def image_url(image: ProductImage, request: HttpRequest | None) -> str:
+    """The picture's absolute URL when there is a request to take the host from (the API always has one)."""
+    return request.build_absolute_uri(image.image.url) if request is not None else image.image.url
+
+
+class ProductImageSerializer(serializers.ModelSerializer):
+    url = serializers.SerializerMethodField(help_text="Absolute URL of the full-size picture (JPEG, PNG or WebP).")
+    alt = serializers.CharField(source="alt_text", read_only=True, help_text="Text alternative for the picture.")
+
+    class Meta:
+        model = ProductImage
+        fields = ["url", "alt"]
+        read_only_fields = fields
+
+    def get_url(self, image: ProductImage) -> str:
+        return image_url(image, self.context.get("request"))
+
+
 class ProductSerializer(serializers.ModelSerializer):
+    images = ProductImageSerializer(
+        many=True, read_only=True, source="ordered_images", help_text="Pictures in display order; the first is main."
+    )
     variants = VariantSerializer(many=True, read_only=True, source="active_variants")
 
     class Meta:
         model = Product
-        fields = ["id", "name", "description", "variants"]
+        fields = ["id", "name", "description", "images", "variants"]
         read_only_fields = fields
 
 
-def product_bodies(products: Iterable[Product]) -> list[dict[str, Any]]:
-    """``ProductSerializer(product).data`` for each product (``active_variants`` prefetched, as ``product_list``
-    and ``product_get`` return them), built without binding serializer fields per product and variant; a test
-    keeps the two equal byte for byte. ProductSerializer stays the documented shape (OpenAPI)."""
+def product_bodies(products: Iterable[Product], *, request: HttpRequest | None = None) -> list[dict[str, Any]]:
+    """``ProductSerializer(product, context={"request": request}).data`` for each product (``active_variants`` and
+    ``ordered_images`` prefetched, as ``product_list`` and ``product_get`` return them), built without binding
+    serializer fields per product and variant; a test keeps the two equal byte for byte. ProductSerializer stays
+    the documented shape (OpenAPI)."""
     return [
         {
             "id": product.id,
             "name": product.name,
             "description": product.description,
+            "images": [{"url": image_url(image, request), "alt": image.alt_text} for image in product.ordered_images],
             "variants": [
                 {
                     "sku": variant.sku,

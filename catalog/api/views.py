@@ -52,7 +52,7 @@ class ProductListApi(generics.ListAPIView):
     )
     def get(self, request: Request, *args: object, **kwargs: object) -> Response:
         page = self.paginate_queryset(self.get_queryset())
-        return self.get_paginated_response(product_bodies(page))
+        return self.get_paginated_response(product_bodies(page, request=request))
 
     def get_queryset(self) -> QuerySet[Product]:
         filters = ProductFilterSerializer(data=self.request.query_params)
@@ -79,4 +79,4 @@ class ProductDetailApi(generics.GenericAPIView):
         product = product_get(product_id=int(product_id)) if is_id else None
         if product is None:
             raise NotFound("No such product.")
-        return Response(product_bodies([product])[0])
+        return Response(product_bodies([product], request=request)[0])

@@ -10,7 +10,7 @@ from rest_framework import serializers
 
 # The one error body's schema component (oms_project.api.error_body); one class, so one "Error" component.
 from carts.api.serializers import ErrorSerializer  # noqa: F401
-from oms_project.api import RefusesServerOwnedFields, TimestampField, integer_with_documented_range
+from oms_project.api import ChoiceField, RefusesServerOwnedFields, TimestampField, integer_with_documented_range
 from oms_project.money import format_amount
 from orders.domain import DELIVERY_EVENT_STATUSES, MAX_QUANTITY, MIN_QUANTITY, Priority, Status
 
@@ -92,7 +92,11 @@ class AddressSerializer(serializers.Serializer):
     line2 = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
     city = serializers.CharField(max_length=100)
     postal_code = serializers.CharField(max_length=20)
-    country = serializers.RegexField(r"^[A-Z]{2}$", help_text="ISO 3166-1 alpha-2, e.g. DE")
+    country = serializers.RegexField(
+        r"^[A-Z]{2}$",
+        help_text="ISO 3166-1 alpha-2, e.g. DE",
+        error_messages={"invalid": "Use a two-letter ISO 3166-1 country code in capitals, e.g. DE."},
+    )
 
 
 PERIOD_HELP = "ISO 8601 with a UTC offset, in the future and within one year from now; the end after the start."
@@ -101,7 +105,7 @@ PERIOD_HELP = "ISO 8601 with a UTC offset, in the future and within one year fro
 class DeliverySerializer(serializers.Serializer):
     """Shape only; the service decides the period rules (future, within a year, end after start)."""
 
-    priority = serializers.ChoiceField(choices=[p.value for p in Priority], default=Priority.NORMAL.value)
+    priority = ChoiceField(choices=[p.value for p in Priority], default=Priority.NORMAL.value)
     period_start = TimestampField(required=False, allow_null=True, default=None, help_text=PERIOD_HELP)
     period_end = TimestampField(required=False, allow_null=True, default=None, help_text=PERIOD_HELP)
 
@@ -109,13 +113,13 @@ class DeliverySerializer(serializers.Serializer):
 class DeliveryChangeSerializer(RefusesUnknownFields):
     """A delivery change: only the keys sent change (a null period end clears it)."""
 
-    priority = serializers.ChoiceField(choices=[p.value for p in Priority], required=False)
+    priority = ChoiceField(choices=[p.value for p in Priority], required=False)
     period_start = TimestampField(required=False, allow_null=True, help_text=PERIOD_HELP)
     period_end = TimestampField(required=False, allow_null=True, help_text=PERIOD_HELP)
 
 
 class PaymentSerializer(serializers.Serializer):
-    method = serializers.ChoiceField(choices=["card", "external"])
+    method = ChoiceField(choices=["card", "external"])
     token = serializers.CharField(max_length=100, required=False, help_text="Card token (method card).")
     reference = serializers.CharField(
         max_length=100, required=False, help_text="Payment collected by the partner (method external)."
@@ -158,7 +162,7 @@ class ShipInputSerializer(RefusesServerOwnedFields):
 
 class DeliveryEventInputSerializer(serializers.Serializer):
     event_id = serializers.CharField(max_length=100, help_text="The carrier's event id; a repeat is ignored.")
-    status = serializers.ChoiceField(choices=list(DELIVERY_EVENT_STATUSES))
+    status = ChoiceField(choices=list(DELIVERY_EVENT_STATUSES))
     occurred_at = TimestampField()
 
 
@@ -175,7 +179,7 @@ class DeliveryPatchSerializer(RefusesUnknownFields):
 
 
 class OrderFilterSerializer(serializers.Serializer):
-    status = serializers.ChoiceField(choices=[s.value for s in Status], required=False)
+    status = ChoiceField(choices=[s.value for s in Status], required=False)
     created_after = serializers.DateTimeField(required=False)
     updated_after = serializers.DateTimeField(required=False)
     external_ref = serializers.CharField(max_length=100, required=False)
@@ -244,7 +248,7 @@ class OrderSerializer(serializers.Serializer):
     """The one order body of every response (create, list, detail, cancel, checkout, webhooks)."""
 
     number = serializers.CharField()
-    status = serializers.ChoiceField(choices=[s.value for s in Status])
+    status = ChoiceField(choices=[s.value for s in Status])
     payment_status = serializers.CharField()
     delivery_status = serializers.CharField()
     failure_reason = serializers.CharField()

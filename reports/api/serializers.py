@@ -2,13 +2,14 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
+from oms_project.api import ChoiceField
 from orders.api.serializers import MoneyField
 from reports.domain import DEFAULT_LIMIT, DEFAULT_METRIC, DEFAULT_WINDOW, MAX_LIMIT, Metric, Window
 
 
 class TopProductsQuerySerializer(serializers.Serializer):
-    metric = serializers.ChoiceField(choices=[m.value for m in Metric], default=DEFAULT_METRIC.value)
-    window = serializers.ChoiceField(choices=[w.value for w in Window], default=DEFAULT_WINDOW.value)
+    metric = ChoiceField(choices=[m.value for m in Metric], default=DEFAULT_METRIC.value)
+    window = ChoiceField(choices=[w.value for w in Window], default=DEFAULT_WINDOW.value)
     limit = serializers.IntegerField(min_value=1, max_value=MAX_LIMIT, default=DEFAULT_LIMIT)
 
 
@@ -23,8 +24,8 @@ class TopProductSerializer(serializers.Serializer):
 
 
 class TopProductsReportSerializer(serializers.Serializer):
-    metric = serializers.ChoiceField(choices=[m.value for m in Metric])
-    window = serializers.ChoiceField(choices=[w.value for w in Window])
+    metric = ChoiceField(choices=[m.value for m in Metric])
+    window = ChoiceField(choices=[w.value for w in Window])
     since = serializers.DateTimeField()
     until = serializers.DateTimeField()
     results = TopProductSerializer(many=True)

@@ -103,6 +103,7 @@ def test_customer_buys_sees_confirmation_live_finds_order_in_history_and_cancels
     expect(page.get_by_text(f"Order {order.number} is cancelled.")).to_be_visible()
     expect(status).to_have_attribute("data-status", "cancelled")
     expect(page.get_by_role("button", name="Cancel order")).to_have_count(0)
+    expect(page.get_by_text("This order was cancelled: Cancelled by the customer. Any payment")).to_be_visible()
     shot(page, "07-cancelled")
     order.refresh_from_db()
     assert order.status == "cancelled" and order.payment_status == "voided"

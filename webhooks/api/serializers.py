@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
-from oms_project.api import RefusesServerOwnedFields
+from oms_project.api import ChoiceField, RefusesServerOwnedFields
 from webhooks import domain
 from webhooks.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint
 
@@ -13,12 +13,12 @@ class WebhookEndpointInputSerializer(RefusesServerOwnedFields):
 
     url = serializers.CharField(max_length=2000, help_text="Public http(s) URL that receives the events.")
     events = serializers.ListField(
-        child=serializers.ChoiceField(choices=domain.EVENT_TYPES), min_length=1, max_length=len(domain.EVENT_TYPES)
+        child=ChoiceField(choices=domain.EVENT_TYPES), min_length=1, max_length=len(domain.EVENT_TYPES)
     )
 
 
 class WebhookEndpointSerializer(serializers.ModelSerializer):
-    events = serializers.ListField(child=serializers.ChoiceField(choices=domain.EVENT_TYPES))
+    events = serializers.ListField(child=ChoiceField(choices=domain.EVENT_TYPES))
 
     class Meta:
         model = WebhookEndpoint
@@ -42,7 +42,7 @@ class WebhookAttemptSerializer(serializers.ModelSerializer):
 
 class WebhookEventSummarySerializer(serializers.Serializer):
     id = serializers.UUIDField(source="event_id")
-    type = serializers.ChoiceField(choices=domain.EVENT_TYPES)
+    type = ChoiceField(choices=domain.EVENT_TYPES)
     created_at = serializers.DateTimeField()
 
 

@@ -13,7 +13,8 @@ from catalog.importer import MAX_REPORTED_ERRORS, CatalogFileInvalid, catalog_im
 
 class Command(BaseCommand):
     help = (
-        "Import a catalog CSV (header sku,product,variant,price,currency,warehouse,on_hand). "
+        "Import a catalog CSV (header sku,product,variant,price,currency,warehouse,on_hand and optionally image: "
+        "a picture's path, relative to the CSV file). "
         "Every row is validated first; any bad row is reported with its line number and nothing is applied."
     )
 
@@ -31,7 +32,7 @@ class Command(BaseCommand):
         every = max(1, options["progress_every"])
         actor = options["actor"] or f"import_catalog:{_login()}"
         try:
-            rows = catalog_rows_parse(data, progress=self._progress, every=every)
+            rows = catalog_rows_parse(data, base_dir=path.parent, progress=self._progress, every=every)
             summary = catalog_import(
                 rows=rows, actor=actor, reason=f"import {path.name}", progress=self._progress, every=every
             )

@@ -166,6 +166,7 @@ class Command(BaseCommand):
             + f"  Shop            {base}/\n"
             + f"  Admin           {base}/admin/   (staff login printed above)\n"
             + f"  Partner API     {base}/api/v1/   docs: {base}/api/docs/   schema: {base}/api/schema/\n"
+            + f"  Partner guide   {base}/api/guide/   (docs/api.md)\n"
             + f"  Health          {base}/healthz   {base}/readyz   {base}/metrics\n"
             + f"  Temporal        {address}   UI: {ui_url}/namespaces/{namespace}/workflows\n"
             + f"  Data            {settings.DATA_DIR}\n"

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import io
 from decimal import Decimal
+
+from PIL import Image
 
 from catalog.models import StockLevel, StockMovement, Variant
 from catalog.services import product_upsert, stock_adjust, variant_upsert, warehouse_get_or_create
@@ -29,3 +32,10 @@ def allocate(sku: str, warehouse: str, quantity: int) -> None:
 def ledger_sum(sku: str, warehouse: str) -> int:
     rows = StockMovement.objects.filter(variant__sku=sku, warehouse__code=warehouse)
     return sum(row.on_hand_delta for row in rows)
+
+
+def picture(colour: str = "red", image_format: str = "JPEG", size: tuple[int, int] = (64, 48)) -> bytes:
+    """A small real image file (what an upload or an import brings)."""
+    out = io.BytesIO()
+    Image.new("RGB", size, colour).save(out, image_format)
+    return out.getvalue()

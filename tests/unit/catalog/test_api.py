@@ -52,6 +52,7 @@ def test_list_shape_with_available_over_active_warehouses(orders_key: str) -> No
             "id": product.pk,
             "name": "Tee",
             "description": "Cotton tee",
+            "images": [],
             "variants": [
                 {"sku": "TEE-S", "name": "TEE-S name", "price": "19.90", "currency": "EUR", "available": 11},
                 {"sku": "TEE-M", "name": "TEE-M name", "price": "10.00", "currency": "EUR", "available": 0},
@@ -159,7 +160,7 @@ def test_list_query_count_does_not_grow_with_products(orders_key: str, django_as
             receive(f"Q{i}-{size}", "north", 1)
     client = client_for(orders_key)
     client.get(URL)  # the key's last_used_at write happens once a minute; keep it out of the count
-    with django_assert_max_num_queries(3):  # key lookup, products, variants with stock
+    with django_assert_max_num_queries(4):  # key lookup, products, variants with stock, images
         response = client.get(URL)
     body = response.json()
     assert len(body["results"]) == 20
@@ -179,7 +180,7 @@ def test_schema_describes_the_catalog_api() -> None:
     detail = schema["paths"]["/api/v1/products/{product_id}/"]["get"]
     assert detail["parameters"][0]["schema"]["type"] == "integer" and "404" in detail["responses"]
     product = schema["components"]["schemas"]["Product"]["properties"]
-    assert set(product) == {"id", "name", "description", "variants"}
+    assert set(product) == {"id", "name", "description", "images", "variants"}
     variant = schema["components"]["schemas"]["Variant"]["properties"]
     assert set(variant) == {"sku", "name", "price", "currency", "available"}
     assert variant["price"]["type"] == "string" and variant["available"]["type"] == "integer"

@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import pytest
 from rest_framework.renderers import JSONRenderer
+from rest_framework.test import APIRequestFactory
 
 from catalog.api.serializers import ProductSerializer, product_bodies
 from catalog.models import Product, Variant
 from catalog.selectors import product_list
-from tests.unit.catalog.helpers import allocate, make_variant, receive
+from catalog.services import product_image_add
+from tests.unit.catalog.helpers import allocate, make_variant, picture, receive
 
 pytestmark = pytest.mark.django_db
 
@@ -25,10 +27,14 @@ def test_hand_built_product_bodies_equal_the_serializer_byte_for_byte() -> None:
     allocate("PB-EUR-S", "main", 3)
     receive("PB-JPY", "main", 1)
     Variant.objects.filter(sku="PB-GONE").update(is_active=False)
+    shirt_product = Product.objects.get(name="Shirt \u00e9t\u00e9")
+    product_image_add(product=shirt_product, content=picture("red"), alt_text="Front \u201cview\u201d")
+    product_image_add(product=shirt_product, content=picture("blue", "PNG"), alt_text="Back")
+    request = APIRequestFactory().get("/api/v1/products/", HTTP_HOST="testserver")
 
     products = list(product_list().order_by("id"))
-    expected = [ProductSerializer(product).data for product in products]
-    built = product_bodies(products)
+    expected = [ProductSerializer(product, context={"request": request}).data for product in products]
+    built = product_bodies(products, request=request)
 
     assert built == expected
     assert [list(body) for body in built] == [list(body) for body in expected]
@@ -37,5 +43,8 @@ def test_hand_built_product_bodies_equal_the_serializer_byte_for_byte() -> None:
     ]
     assert JSONRenderer().render(built) == JSONRenderer().render(expected)
     shirt, tea = built
+    assert [image["alt"] for image in shirt["images"]] == ["Front \u201cview\u201d", "Back"]
+    assert shirt["images"][0]["url"].startswith("http://testserver/media/products/")
+    assert tea["images"] == []
     assert [v["available"] for v in shirt["variants"]] == [4, 0]
     assert [v["sku"] for v in tea["variants"]] == ["PB-JPY"] and tea["variants"][0]["price"] == "1500"

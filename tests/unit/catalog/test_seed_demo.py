@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from io import StringIO
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -11,7 +12,7 @@ from django.db.models import Count
 from django.test import Client
 from rest_framework.test import APIClient
 
-from catalog.models import Product, StockLevel, StockMovement, Variant, Warehouse
+from catalog.models import Product, ProductImage, StockLevel, StockMovement, Variant, Warehouse
 from catalog.services import stock_adjust
 from customers.models import Address, Customer
 from partners.models import ApiKey, Partner
@@ -138,3 +139,14 @@ def test_runs_without_debug_with_private_credentials(settings: Any) -> None:
     settings.DEMO_API_KEY = "oms_abcdefabcdef_private-demo-secret-123"
     seed()
     assert Variant.objects.exists()
+
+
+def test_every_demo_product_gets_its_drawn_pictures_once() -> None:
+    seed()
+    images = ProductImage.objects.select_related("product")
+    assert {image.product.name for image in images} == set(Product.objects.values_list("name", flat=True))
+    first = list(images.order_by("pk").values_list("pk", "checksum"))
+    assert all(Path(image.image.path).stat().st_size > 5000 for image in images)  # real pictures, not blanks
+    assert "in black" in images.get(product__name="Classic Tee", position=0).alt_text
+    seed()
+    assert list(ProductImage.objects.order_by("pk").values_list("pk", "checksum")) == first

@@ -9,6 +9,9 @@ from django.contrib.auth import get_user_model
 from django.core import mail
 from django.test import Client
 
+from carts.context_processors import SESSION_CART_COUNT_KEY
+from carts.models import Cart
+from carts.receivers import SESSION_CART_KEY
 from catalog.models import Product, StockLevel, Variant, Warehouse
 from customers.models import Customer
 from orders.lookup import order_lookup_token, order_number_from_token
@@ -121,3 +124,50 @@ def test_order_pages_need_a_customer_and_forms_need_csrf() -> None:
     assert strict.post("/checkout/", {}).status_code == 403
     assert strict.post("/account/orders/O-ABCDEFGHIJKL/cancel/").status_code == 403
     assert Client().get("/checkout/").status_code == 302  # empty cart: back to the cart page
+
+
+def test_catalog_sorts_by_price_name_and_newest_and_keeps_the_order_while_filtering(catalog: None) -> None:
+    client = Client()
+    assert _names(client, "sort=price") == ["Red Mug", "Blue Mug", "Wool Hat"]
+    assert _names(client, "sort=-price") == ["Wool Hat", "Blue Mug", "Red Mug"]
+    assert _names(client, "sort=newest") == ["Wool Hat", "Blue Mug", "Red Mug"]
+    assert _names(client, "sort=name") == _names(client, "") == ["Blue Mug", "Red Mug", "Wool Hat"]
+    assert _names(client, "sort=-price&category=Kitchen") == ["Blue Mug", "Red Mug"]
+    page = client.get("/?sort=-price&category=Kitchen").content.decode()
+    assert '<option value="-price" selected>' in page
+    assert '<input type="hidden" name="sort" value="-price">' in page  # the filter form keeps the order
+    assert '<input type="hidden" name="category" value="Kitchen">' in page  # the sort form keeps the filter
+    assert Client().get("/?sort=nonsense").status_code == 200
+
+
+def _guest_with_cart(status: str, count: int) -> Client:
+    client = Client()
+    client.get("/")  # a session
+    session = client.session
+    cart = Cart.objects.create(session_key=session.session_key, currency="EUR", status=status)
+    session[SESSION_CART_KEY] = cart.cart_id
+    session[SESSION_CART_COUNT_KEY] = [cart.cart_id, count]
+    session.save()
+    return client
+
+
+def test_header_shows_the_item_count_of_an_open_cart_only() -> None:
+    client = _guest_with_cart(Cart.Status.OPEN, 3)
+    page = client.get("/").content.decode()
+    assert '<span class="cart-count">3</span><span class="visually-hidden"> items in your cart</span>' in page
+    Cart.objects.update(status=Cart.Status.CHECKED_OUT)
+    assert 'class="cart-count"' not in client.get("/").content.decode()
+
+
+def test_a_checked_out_cart_is_not_announced_on_the_next_visit_but_an_expired_one_is() -> None:
+    ordered = _guest_with_cart(Cart.Status.CHECKED_OUT, 2)
+    page = ordered.get("/cart/").content.decode()
+    assert "Your cart is empty" in page and "previous cart" not in page
+    assert SESSION_CART_KEY not in ordered.session
+    expired = _guest_with_cart(Cart.Status.EXPIRED, 2)
+    assert "Your previous cart expired after a period of inactivity." in expired.get("/cart/").content.decode()
+
+
+def test_favicon_is_served_at_the_site_root() -> None:
+    response = Client().get("/favicon.ico")
+    assert response.status_code == 200 and response["Content-Type"] in {"image/x-icon", "image/vnd.microsoft.icon"}
