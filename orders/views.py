@@ -28,7 +28,7 @@ from orders import selectors, services
 from orders.domain import FailureReason, Status
 from orders.forms import CheckoutForm
 from orders.lookup import order_lookup_link_send, order_lookup_path, order_number_from_token
-from orders.models import Order
+from orders.models import Order, OrderEvent
 
 _NOT_CHARGED = "You have not been charged."
 _FAILURE_TEXT = {
@@ -45,7 +45,7 @@ _EVENT_LABELS = {
     "confirmed": "Order confirmed",
     "step_failed": "A step could not be completed",
     "stock_released": "Reserved items released",
-    "payment_voided": "Card authorization released",
+    "payment_voided": "Card authorization released",  # only when one was made: see _event_label
     "delivery_cancelled": "Delivery cancelled",
     "failed": "Order failed",
     "cancel_requested": "Cancellation requested",
@@ -204,10 +204,24 @@ def _guest_order(token: str) -> Order:
         raise Http404("No such order.") from None
 
 
+# The void compensation runs after every failed payment step, also when the card was declined and nothing was
+# ever authorized: then there was nothing to release, and the timeline must not suggest there was.
+_NOTHING_AUTHORIZED_LABEL = "No payment was taken"
+
+
+def _event_labels(events: list[OrderEvent]) -> None:
+    authorized = False
+    for event in events:
+        authorized = authorized or event.type == "payment_authorized"
+        if event.type == "payment_voided" and not authorized:
+            event.label = _NOTHING_AUTHORIZED_LABEL
+        else:
+            event.label = _EVENT_LABELS.get(event.type, event.type.replace("_", " ").capitalize())
+
+
 def _status_context(order: Order, urls: OrderUrls) -> dict[str, object]:
     events = list(order.events.all())
-    for event in events:
-        event.label = _EVENT_LABELS.get(event.type, event.type.replace("_", " ").capitalize())
+    _event_labels(events)
     detail = next((e.data.get("detail", "") for e in events if e.type == "step_failed"), "")
     return {
         "order": order,
@@ -219,21 +233,35 @@ def _status_context(order: Order, urls: OrderUrls) -> dict[str, object]:
         if order.status == Status.FAILED
         else "",
         "failure_detail": detail,
+        # Reasons are sentences of their own ("Cancelled by the customer."); the page ends the sentence itself.
+        "cancel_reason": order.cancel_reason.rstrip(". "),
     }
 
 
-def _detail(request: HttpRequest, order: Order, urls: OrderUrls) -> HttpResponse:
+def _page_context(request: HttpRequest, order: Order, urls: OrderUrls) -> dict[str, object]:
+    """``placed``: just checked out (the heading follows the status, so the polled fragment carries it)."""
     context = _status_context(order, urls) | {"placed": request.GET.get("placed") == "1"}
     if order.customer_id is None:
         context["lookup_url"] = request.build_absolute_uri(urls.page)
-    return render(request, "orders/order_detail.html", context)
+    return context
+
+
+def _detail(request: HttpRequest, order: Order, urls: OrderUrls) -> HttpResponse:
+    return render(request, "orders/order_detail.html", _page_context(request, order, urls))
 
 
 def _status(request: HttpRequest, order: Order, urls: OrderUrls) -> HttpResponse:
-    return render(request, "orders/_status.html", _status_context(order, urls))
+    return render(request, "orders/_status.html", _page_context(request, order, urls))
 
 
 def _cancel(request: HttpRequest, order: Order, urls: OrderUrls, actor: str) -> HttpResponse:
+    """GET: the confirmation step (a page, so it works without JavaScript); POST: cancel."""
+    if request.method != "POST":
+        context = _status_context(order, urls)
+        if not context["cancellable"]:
+            messages.error(request, f"Order {order.number} can no longer be cancelled.")
+            return redirect(urls.page)
+        return render(request, "orders/cancel_confirm.html", context)
     try:
         services.order_cancel(number=order.number, reason="Cancelled by the customer.", actor=actor)
     except DomainError as error:
@@ -278,7 +306,7 @@ def order_status(request: HttpRequest, number: str) -> HttpResponse:
     return _status(request, _own_order(request, number), _customer_urls(number))
 
 
-@require_POST
+@require_http_methods(["GET", "POST"])
 def order_cancel(request: HttpRequest, number: str) -> HttpResponse:
     order = _own_order(request, number)
     return _cancel(request, order, _customer_urls(number), _actor(order.customer))
@@ -299,7 +327,7 @@ def guest_status(request: HttpRequest, token: str) -> HttpResponse:
     return _status(request, _guest_order(token), _guest_urls(token))
 
 
-@require_POST
+@require_http_methods(["GET", "POST"])
 def guest_cancel(request: HttpRequest, token: str) -> HttpResponse:
     return _cancel(request, _guest_order(token), _guest_urls(token), "guest")
 
