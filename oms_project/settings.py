@@ -236,6 +236,10 @@ ORDER_TAX_RATE = env.str("ORDER_TAX_RATE", default="0")  # catalog prices are ta
 ORDER_SHIPPING_FEE = env.str("ORDER_SHIPPING_FEE", default="4.90")
 ORDER_URGENT_SHIPPING_FEE = env.str("ORDER_URGENT_SHIPPING_FEE", default="9.90")
 ORDER_FREE_SHIPPING_THRESHOLD = env.str("ORDER_FREE_SHIPPING_THRESHOLD", default="50.00")  # "" disables
+# Order numbers are an HMAC of the caller's idempotency key (or the cart id) under this secret, so they cannot be
+# predicted from one another; empty: derived from DJANGO_SECRET_KEY. Rotating it changes the number a retry of a
+# not yet finished placement would get (see docs/orders.md "Order numbers").
+ORDER_NUMBER_KEY = env.str("ORDER_NUMBER_KEY", default="")
 ORDER_IDEMPOTENCY_TTL = timedelta(hours=env.float("ORDER_IDEMPOTENCY_TTL_HOURS", default=24))
 # A request that claimed a key and then vanished (process killed) blocks its key for this long, then a retry
 # with the same body takes it over and finishes the same order.

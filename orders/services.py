@@ -4,7 +4,6 @@ delivery events and delivery changes (each through a validated workflow update).
 from __future__ import annotations
 
 import base64
-import hashlib
 import logging
 from datetime import datetime
 from decimal import Decimal
@@ -13,6 +12,7 @@ from typing import Any
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.crypto import salted_hmac
 from django.utils.dateparse import parse_datetime
 
 from catalog.selectors import variant_snapshots
@@ -49,11 +49,18 @@ from partners.models import Partner
 log = logging.getLogger(__name__)
 
 
+_NUMBER_SALT = "orders.number"
+
+
 def order_number_for(idempotency_key: str) -> str:
-    """``O-`` + 12 base32 characters derived from the caller's idempotency key: the same key always names the
-    same order, so a repeated placement attaches to the same workflow (``order-<number>``) instead of making a
-    second order. The key never leaves the server; the number reveals nothing about it."""
-    digest = hashlib.sha256(f"order:{idempotency_key}".encode()).digest()
+    """``O-`` + 12 base32 characters: an HMAC of the caller's idempotency key under ``ORDER_NUMBER_KEY``. The
+    same key always names the same order, so a repeated placement attaches to the same workflow
+    (``order-<number>``) instead of making a second order. Without the secret neither the key nor another order's
+    number can be derived from a number (the service keys are sequential record ids: a plain hash of them would
+    let anyone enumerate every order)."""
+    digest = salted_hmac(
+        _NUMBER_SALT, f"order:{idempotency_key}", secret=settings.ORDER_NUMBER_KEY or None, algorithm="sha256"
+    ).digest()
     return "O-" + base64.b32encode(digest).decode()[:12]
 
 

@@ -3,6 +3,7 @@ renders: same keys in the same order, same values, same bytes once through DRF's
 
 from __future__ import annotations
 
+from datetime import date, timedelta
 from typing import Any
 
 import pytest
@@ -17,6 +18,9 @@ from tests.integration.orders.helpers import order_body, seed_sku
 from webhooks.models import WebhookEvent
 
 pytestmark = pytest.mark.django_db
+
+# A delivery period must lie within the coming year (API.md); the odd offsets and fractions are the point here.
+SOON = (date.today() + timedelta(days=30)).isoformat()
 
 
 def _place(sku: str, key: str, partner: Partner, **overrides: Any) -> str:
@@ -60,8 +64,8 @@ def test_hand_built_bodies_equal_the_serializer_byte_for_byte() -> None:
         external_ref="ref-ü-1",
         delivery={
             "priority": "urgent",
-            "period_start": "2031-05-01T08:00:00+02:00",
-            "period_end": "2031-05-01T12:30:00.250000+00:00",
+            "period_start": f"{SOON}T08:00:00+02:00",
+            "period_end": f"{SOON}T12:30:00.250000+00:00",
         },
     )
     _apply(
@@ -120,7 +124,7 @@ def test_webhook_events_carry_the_body_of_their_transition() -> None:
         "EUR-W",
         "hooks",
         partner,
-        delivery={"priority": "normal", "period_start": "2031-05-01T08:00:00.5+02:00", "period_end": None},
+        delivery={"priority": "normal", "period_start": f"{SOON}T08:00:00.5+02:00", "period_end": None},
     )
     created_body = order_bodies([Order.objects.get(number=number)])[0]
     _apply(
