@@ -55,6 +55,11 @@ _EVENT_LABELS = {
     "delivered": "Delivered",
 }
 
+_NOT_CONFIRMED_IN_TIME = (
+    "We could not confirm your order in time. Please place it again: if it already went through, you are taken "
+    "to it, and your card is never charged twice."
+)
+
 # Refusals that mean "look at your cart again" rather than "fix a field".
 _CART_PROBLEMS = {"cart_empty", "cart_expired", "cart_merged"}
 
@@ -89,9 +94,12 @@ def _initial(customer: Customer | None, cart: Cart) -> dict[str, str]:
 
 
 def _order_url(order: Order) -> str:
-    if order.customer_id is None:
-        return order_lookup_path(number=order.number)
-    return reverse("orders:detail", args=[order.number])
+    return _number_url(order.number, guest=order.customer_id is None)
+
+
+def _number_url(number: str, *, guest: bool) -> str:
+    """The order page by number: also before the order is recorded (the page then says it is being placed)."""
+    return order_lookup_path(number=number) if guest else reverse("orders:detail", args=[number])
 
 
 @require_http_methods(["GET", "POST"])
@@ -136,17 +144,21 @@ def _place(request: HttpRequest, form: CheckoutForm, cart: Cart, customer: Custo
             actor=_actor(customer),
         )
     except DomainError as error:
-        if error.code == "cart_checked_out":
-            # Submitted again from an older copy of the form: the cart already became this order.
-            placed = services.order_get(number=number)
-            if placed is not None:
-                messages.info(request, "This cart was already ordered; here is the order.")
-                return redirect(_order_url(placed))
+        cart.refresh_from_db()
+        if cart.status == Cart.Status.CHECKED_OUT:
+            # Past the close the order exists or will (the cart's checkout starts it, retried until it has): the
+            # customer belongs on its page, never on "your cart is empty" (issue #13, edge 1).
+            url = _number_url(number, guest=customer is None)
+            if cart.checkout_key == form.cleaned_data["idempotency_key"]:
+                return redirect(f"{url}?placed=1")  # this very submit closed the cart (e.g. then timed out)
+            messages.info(request, "This cart was already ordered; here is the order.")
+            return redirect(url)
         if error.code in _CART_PROBLEMS or error.code == "cart_checked_out":
             messages.error(request, f"{error.message} Please check your cart.")
             return redirect("carts:cart")
         if error.code == "temporal_unavailable":
-            form.add_error(None, "We could not take the order just now. Nothing was charged; please try again.")
+            # The checkout may still go through: the same form (same key) leads to the order if it did.
+            form.add_error(None, _NOT_CONFIRMED_IN_TIME)
         else:
             form.add_error(None, error.message)
         return None
@@ -250,6 +262,17 @@ def _detail(request: HttpRequest, order: Order, urls: OrderUrls) -> HttpResponse
     return render(request, "orders/order_detail.html", _page_context(request, order, urls))
 
 
+def _being_placed(request: HttpRequest, number: str) -> bool:
+    customer = _customer(request)
+    return selectors.order_being_placed(number=number, customer=customer, session_key=request.session.session_key or "")
+
+
+def _placing(request: HttpRequest, number: str, *, lookup_url: str) -> HttpResponse:
+    """The page of an order whose cart is checked out but which is not recorded yet (its start was slow): it
+    reloads itself (no JavaScript needed) until the order shows."""
+    return render(request, "orders/order_placing.html", {"number": number, "lookup_url": lookup_url})
+
+
 def _status(request: HttpRequest, order: Order, urls: OrderUrls) -> HttpResponse:
     return render(request, "orders/_status.html", _page_context(request, order, urls))
 
@@ -298,7 +321,13 @@ def order_history(request: HttpRequest) -> HttpResponse:
 
 @require_GET
 def order_detail(request: HttpRequest, number: str) -> HttpResponse:
-    return _detail(request, _own_order(request, number), _customer_urls(number))
+    try:
+        order = _own_order(request, number)
+    except Http404:
+        if not _being_placed(request, number):
+            raise
+        return _placing(request, number, lookup_url="")
+    return _detail(request, order, _customer_urls(number))
 
 
 @require_GET
@@ -319,7 +348,14 @@ def order_reorder(request: HttpRequest, number: str) -> HttpResponse:
 
 @require_GET
 def guest_detail(request: HttpRequest, token: str) -> HttpResponse:
-    return _detail(request, _guest_order(token), _guest_urls(token))
+    try:
+        order = _guest_order(token)
+    except Http404:
+        number = order_number_from_token(token=token)
+        if number is None or not _being_placed(request, number):
+            raise
+        return _placing(request, number, lookup_url=request.build_absolute_uri(_guest_urls(token).page))
+    return _detail(request, order, _guest_urls(token))
 
 
 @require_GET

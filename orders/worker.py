@@ -1,7 +1,11 @@
 """What the order task queue runs (collected by oms_project.workers)."""
 
-from oms_project.workers import ORDER, WorkerComponents
-from orders.activities import ACTIVITIES
+from oms_project.workers import CART, ORDER, WorkerComponents
+from orders.activities import ACTIVITIES, CART_ACTIVITIES
 from orders.workflows import OrderWorkflow
 
-COMPONENTS = [WorkerComponents(queue=ORDER, workflows=[OrderWorkflow], activities=ACTIVITIES)]
+COMPONENTS = [
+    WorkerComponents(queue=ORDER, workflows=[OrderWorkflow], activities=ACTIVITIES),
+    # The cart's checkout starts its order from the cart queue (one durable step with closing the cart).
+    WorkerComponents(queue=CART, workflows=[], activities=CART_ACTIVITIES),
+]

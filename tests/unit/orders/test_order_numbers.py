@@ -8,7 +8,7 @@ import itertools
 
 from django.test import override_settings
 
-from orders.services import order_number_for, order_number_for_cart
+from orders.numbers import order_number_for, order_number_for_cart
 
 
 def _public_hash(key: str) -> str:
