@@ -40,6 +40,7 @@ class ErrorCode(StrEnum):
     DELIVERY_EVENT_NOT_ALLOWED = "delivery_event_not_allowed"
     INVALID_TRANSITION = "invalid_transition"
     TEMPORAL_UNAVAILABLE = "temporal_unavailable"
+    DATABASE_UNAVAILABLE = "database_unavailable"
     CONFLICT = "conflict"
     WEBHOOK_TARGET_NOT_ALLOWED = "webhook_target_not_allowed"
     DELIVERY_NOT_RETRYABLE = "delivery_not_retryable"
@@ -74,6 +75,7 @@ HTTP_STATUS: dict[str, int] = {
     ErrorCode.DELIVERY_EVENT_NOT_ALLOWED: 409,
     ErrorCode.INVALID_TRANSITION: 409,
     ErrorCode.TEMPORAL_UNAVAILABLE: 503,
+    ErrorCode.DATABASE_UNAVAILABLE: 503,
     ErrorCode.CONFLICT: 409,
     ErrorCode.WEBHOOK_TARGET_NOT_ALLOWED: 400,
     ErrorCode.DELIVERY_NOT_RETRYABLE: 409,

@@ -53,6 +53,7 @@ MIDDLEWARE = [
     # First, so the request id and the request metrics cover everything below (docs/observability.md).
     "oms_project.observability.RequestContextMiddleware",
     "oms_project.middleware.RejectNulInPathMiddleware",
+    "oms_project.api.DatabaseUnavailableMiddleware",  # 503 + Retry-After when PostgreSQL refuses connections
     "django.middleware.security.SecurityMiddleware",
     "oms_project.security.SecurityHeadersMiddleware",  # CSP; no-store on the API (docs/security.md)
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -98,11 +99,17 @@ if _db["ENGINE"] == "django.db.backends.sqlite3":
         }
     )
 else:
-    if env.bool("DATABASE_POOL", default=False):
+    # A psycopg pool per process by default: the process never holds more than max_size connections, whatever
+    # its threads or activity slots, so the sum over processes can be kept under max_connections (the budget:
+    # docs/observability.md "Database connections"). A thread waits up to the timeout for a free connection,
+    # then the request answers 503 (oms_project.api.database_unavailable).
+    if env.bool("DATABASE_POOL", default=True):
         _db.setdefault("OPTIONS", {})["pool"] = {
-            "min_size": env.int("DATABASE_POOL_MIN_SIZE", default=2),
+            "min_size": env.int("DATABASE_POOL_MIN_SIZE", default=1),
             "max_size": env.int("DATABASE_POOL_MAX_SIZE", default=20),
+            "timeout": env.float("DATABASE_POOL_TIMEOUT_SECONDS", default=10),
         }
+        _db["CONN_HEALTH_CHECKS"] = True  # a connection broken by a server restart is replaced, not handed out
     else:
         _db["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=60)
         _db["CONN_HEALTH_CHECKS"] = True

@@ -5,6 +5,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 from oms_project import health
 
 handler404 = "oms_project.api.page_not_found"
+handler500 = "oms_project.api.server_error"
 
 api_v1 = [
     path("", include("catalog.api.urls")),
