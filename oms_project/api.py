@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import sys
+from collections.abc import Callable
 from typing import Any
 
 from django.conf import settings
@@ -19,6 +20,7 @@ from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from oms_project.errors import DomainError, ErrorCode
+from oms_project.idempotency import Answer, idempotent
 
 log = logging.getLogger(__name__)
 
@@ -247,3 +249,39 @@ def server_error(request: HttpRequest) -> HttpResponse:
         assert exc is not None
         return database_unavailable(request, exc)
     return defaults.server_error(request)
+
+
+# --- Idempotent creating POSTs of the partner API -----------------------------------------------------------
+
+
+def idempotent_response(request: Any, *, scope: str, work: Callable[[str], Response]) -> Response:
+    """A creating POST of the partner API through the one idempotency mechanism (``oms_project.idempotency``):
+    the key is the ``Idempotency-Key`` header in the calling partner's key space; ``work(service_key)`` runs once.
+
+    Every answer below 500 is kept and replayed (refusals too, as API.md says); a 5xx releases the key so a retry
+    may finish the job with the same service key (so still one order).
+    """
+
+    def answer(service_key: str) -> Answer:
+        try:
+            response = work(service_key)
+        except Exception as exc:
+            handled = exception_handler(exc, {"request": request, "view": None})
+            if handled is None or handled.status_code >= 500:
+                raise
+            response = handled
+        return Answer(status=response.status_code, body=response.data, location=response.get("Location", ""))
+
+    partner = request.user.partner
+    result = idempotent(
+        owner=f"partner:{partner.pk}",
+        partner=partner,
+        key=request.headers.get("Idempotency-Key"),
+        scope=scope,
+        body=request.data,
+        work=answer,
+    )
+    response = Response(result.body, status=result.status)
+    if result.location:
+        response["Location"] = result.location
+    return response

@@ -158,3 +158,24 @@ def register_error(error_class: type[DomainError]) -> type[DomainError]:
 
 for _cls in (InvalidInput, NotFound, InsufficientStock, InvalidTransition, TemporalUnavailable):
     register_error(_cls)
+
+
+# --- Idempotency-Key refusals (oms_project.idempotency) ------------------------------------------------
+
+
+@register_error
+class IdempotencyKeyMissing(DomainError):
+    code = ErrorCode.IDEMPOTENCY_KEY_MISSING
+    default_message = "The Idempotency-Key header is required (1 to 255 characters)."
+
+
+@register_error
+class IdempotencyKeyReused(DomainError):
+    code = ErrorCode.IDEMPOTENCY_KEY_REUSED
+    default_message = "This Idempotency-Key was used with a different request body."
+
+
+@register_error
+class IdempotencyInFlight(DomainError):
+    code = ErrorCode.IDEMPOTENCY_IN_FLIGHT
+    default_message = "A request with this Idempotency-Key is still being processed; retry shortly."

@@ -104,10 +104,15 @@ else:
     # docs/observability.md "Database connections"). A thread waits up to the timeout for a free connection,
     # then the request answers 503 (oms_project.api.database_unavailable).
     if env.bool("DATABASE_POOL", default=True):
+        _pool_timeout = env.float("DATABASE_POOL_TIMEOUT_SECONDS", default=10)
         _db.setdefault("OPTIONS", {})["pool"] = {
             "min_size": env.int("DATABASE_POOL_MIN_SIZE", default=1),
             "max_size": env.int("DATABASE_POOL_MAX_SIZE", default=20),
-            "timeout": env.float("DATABASE_POOL_TIMEOUT_SECONDS", default=10),
+            "timeout": _pool_timeout,
+            # A connection attempt backs off exponentially while the server is down; giving it up after this
+            # long lets the next request start afresh, so a restarted server is used within seconds, not after
+            # the backoff grew to a minute.
+            "reconnect_timeout": _pool_timeout,
         }
         _db["CONN_HEALTH_CHECKS"] = True  # a connection broken by a server restart is replaced, not handed out
     else:

@@ -23,7 +23,8 @@ from carts import services as cart_services
 from carts.models import Cart
 from carts.views import current_cart
 from customers.models import Customer
-from oms_project.errors import DomainError, NotFound
+from oms_project.errors import DomainError, IdempotencyInFlight, IdempotencyKeyReused, NotFound
+from oms_project.idempotency import Answer, idempotent
 from orders import selectors, services
 from orders.domain import FailureReason, Status
 from orders.forms import CheckoutForm
@@ -113,8 +114,8 @@ def checkout(request: HttpRequest) -> HttpResponse:
             except NotFound:
                 messages.error(request, "That cart is no longer yours to check out.")
                 return redirect("carts:cart")
-            outcome = _place(request, form, cart, customer)
-            if isinstance(outcome, HttpResponse):
+            outcome = _place_once(request, form, cart, customer)
+            if outcome is not None:
                 return outcome
     cart = current_cart(request, create=False)
     view = cart_selectors.cart_view(cart=cart) if cart is not None else None
@@ -128,8 +129,35 @@ def checkout(request: HttpRequest) -> HttpResponse:
     return render(request, "orders/checkout.html", context)
 
 
-def _place(request: HttpRequest, form: CheckoutForm, cart: Cart, customer: Customer | None) -> HttpResponse | None:
-    """Place the order; a response on success (or when the cart went away), None to show the form's errors."""
+def _place_once(request: HttpRequest, form: CheckoutForm, cart: Cart, customer: Customer | None) -> HttpResponse | None:
+    """The form's hidden key through the one idempotency mechanism (``oms_project.idempotency``, ADR 0048), in the
+    visitor's key space: a repeated submit gets the first answer (the same redirect) without placing again; a form
+    to correct is not kept, so the same form may be sent again. None: show the form (with its errors)."""
+    if customer is None and request.session.session_key is None:
+        request.session.save()
+    owner = f"customer:{customer.pk}" if customer is not None else f"session:{request.session.session_key}"
+    body = {name: value for name, value in form.cleaned_data.items() if name != "idempotency_key"}
+    try:
+        answer = idempotent(
+            owner=owner,
+            key=form.cleaned_data["idempotency_key"],
+            scope=f"storefront.checkout:{cart.cart_id}",
+            body=body,
+            work=lambda _service_key: _place(request, form, cart, customer),
+        )
+    except (IdempotencyInFlight, IdempotencyKeyReused):
+        # The same form is being submitted right now (a double click), or was sent before with other fields: the
+        # cart decides. Checked out: its order exists or will; else the first submit is still under way.
+        cart.refresh_from_db()
+        if cart.status == Cart.Status.CHECKED_OUT:
+            return redirect(f"{_number_url(services.order_number_for_cart(cart.cart_id), guest=customer is None)}")
+        form.add_error(None, "This order is already being placed; wait a moment, then reload the page.")
+        return None
+    return redirect(answer.location) if answer.location else None
+
+
+def _place(request: HttpRequest, form: CheckoutForm, cart: Cart, customer: Customer | None) -> Answer:
+    """Place the order: a redirect on success (or when the cart went away), else the form's errors (not kept)."""
     number = services.order_number_for_cart(cart.cart_id)
     repeat = services.order_get(number=number) is not None  # a repeated submit: the guest has the e-mail already
     try:
@@ -150,21 +178,25 @@ def _place(request: HttpRequest, form: CheckoutForm, cart: Cart, customer: Custo
             # customer belongs on its page, never on "your cart is empty" (issue #13, edge 1).
             url = _number_url(number, guest=customer is None)
             if cart.checkout_key == form.cleaned_data["idempotency_key"]:
-                return redirect(f"{url}?placed=1")  # this very submit closed the cart (e.g. then timed out)
+                return _redirect(f"{url}?placed=1")  # this very submit closed the cart (e.g. then timed out)
             messages.info(request, "This cart was already ordered; here is the order.")
-            return redirect(url)
+            return _redirect(url)
         if error.code in _CART_PROBLEMS or error.code == "cart_checked_out":
             messages.error(request, f"{error.message} Please check your cart.")
-            return redirect("carts:cart")
+            return _redirect(reverse("carts:cart"))
         if error.code == "temporal_unavailable":
             # The checkout may still go through: the same form (same key) leads to the order if it did.
             form.add_error(None, _NOT_CONFIRMED_IN_TIME)
         else:
             form.add_error(None, error.message)
-        return None
+        return Answer(status=200, final=False)
     if order.customer_id is None and not repeat:
         order_lookup_link_send(order=order, absolute_url=request.build_absolute_uri(_order_url(order)))
-    return redirect(f"{_order_url(order)}?placed=1")
+    return _redirect(f"{_order_url(order)}?placed=1")
+
+
+def _redirect(location: str) -> Answer:
+    return Answer(status=302, location=location)
 
 
 # --- the order page (customers by number, guests by signed token) ---------------------------------------

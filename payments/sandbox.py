@@ -22,7 +22,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from payments.models import SandboxLedgerEntry
@@ -56,7 +56,11 @@ def _result(entry: SandboxLedgerEntry) -> ProviderResult:
 
 
 def _sleep(seconds: float) -> None:
-    """Wait like a slow PSP: silently, as a real one does (the activity wrapper heartbeats, docs/payments.md)."""
+    """Wait like a slow PSP: silently, as a real one does (the activity wrapper heartbeats, docs/payments.md),
+    and without holding a database connection (the sandbox keeps its books in our database; a remote PSP holds
+    none of ours)."""
+    if not connection.in_atomic_block:
+        connection.close()
     time.sleep(seconds)
 
 

@@ -39,7 +39,7 @@ def django_db_modify_db_settings(django_db_blocker: pytest.FixtureRequest) -> No
         # This process hosts the workers and the test's own threads, which keep their connection while they wait
         # on a workflow whose activities need one: the pool must exceed those threads (20 at most in a test),
         # and stay well under the 100 connections several test runs share on one machine.
-        db["OPTIONS"]["pool"] = {**db["OPTIONS"]["pool"], "max_size": 30, "timeout": 30}
+        db["OPTIONS"]["pool"] = {**db["OPTIONS"]["pool"], "max_size": 30, "timeout": 30, "reconnect_timeout": 10}
     if db["ENGINE"].endswith("postgresql"):
         db.setdefault("TEST", {})["NAME"] = f"test_oms_{os.getpid()}"
         with django_db_blocker.unblock():  # type: ignore[attr-defined]
