@@ -33,6 +33,7 @@ from temporalio.exceptions import ApplicationError
 from temporalio.runtime import Runtime
 from temporalio.service import RPCStatusCode, TLSConfig
 
+from oms_project.connections import hand_back_connection
 from oms_project.errors import DomainError, NotFound, TemporalUnavailable
 
 log = logging.getLogger(__name__)
@@ -153,7 +154,9 @@ bridge = _ClientBridge()
 
 
 def run(fn: Callable[[Client], Awaitable[T]], timeout: float | None = None) -> T:
-    """Run ``fn(client)`` on the shared client and translate Temporal failures into domain errors."""
+    """Run ``fn(client)`` on the shared client and translate Temporal failures into domain errors. The thread's
+    pooled database connection is handed back first: a request waiting on a workflow must not hold one."""
+    hand_back_connection()
     try:
         return bridge.run(fn, timeout)
     except (WorkflowUpdateFailedError, WorkflowQueryFailedError) as exc:

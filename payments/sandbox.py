@@ -22,9 +22,10 @@ from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from oms_project.connections import hand_back_connection
 from payments.models import SandboxLedgerEntry
 from payments.providers import DECLINED, SUCCEEDED, ProviderResult, ProviderUnavailable
 
@@ -59,8 +60,7 @@ def _sleep(seconds: float) -> None:
     """Wait like a slow PSP: silently, as a real one does (the activity wrapper heartbeats, docs/payments.md),
     and without holding a database connection (the sandbox keeps its books in our database; a remote PSP holds
     none of ours)."""
-    if not connection.in_atomic_block:
-        connection.close()
+    hand_back_connection()
     time.sleep(seconds)
 
 

@@ -10,9 +10,10 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from django.db import connection, transaction
+from django.db import transaction
 from django.utils import timezone
 
+from oms_project.connections import hand_back_connection
 from oms_project.errors import InvalidInput, InvalidTransition
 from oms_project.money import is_supported_currency, parse_amount, quantize
 from payments.contracts import METHOD_CARD, METHOD_EXTERNAL, PaymentResult
@@ -129,7 +130,7 @@ def payment_authorize(
             return payment_result(payment)
         key = payment.authorize_key  # the first caller's key, for every later call too
 
-    _release_connection()
+    hand_back_connection()
     result = provider.authorize(
         idempotency_key=key, order_number=order_number, amount=payment.amount, currency=payment.currency, token=token
     )
@@ -157,14 +158,6 @@ def payment_authorize(
     return payment_result(payment)
 
 
-def _release_connection() -> None:
-    """Before a provider call: hand this thread's database connection back (to the pool, the PostgreSQL
-    default), so a slow PSP does not hold one of the process's few connections for its whole answer. Inside an
-    outer transaction (a test's) the connection is kept."""
-    if not connection.in_atomic_block:
-        connection.close()
-
-
 def _check_follow_up(payment: Payment, operation: str, allowed_from: str) -> None:
     if payment.status != allowed_from:
         raise InvalidTransition(
@@ -177,7 +170,7 @@ def _settle_pending(payment: Payment, provider: PaymentProvider) -> None:
     """A void of a payment still ``pending``: did an attempt authorize it at the PSP after all (a crash before
     we recorded the answer)? Asked outside any row lock (a slow provider must not block the row: decide under
     the lock, call outside, apply under the lock); applied only if the payment is still pending by then."""
-    _release_connection()
+    hand_back_connection()
     authorization = provider.find_authorization(idempotency_key=payment.authorize_key)
     with transaction.atomic():
         payment = Payment.objects.select_for_update().get(pk=payment.pk)
@@ -225,7 +218,7 @@ def _follow_up(
     kwargs = {"idempotency_key": idempotency_key, "authorization_id": payment.authorization_id}
     if operation != "void":
         kwargs.update(amount=payment.amount, currency=payment.currency)
-    _release_connection()
+    hand_back_connection()
     result = call(**kwargs)
 
     refused = False
