@@ -4,9 +4,16 @@
 import os
 import sys
 
+# Long-running commands keep the connection pool (the PostgreSQL default, docs/observability.md); a one-off
+# command needs one connection, and when it is refused the error should say why at once, not after the pool's
+# wait.
+SERVING_COMMANDS = {"run_workers", "runserver", "runoms"}
+
 
 def main() -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "oms_project.settings")
+    if len(sys.argv) > 1 and sys.argv[1] not in SERVING_COMMANDS:
+        os.environ.setdefault("DATABASE_POOL", "false")
     from django.core.exceptions import ImproperlyConfigured
     from django.core.management import execute_from_command_line
     from django.db.utils import OperationalError

@@ -7,10 +7,14 @@ default data converter has no Decimal.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 # Activity names are fixed strings: workflow histories hold them, so renaming one breaks replay.
 CART_PRICE_SKUS = "carts.price_skus"
 CART_RECORD_STATUS = "carts.record_status"
+# The checkout's order: priced and checked before the cart closes, started after (implemented by orders).
+CART_PREPARE_ORDER = "carts.prepare_order"
+CART_START_ORDER = "carts.start_order"
 
 WORKFLOW_ID_PREFIX = "cart-"
 
@@ -68,8 +72,23 @@ class CloseInput:
 
 
 @dataclass
+class OrderRequest:
+    """What the buyer entered at checkout: with it the cart's checkout starts the order itself (one durable step
+    with the close). Owners by id (a partner's cart, a customer's, or neither: a guest)."""
+
+    contact: dict[str, str]
+    shipping_address: dict[str, str]
+    payment: dict[str, str]
+    actor: str
+    delivery: dict[str, Any] | None = None
+    partner_id: int | None = None
+    customer_id: int | None = None
+
+
+@dataclass
 class CheckoutInput:
     idempotency_key: str
+    order: OrderRequest | None = None  # None: only close (carts checked out before the order moved in here)
 
 
 # --- Results ---------------------------------------------------------------------------------------------
@@ -175,6 +194,12 @@ class PricedSku:
 @dataclass
 class PriceResult:
     items: list[PricedSku]  # unknown SKUs are absent
+
+
+@dataclass
+class PrepareOrderInput:
+    contents: CartContents
+    order: OrderRequest
 
 
 @dataclass

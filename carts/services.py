@@ -29,6 +29,7 @@ from carts.contracts import (
     CloseInput,
     LineInput,
     MergeInput,
+    OrderRequest,
     RemoveItemInput,
     ResetInput,
     SetQuantityInput,
@@ -184,8 +185,9 @@ def cart_merge_guest_into_customer(*, guest_cart_id: str, customer: Any) -> Cart
     return merged
 
 
-def cart_checkout_close(*, cart_id: str, idempotency_key: str) -> CartContents:
-    """The order hand-off: re-price, close the cart and return its final contents, exactly once.
+def cart_checkout_close(*, cart_id: str, idempotency_key: str, order: OrderRequest | None = None) -> CartContents:
+    """The order hand-off: re-price, close the cart and return its final contents, exactly once. With ``order``
+    the workflow also prices and starts the cart's order before it closes the cart (one durable step).
 
     The same ``idempotency_key`` again returns the same contents (also after the workflow has ended: the
     row keeps them); another key on a checked-out cart raises ``CartCheckedOut``; an empty cart ``CartEmpty``.
@@ -200,7 +202,7 @@ def cart_checkout_close(*, cart_id: str, idempotency_key: str) -> CartContents:
         return temporal.execute_update(
             cart_workflow_id(cart.cart_id),
             CartWorkflow.checkout,
-            CheckoutInput(idempotency_key=idempotency_key),
+            CheckoutInput(idempotency_key=idempotency_key, order=order),
             result_type=CartContents,
         )
     except NotFound:

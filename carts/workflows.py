@@ -14,13 +14,15 @@ from datetime import datetime, timedelta
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
-from temporalio.exceptions import ActivityError
+from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
     from carts import domain
     from carts.contracts import (
+        CART_PREPARE_ORDER,
         CART_PRICE_SKUS,
         CART_RECORD_STATUS,
+        CART_START_ORDER,
         AddItemInput,
         CartContents,
         CartState,
@@ -29,6 +31,8 @@ with workflow.unsafe.imports_passed_through():
         CheckoutInput,
         CloseInput,
         MergeInput,
+        OrderRequest,
+        PrepareOrderInput,
         PricedSku,
         PriceInput,
         PriceResult,
@@ -41,10 +45,18 @@ with workflow.unsafe.imports_passed_through():
     from carts.domain import Status
     from oms_project.errors import DomainError, InvalidInput, TemporalUnavailable
     from oms_project.temporal import domain_error_to_application
+    from orders.contracts import PlaceOrderInput
 
 PRICE_TIMEOUT = timedelta(seconds=5)
 PRICE_DEADLINE = timedelta(seconds=20)  # then the update fails with temporal_unavailable instead of hanging
 RECORD_TIMEOUT = timedelta(seconds=10)
+PREPARE_TIMEOUT = timedelta(seconds=10)
+PREPARE_DEADLINE = timedelta(seconds=20)  # then the checkout is refused (temporal_unavailable), the cart open
+# Starting the order waits until its workflow recorded it; longer than the Temporal client's own deadline, so a
+# stalled server makes the attempt fail and retry (for ever: once the cart is closed, its order must start).
+START_ORDER_TIMEOUT = timedelta(seconds=60)
+# Patch id (never rename): a checkout carrying the order request prepares it, closes the cart, starts the order.
+START_ORDER_PATCH = "cart-checkout-starts-order"
 CLOSE_REASONS = {"merged": Status.MERGED}
 
 
@@ -237,8 +249,21 @@ class CartWorkflow:
             for item, line in checked:
                 domain.set_line(self.state, item, line.quantity)
             result = domain.contents(self.state)
+            # One durable step (docs/carts.md "Checkout"): the order is priced and checked while the cart is
+            # still open (a refusal fails the update and keeps the cart), then the cart closes, then the order
+            # starts, retried until it has: once the cart is closed, its order exists or will.
+            order = None
+            if inp.order is not None and workflow.patched(START_ORDER_PATCH):
+                order = await self._prepare_order(result, inp.order)
             self.state.checkout_key, self.state.checkout_contents = inp.idempotency_key, result
             await self._finish(Status.CHECKED_OUT)
+            if order is not None:
+                await workflow.execute_activity(
+                    CART_START_ORDER,
+                    order,
+                    start_to_close_timeout=START_ORDER_TIMEOUT,
+                    retry_policy=RetryPolicy(maximum_interval=timedelta(seconds=30)),
+                )
             return result
 
     @checkout.validator
@@ -292,6 +317,24 @@ class CartWorkflow:
             start_to_close_timeout=RECORD_TIMEOUT,
             retry_policy=RetryPolicy(maximum_interval=timedelta(seconds=30)),
         )
+
+    async def _prepare_order(self, contents: CartContents, order: OrderRequest) -> PlaceOrderInput:
+        try:
+            return await workflow.execute_local_activity(
+                CART_PREPARE_ORDER,
+                PrepareOrderInput(contents=contents, order=order),
+                result_type=PlaceOrderInput,
+                start_to_close_timeout=PREPARE_TIMEOUT,
+                schedule_to_close_timeout=PREPARE_DEADLINE,
+                retry_policy=RetryPolicy(maximum_interval=timedelta(seconds=2)),
+            )
+        except (ActivityError, ApplicationError) as exc:  # a local activity's failure may arrive unwrapped
+            refusal = exc if isinstance(exc, ApplicationError) else exc.cause
+            if isinstance(refusal, ApplicationError) and refusal.non_retryable:  # the order's own refusal
+                raise ApplicationError(
+                    refusal.message, *refusal.details, type=refusal.type, non_retryable=True
+                ) from None
+            raise _refuse(TemporalUnavailable("The order could not be prepared; try again shortly.")) from exc
 
     async def _price(self, skus: list[str]) -> dict[str, PricedSku]:
         try:

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import logging
+import sys
+from collections.abc import Callable
 from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import RequestDataTooBig
+from django.db import InterfaceError, OperationalError
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.template.loader import render_to_string
 from django.urls import Resolver404, resolve
 from django.views import defaults
 from django.views.decorators.csrf import csrf_exempt
@@ -18,7 +23,14 @@ from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from oms_project.errors import DomainError, ErrorCode
+from oms_project.idempotency import Answer, idempotent
 from oms_project.timestamps import FORMAT_MESSAGE, TimestampError, timestamp_parse
+
+log = logging.getLogger(__name__)
+
+# How long a client should wait before retrying when the database refuses or is restarting.
+DATABASE_RETRY_AFTER_SECONDS = 5
+_DATABASE_UNAVAILABLE = "The database is busy or restarting; please try again in a few seconds."
 
 
 def error_body(
@@ -72,6 +84,8 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
         return Response(
             error_body(ErrorCode.PAYLOAD_TOO_LARGE, f"The request body is larger than {limit} bytes."), status=413
         )
+    if is_database_unavailable(exc):
+        return Response(**_database_unavailable_answer(exc))
     if isinstance(exc, DomainError):
         errors = {exc.field: [exc.message]} if exc.field else {}
         body = error_body(exc.code, exc.message, field=exc.field, errors=errors)
@@ -249,3 +263,91 @@ class TimestampField(serializers.DateTimeField):
         except TimestampError as error:
             raise serializers.ValidationError(str(error), code="invalid") from None
         return self.enforce_timezone(parsed)
+
+
+# --- The database refuses connections ("too many clients", a restart, the pool has none free) -------------
+
+
+def is_database_unavailable(exc: BaseException | None) -> bool:
+    """Refused or lost connections, a pool timeout, a server shutting down: Django wraps them all as these."""
+    return isinstance(exc, OperationalError | InterfaceError)
+
+
+def _database_unavailable_answer(exc: BaseException) -> dict[str, Any]:
+    reason = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+    log.warning("database unavailable, answering 503: %s", reason)
+    body = error_body(ErrorCode.DATABASE_UNAVAILABLE, _DATABASE_UNAVAILABLE)
+    return {"data": body, "status": 503, "headers": {"Retry-After": str(DATABASE_RETRY_AFTER_SECONDS)}}
+
+
+def database_unavailable(request: HttpRequest, exc: BaseException) -> HttpResponse:
+    """503 with ``Retry-After``: the API's JSON error body under /api/, a plain friendly page elsewhere. The page
+    is rendered without the request (no context processors: they would ask the database again)."""
+    answer = _database_unavailable_answer(exc)
+    if request.path.startswith("/api/"):
+        response: HttpResponse = JsonResponse(answer["data"], status=503)
+    else:
+        page = render_to_string("503.html", {"retry_after": DATABASE_RETRY_AFTER_SECONDS})
+        response = HttpResponse(page, status=503)
+    response["Retry-After"] = answer["headers"]["Retry-After"]
+    return response
+
+
+class DatabaseUnavailableMiddleware:
+    """A view that fails because the database refuses connections answers 503, not 500 (DRF views already do,
+    through ``exception_handler``; this covers the pages and anything DRF re-raised)."""
+
+    def __init__(self, get_response: Any) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        return self.get_response(request)
+
+    def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
+        return database_unavailable(request, exception) if is_database_unavailable(exception) else None
+
+
+def server_error(request: HttpRequest) -> HttpResponse:
+    """``handler500``: an error raised outside a view (a middleware reading the session or the user) because the
+    database refuses connections is a 503 too; anything else keeps Django's 500 page."""
+    exc = sys.exc_info()[1]
+    if is_database_unavailable(exc):
+        assert exc is not None
+        return database_unavailable(request, exc)
+    return defaults.server_error(request)
+
+
+# --- Idempotent creating POSTs of the partner API -----------------------------------------------------------
+
+
+def idempotent_response(request: Any, *, scope: str, work: Callable[[str], Response]) -> Response:
+    """A creating POST of the partner API through the one idempotency mechanism (``oms_project.idempotency``):
+    the key is the ``Idempotency-Key`` header in the calling partner's key space; ``work(service_key)`` runs once.
+
+    Every answer below 500 is kept and replayed (refusals too, as API.md says); a 5xx releases the key so a retry
+    may finish the job with the same service key (so still one order).
+    """
+
+    def answer(service_key: str) -> Answer:
+        try:
+            response = work(service_key)
+        except Exception as exc:
+            handled = exception_handler(exc, {"request": request, "view": None})
+            if handled is None or handled.status_code >= 500:
+                raise
+            response = handled
+        return Answer(status=response.status_code, body=response.data, location=response.get("Location", ""))
+
+    partner = request.user.partner
+    result = idempotent(
+        owner=f"partner:{partner.pk}",
+        partner=partner,
+        key=request.headers.get("Idempotency-Key"),
+        scope=scope,
+        body=request.data,
+        work=answer,
+    )
+    response = Response(result.body, status=result.status)
+    if result.location:
+        response["Location"] = result.location
+    return response

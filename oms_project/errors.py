@@ -40,6 +40,7 @@ class ErrorCode(StrEnum):
     DELIVERY_EVENT_NOT_ALLOWED = "delivery_event_not_allowed"
     INVALID_TRANSITION = "invalid_transition"
     TEMPORAL_UNAVAILABLE = "temporal_unavailable"
+    DATABASE_UNAVAILABLE = "database_unavailable"
     CONFLICT = "conflict"
     WEBHOOK_TARGET_NOT_ALLOWED = "webhook_target_not_allowed"
     DELIVERY_NOT_RETRYABLE = "delivery_not_retryable"
@@ -75,6 +76,7 @@ HTTP_STATUS: dict[str, int] = {
     ErrorCode.DELIVERY_EVENT_NOT_ALLOWED: 409,
     ErrorCode.INVALID_TRANSITION: 409,
     ErrorCode.TEMPORAL_UNAVAILABLE: 503,
+    ErrorCode.DATABASE_UNAVAILABLE: 503,
     ErrorCode.CONFLICT: 409,
     ErrorCode.WEBHOOK_TARGET_NOT_ALLOWED: 400,
     ErrorCode.DELIVERY_NOT_RETRYABLE: 409,
@@ -158,3 +160,24 @@ def register_error(error_class: type[DomainError]) -> type[DomainError]:
 
 for _cls in (InvalidInput, NotFound, InsufficientStock, InvalidTransition, TemporalUnavailable):
     register_error(_cls)
+
+
+# --- Idempotency-Key refusals (oms_project.idempotency) ------------------------------------------------
+
+
+@register_error
+class IdempotencyKeyMissing(DomainError):
+    code = ErrorCode.IDEMPOTENCY_KEY_MISSING
+    default_message = "The Idempotency-Key header is required (1 to 255 characters)."
+
+
+@register_error
+class IdempotencyKeyReused(DomainError):
+    code = ErrorCode.IDEMPOTENCY_KEY_REUSED
+    default_message = "This Idempotency-Key was used with a different request body."
+
+
+@register_error
+class IdempotencyInFlight(DomainError):
+    code = ErrorCode.IDEMPOTENCY_IN_FLIGHT
+    default_message = "A request with this Idempotency-Key is still being processed; retry shortly."

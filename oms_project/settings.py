@@ -57,6 +57,7 @@ MIDDLEWARE = [
     # First, so the request id and the request metrics cover everything below (docs/observability.md).
     "oms_project.observability.RequestContextMiddleware",
     "oms_project.middleware.RejectNulInPathMiddleware",
+    "oms_project.api.DatabaseUnavailableMiddleware",  # 503 + Retry-After when PostgreSQL refuses connections
     "django.middleware.security.SecurityMiddleware",
     "oms_project.security.SecurityHeadersMiddleware",  # CSP; no-store on the API (docs/security.md)
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -105,11 +106,22 @@ if _db["ENGINE"] == "django.db.backends.sqlite3":
         }
     )
 else:
-    if env.bool("DATABASE_POOL", default=False):
+    # A psycopg pool per process by default: the process never holds more than max_size connections, whatever
+    # its threads or activity slots, so the sum over processes can be kept under max_connections (the budget:
+    # docs/observability.md "Database connections"). A thread waits up to the timeout for a free connection,
+    # then the request answers 503 (oms_project.api.database_unavailable).
+    if env.bool("DATABASE_POOL", default=True):
+        _pool_timeout = env.float("DATABASE_POOL_TIMEOUT_SECONDS", default=10)
         _db.setdefault("OPTIONS", {})["pool"] = {
-            "min_size": env.int("DATABASE_POOL_MIN_SIZE", default=2),
+            "min_size": env.int("DATABASE_POOL_MIN_SIZE", default=1),
             "max_size": env.int("DATABASE_POOL_MAX_SIZE", default=20),
+            "timeout": _pool_timeout,
+            # A connection attempt backs off exponentially while the server is down; giving it up after this
+            # long lets the next request start afresh, so a restarted server is used within seconds, not after
+            # the backoff grew to a minute.
+            "reconnect_timeout": _pool_timeout,
         }
+        _db["CONN_HEALTH_CHECKS"] = True  # a connection broken by a server restart is replaced, not handed out
     else:
         _db["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=60)
         _db["CONN_HEALTH_CHECKS"] = True
@@ -330,6 +342,10 @@ ORDER_TAX_RATE = env.str("ORDER_TAX_RATE", default="0")  # catalog prices are ta
 ORDER_SHIPPING_FEE = env.str("ORDER_SHIPPING_FEE", default="4.90")
 ORDER_URGENT_SHIPPING_FEE = env.str("ORDER_URGENT_SHIPPING_FEE", default="9.90")
 ORDER_FREE_SHIPPING_THRESHOLD = env.str("ORDER_FREE_SHIPPING_THRESHOLD", default="50.00")  # "" disables
+# Order numbers are an HMAC of the caller's idempotency key (or the cart id) under this secret, so they cannot be
+# predicted from one another; empty: derived from DJANGO_SECRET_KEY. Rotating it changes the number a retry of a
+# not yet finished placement would get (see docs/orders.md "Order numbers").
+ORDER_NUMBER_KEY = env.str("ORDER_NUMBER_KEY", default="")
 ORDER_IDEMPOTENCY_TTL = timedelta(hours=env.float("ORDER_IDEMPOTENCY_TTL_HOURS", default=24))
 # A request that claimed a key and then vanished (process killed) blocks its key for this long, then a retry
 # with the same body takes it over and finishes the same order.

@@ -36,6 +36,7 @@ from temporalio.runtime import Runtime
 from temporalio.service import RPCStatusCode, TLSConfig
 
 from oms_project import payload_codec
+from oms_project.connections import hand_back_connection
 from oms_project.errors import DomainError, NotFound, TemporalUnavailable
 
 log = logging.getLogger(__name__)
@@ -158,7 +159,9 @@ bridge = _ClientBridge()
 
 
 def run(fn: Callable[[Client], Awaitable[T]], timeout: float | None = None) -> T:
-    """Run ``fn(client)`` on the shared client and translate Temporal failures into domain errors."""
+    """Run ``fn(client)`` on the shared client and translate Temporal failures into domain errors. The thread's
+    pooled database connection is handed back first: a request waiting on a workflow must not hold one."""
+    hand_back_connection()
     try:
         return bridge.run(fn, timeout)
     except (WorkflowUpdateFailedError, WorkflowQueryFailedError) as exc:

@@ -14,6 +14,7 @@ import threading
 from typing import Any
 
 from django.conf import settings
+from django.db import connections
 
 log = logging.getLogger(__name__)
 _lock = threading.Lock()
@@ -67,6 +68,11 @@ def _instrument() -> None:
         if not PsycopgInstrumentor().is_instrumented_by_opentelemetry:
             # Django opens connections through psycopg.connect / the pool; instrumenting them gives DB spans.
             PsycopgInstrumentor().instrument(enable_commenter=False)
+            # Only connections opened from now on carry spans: a pool opened before (tracing switched on in a
+            # running process, as the tests do) is replaced; its connections in use close when handed back.
+            for alias in connections:
+                if connections[alias].settings_dict.get("OPTIONS", {}).get("pool"):
+                    connections[alias].close_pool()
 
 
 def temporal_interceptors() -> list[Any]:

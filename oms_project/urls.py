@@ -6,6 +6,7 @@ from oms_project import api, codec_server, health
 from oms_project.media import media_urlpatterns
 
 handler404 = "oms_project.api.page_not_found"
+handler500 = "oms_project.api.server_error"
 
 api_v1 = [
     path("", include("catalog.api.urls")),

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from temporalio import activity
 
+from carts.contracts import CART_PREPARE_ORDER, CART_START_ORDER, PrepareOrderInput
 from oms_project.activities import orm_activity
+from oms_project.errors import DomainError
+from oms_project.temporal import domain_error_to_application
 from orders import contracts, services
 from orders.contracts import ApplyInput, DeliveryRequestInput, DeliveryRequestResult, PlaceOrderInput, WriteResult
 from orders.delivery import DeliveryRequest, delivery_provider
@@ -53,4 +56,23 @@ def delivery_cancel(inp: DeliveryRequestInput) -> None:
     delivery_provider().cancel(inp.order_number, idempotency_key=inp.idempotency_key)
 
 
+@activity.defn(name=CART_PREPARE_ORDER)
+@orm_activity
+def cart_prepare_order(inp: PrepareOrderInput) -> PlaceOrderInput:
+    """The cart's checkout, before it closes the cart: price and check its order (a refusal keeps the cart)."""
+    return services.order_prepare_for_cart(contents=inp.contents, request=inp.order)
+
+
+@activity.defn(name=CART_START_ORDER)
+@orm_activity
+def cart_start_order(inp: PlaceOrderInput) -> None:
+    """The cart's checkout, after it closed the cart: start the order. Nothing may stop it now, so every failure
+    (a stalled server included) is retried (see ``CartWorkflow.checkout``)."""
+    try:
+        services.order_start(inp=inp)
+    except DomainError as error:
+        raise domain_error_to_application(error, non_retryable=False) from error
+
+
 ACTIVITIES = [order_record, order_apply, order_write, delivery_request, delivery_cancel]
+CART_ACTIVITIES = [cart_prepare_order, cart_start_order]

@@ -4,6 +4,11 @@ from __future__ import annotations
 
 from oms_project.errors import DomainError, ErrorCode, register_error
 
+# The Idempotency-Key refusals belong to oms_project.idempotency now; importable from here as before.
+from oms_project.errors import IdempotencyInFlight as IdempotencyInFlight
+from oms_project.errors import IdempotencyKeyMissing as IdempotencyKeyMissing
+from oms_project.errors import IdempotencyKeyReused as IdempotencyKeyReused
+
 
 @register_error
 class OrderNotCancellable(DomainError):
@@ -33,24 +38,6 @@ class TooManyLines(DomainError):
 class CurrencyMismatch(DomainError):
     code = ErrorCode.CURRENCY_MISMATCH
     default_message = "All lines of an order must be in one currency."
-
-
-@register_error
-class IdempotencyKeyMissing(DomainError):
-    code = ErrorCode.IDEMPOTENCY_KEY_MISSING
-    default_message = "The Idempotency-Key header is required (1 to 255 characters)."
-
-
-@register_error
-class IdempotencyKeyReused(DomainError):
-    code = ErrorCode.IDEMPOTENCY_KEY_REUSED
-    default_message = "This Idempotency-Key was used with a different request body."
-
-
-@register_error
-class IdempotencyInFlight(DomainError):
-    code = ErrorCode.IDEMPOTENCY_IN_FLIGHT
-    default_message = "A request with this Idempotency-Key is still being processed; retry shortly."
 
 
 @register_error

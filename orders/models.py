@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from django.db import models
 
+from oms_project.models import IdempotencyRecord as IdempotencyRecord  # moved (one mechanism); importable here
 from orders.domain import Channel, DeliveryStatus, PaymentStatus, Priority, Status
 
 
@@ -113,31 +114,6 @@ class OrderEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.order_id} {self.type}"
-
-
-class IdempotencyRecord(models.Model):
-    """One row per (partner, Idempotency-Key): the unique insert decides which request does the work."""
-
-    class State(models.TextChoices):
-        IN_FLIGHT = "in_flight"
-        DONE = "done"
-
-    partner = models.ForeignKey("partners.Partner", on_delete=models.CASCADE, related_name="+")
-    key = models.CharField(max_length=255)
-    scope = models.CharField(max_length=64)  # which operation used the key, e.g. "orders.create"
-    request_hash = models.CharField(max_length=64)
-    state = models.CharField(max_length=16, choices=State.choices, default=State.IN_FLIGHT)
-    response_status = models.PositiveSmallIntegerField(null=True, blank=True)
-    response_body = models.JSONField(null=True, blank=True)
-    response_location = models.CharField(max_length=255, blank=True)
-    created_at = models.DateTimeField(db_index=True)
-    claimed_at = models.DateTimeField()
-
-    class Meta:
-        constraints = [models.UniqueConstraint(fields=["partner", "key"], name="idempotency_unique_partner_key")]
-
-    def __str__(self) -> str:
-        return f"{self.partner_id}:{self.key}"
 
 
 class SandboxDelivery(models.Model):

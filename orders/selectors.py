@@ -6,9 +6,11 @@ from datetime import datetime
 
 from django.db.models import Prefetch, QuerySet
 
+from carts.models import Cart
 from customers.models import Customer
 from oms_project.errors import NotFound
 from orders.models import Order, OrderEvent, OrderLine
+from orders.numbers import order_number_for_cart
 from partners.models import Partner
 
 
@@ -69,6 +71,28 @@ def order_get_guest(*, number: str) -> Order:
     if order is None:
         raise NotFound(f"No order {number}.")
     return order
+
+
+def order_is_recorded(*, number: str) -> bool:
+    return Order.objects.filter(number=number).exists()
+
+
+def order_being_placed(*, number: str, customer: Customer | None, session_key: str, recent: int = 20) -> bool:
+    """Whether ``number`` is the order of one of this visitor's recently checked-out carts (the customer's, or a
+    guest's by session) that is not recorded yet: the cart's checkout starts it, and the order page then says it
+    is being placed instead of 404. Anyone else (another visitor, a shared link) still gets 404 until then."""
+    if order_is_recorded(number=number):
+        return False
+    if customer is not None:
+        carts = Cart.objects.filter(customer=customer)
+    elif session_key:
+        carts = Cart.objects.filter(session_key=session_key, customer=None, partner=None)
+    else:
+        return False
+    recent_ids = (
+        carts.filter(status=Cart.Status.CHECKED_OUT).order_by("-updated_at").values_list("cart_id", flat=True)[:recent]
+    )
+    return any(order_number_for_cart(cart_id) == number for cart_id in recent_ids)
 
 
 def order_list_for_customer(*, customer: Customer) -> QuerySet[Order]:

@@ -3,8 +3,6 @@ delivery events and delivery changes (each through a validated workflow update).
 
 from __future__ import annotations
 
-import base64
-import hashlib
 import logging
 from dataclasses import dataclass
 from datetime import datetime
@@ -16,6 +14,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
+from carts.contracts import CartContents, OrderRequest
 from catalog.selectors import variant_snapshots
 from customers.models import Customer
 from notifications.services import emails_record_for_order_events
@@ -56,28 +55,12 @@ from orders.errors import (
     UnknownSku,
 )
 from orders.models import Order, OrderEvent, OrderLine
+from orders.numbers import cart_order_key, order_number_for, order_number_for_cart
 from partners.models import Partner
 from webhooks.contracts import order_event_dedupe_key
 from webhooks.services import webhook_event_publish
 
 log = logging.getLogger(__name__)
-
-
-def order_number_for(idempotency_key: str) -> str:
-    """``O-`` + 12 base32 characters derived from the caller's idempotency key: the same key always names the
-    same order, so a repeated placement attaches to the same workflow (``order-<number>``) instead of making a
-    second order. The key never leaves the server; the number reveals nothing about it."""
-    digest = hashlib.sha256(f"order:{idempotency_key}".encode()).digest()
-    return "O-" + base64.b32encode(digest).decode()[:12]
-
-
-def order_number_for_cart(cart_id: str) -> str:
-    """The number the order of a checked-out cart has (or will have): one cart, one order."""
-    return order_number_for(_cart_order_key(cart_id))
-
-
-def _cart_order_key(cart_id: str) -> str:
-    return f"cart:{cart_id}"
 
 
 def pricing_rules() -> PricingRules:
@@ -248,26 +231,51 @@ def order_place_from_cart(
     idempotency_key: str,
     actor: str,
 ) -> Order:
-    """Close the cart exactly once and place its order. The order number derives from the cart id, so one cart
+    """Check the cart out: its workflow prices and starts the order, then closes the cart, as one durable step
+    (``CartWorkflow.checkout`` with an ``OrderRequest``). The order number derives from the cart id, so one cart
     can only ever become one order, whatever the retries; the same key re-reads the closed cart's contents.
 
     A partner's cart becomes a ``cart`` order; a storefront cart (a customer's, or a guest's with neither
-    owner) a ``web`` order."""
+    owner) a ``web`` order. If the call fails after the cart closed (a timeout), the order still comes:
+    ``order_number_for_cart`` names it."""
     from carts.services import cart_checkout_close
 
-    contents = cart_checkout_close(cart_id=cart_id, idempotency_key=idempotency_key)
-    return order_place(
-        partner=partner,
-        customer=customer,
-        channel=Channel.CART if partner is not None else Channel.WEB,
-        lines=[{"sku": line.sku, "quantity": line.quantity} for line in contents.lines],
-        contact=contact,
-        shipping_address=shipping_address,
-        delivery=delivery,
-        payment=payment,
-        external_ref="",
-        idempotency_key=_cart_order_key(contents.cart_id),
+    request = OrderRequest(
+        contact=dict(contact),
+        shipping_address=dict(shipping_address),
+        payment=dict(payment),
         actor=actor,
+        delivery=dict(delivery) if delivery else None,
+        partner_id=partner.pk if partner else None,
+        customer_id=customer.pk if customer else None,
+    )
+    contents = cart_checkout_close(cart_id=cart_id, idempotency_key=idempotency_key, order=request)
+    order = order_get(number=order_number_for_cart(cart_id))
+    if order is None:
+        # A cart closed by code older than the one-step checkout, or its order still starting (this call replayed
+        # the checkout from the row): starting it again attaches to the same workflow.
+        order_start(inp=order_prepare_for_cart(contents=contents, request=request))
+        order = order_get(number=order_number_for_cart(cart_id))
+    if order is None:  # the update returns only after the record activity committed
+        raise InvalidTransition("The order was not recorded.")
+    return order
+
+
+def order_prepare_for_cart(*, contents: CartContents, request: OrderRequest) -> PlaceOrderInput:
+    """The order of a cart being checked out (called by the cart workflow before it closes the cart). The
+    number derives from the cart id: one cart, one order."""
+    return order_prepare(
+        partner=Partner.objects.get(pk=request.partner_id) if request.partner_id else None,
+        customer=Customer.objects.get(pk=request.customer_id) if request.customer_id else None,
+        channel=Channel.CART if request.partner_id else Channel.WEB,
+        lines=[{"sku": line.sku, "quantity": line.quantity} for line in contents.lines],
+        contact=request.contact,
+        shipping_address=request.shipping_address,
+        delivery=request.delivery,
+        payment=request.payment,
+        external_ref="",
+        idempotency_key=cart_order_key(contents.cart_id),
+        actor=request.actor,
     )
 
 

@@ -25,12 +25,13 @@ from carts.contracts import CartView
 from carts.models import Cart
 from carts.views import current_cart
 from customers.models import Customer
-from oms_project.errors import DomainError, NotFound
+from oms_project.errors import DomainError, IdempotencyInFlight, IdempotencyKeyReused, NotFound
+from oms_project.idempotency import Answer, idempotent
 from orders import domain, selectors, services
 from orders.domain import FailureReason, PricedLine, PricingRules, Priority, Status, Totals, compute_totals
 from orders.forms import CheckoutForm
 from orders.lookup import order_lookup_path, order_number_from_token
-from orders.models import Order
+from orders.models import Order, OrderEvent
 from orders.timeline import event_label
 
 _NOT_CHARGED = "You have not been charged."
@@ -39,6 +40,11 @@ _FAILURE_TEXT = {
     FailureReason.INSUFFICIENT_STOCK: f"Some items ran out of stock while we reserved them. {_NOT_CHARGED}",
     FailureReason.STEP_FAILED: f"A technical problem stopped the order. {_NOT_CHARGED}",
 }
+
+_NOT_CONFIRMED_IN_TIME = (
+    "We could not confirm your order in time. Please place it again: if it already went through, you are taken "
+    "to it, and your card is never charged twice."
+)
 
 # Refusals that mean "look at your cart again" rather than "fix a field".
 _CART_PROBLEMS = {"cart_empty", "cart_expired", "cart_merged"}
@@ -74,9 +80,12 @@ def _initial(customer: Customer | None, cart: Cart) -> dict[str, str]:
 
 
 def _order_url(order: Order) -> str:
-    if order.customer_id is None:
-        return order_lookup_path(number=order.number)
-    return reverse("orders:detail", args=[order.number])
+    return _number_url(order.number, guest=order.customer_id is None)
+
+
+def _number_url(number: str, *, guest: bool) -> str:
+    """The order page by number: also before the order is recorded (the page then says it is being placed)."""
+    return order_lookup_path(number=number) if guest else reverse("orders:detail", args=[number])
 
 
 @require_http_methods(["GET", "POST"])
@@ -90,8 +99,8 @@ def checkout(request: HttpRequest) -> HttpResponse:
             except NotFound:
                 messages.error(request, "That cart is no longer yours to check out.")
                 return redirect("carts:cart")
-            outcome = _place(request, form, cart, customer)
-            if isinstance(outcome, HttpResponse):
+            outcome = _place_once(request, form, cart, customer)
+            if outcome is not None:
                 return outcome
     cart = current_cart(request, create=False)
     view = cart_selectors.cart_view(cart=cart) if cart is not None else None
@@ -112,8 +121,35 @@ def _checkout_quotes(view: CartView, rules: PricingRules) -> dict[str, Totals]:
     return {priority.value: compute_totals(lines, view.currency, rules, priority=priority) for priority in Priority}
 
 
-def _place(request: HttpRequest, form: CheckoutForm, cart: Cart, customer: Customer | None) -> HttpResponse | None:
-    """Place the order; a response on success (or when the cart went away), None to show the form's errors."""
+def _place_once(request: HttpRequest, form: CheckoutForm, cart: Cart, customer: Customer | None) -> HttpResponse | None:
+    """The form's hidden key through the one idempotency mechanism (``oms_project.idempotency``, ADR 0048), in the
+    visitor's key space: a repeated submit gets the first answer (the same redirect) without placing again; a form
+    to correct is not kept, so the same form may be sent again. None: show the form (with its errors)."""
+    if customer is None and request.session.session_key is None:
+        request.session.save()
+    owner = f"customer:{customer.pk}" if customer is not None else f"session:{request.session.session_key}"
+    body = {name: value for name, value in form.cleaned_data.items() if name != "idempotency_key"}
+    try:
+        answer = idempotent(
+            owner=owner,
+            key=form.cleaned_data["idempotency_key"],
+            scope=f"storefront.checkout:{cart.cart_id}",
+            body=body,
+            work=lambda _service_key: _place(request, form, cart, customer),
+        )
+    except (IdempotencyInFlight, IdempotencyKeyReused):
+        # The same form is being submitted right now (a double click), or was sent before with other fields: the
+        # cart decides. Checked out: its order exists or will; else the first submit is still under way.
+        cart.refresh_from_db()
+        if cart.status == Cart.Status.CHECKED_OUT:
+            return redirect(f"{_number_url(services.order_number_for_cart(cart.cart_id), guest=customer is None)}")
+        form.add_error(None, "This order is already being placed; wait a moment, then reload the page.")
+        return None
+    return redirect(answer.location) if answer.location else None
+
+
+def _place(request: HttpRequest, form: CheckoutForm, cart: Cart, customer: Customer | None) -> Answer:
+    """Place the order: a redirect on success (or when the cart went away), else the form's errors (not kept)."""
     number = services.order_number_for_cart(cart.cart_id)
     try:
         order = services.order_place_from_cart(
@@ -127,22 +163,30 @@ def _place(request: HttpRequest, form: CheckoutForm, cart: Cart, customer: Custo
             actor=_actor(customer),
         )
     except DomainError as error:
-        if error.code == "cart_checked_out":
-            # Submitted again from an older copy of the form: the cart already became this order.
-            placed = services.order_get(number=number)
-            if placed is not None:
-                messages.info(request, "This cart was already ordered; here is the order.")
-                return redirect(_order_url(placed))
+        cart.refresh_from_db()
+        if cart.status == Cart.Status.CHECKED_OUT:
+            # Past the close the order exists or will (the cart's checkout starts it, retried until it has): the
+            # customer belongs on its page, never on "your cart is empty" (issue #13, edge 1).
+            url = _number_url(number, guest=customer is None)
+            if cart.checkout_key == form.cleaned_data["idempotency_key"]:
+                return _redirect(f"{url}?placed=1")  # this very submit closed the cart (e.g. then timed out)
+            messages.info(request, "This cart was already ordered; here is the order.")
+            return _redirect(url)
         if error.code in _CART_PROBLEMS or error.code == "cart_checked_out":
             messages.error(request, f"{error.message} Please check your cart.")
-            return redirect("carts:cart")
+            return _redirect(reverse("carts:cart"))
         if error.code == "temporal_unavailable":
-            form.add_error(None, "We could not take the order just now. Nothing was charged; please try again.")
+            # The checkout may still go through: the same form (same key) leads to the order if it did.
+            form.add_error(None, _NOT_CONFIRMED_IN_TIME)
         else:
             form.add_error(None, error.message)
-        return None
+        return Answer(status=200, final=False)
     # The guest's link travels in the order's confirmation (or failure) e-mail (notifications, docs/notifications.md).
-    return redirect(f"{_order_url(order)}?placed=1")
+    return _redirect(f"{_order_url(order)}?placed=1")
+
+
+def _redirect(location: str) -> Answer:
+    return Answer(status=302, location=location)
 
 
 # --- the order page (customers by number, guests by signed token) ---------------------------------------
@@ -194,10 +238,24 @@ def _guest_order(token: str) -> Order:
         raise Http404("No such order.") from None
 
 
+# The void compensation runs after every failed payment step, also when the card was declined and nothing was
+# ever authorized: then there was nothing to release, and the timeline must not suggest there was.
+_NOTHING_AUTHORIZED_LABEL = "No payment was taken"
+
+
+def _event_labels(events: list[OrderEvent]) -> None:
+    authorized = False
+    for event in events:
+        authorized = authorized or event.type == "payment_authorized"
+        if event.type == "payment_voided" and not authorized:
+            event.label = _NOTHING_AUTHORIZED_LABEL
+        else:
+            event.label = event_label(event.type)
+
+
 def _status_context(order: Order, urls: OrderUrls) -> dict[str, object]:
     events = list(order.events.all())
-    for event in events:
-        event.label = event_label(event.type)
+    _event_labels(events)
     detail = next((e.data.get("detail", "") for e in events if e.type == "step_failed"), "")
     return {
         "order": order,
@@ -210,21 +268,46 @@ def _status_context(order: Order, urls: OrderUrls) -> dict[str, object]:
         if order.status == Status.FAILED
         else "",
         "failure_detail": detail,
+        # Reasons are sentences of their own ("Cancelled by the customer."); the page ends the sentence itself.
+        "cancel_reason": order.cancel_reason.rstrip(". "),
     }
 
 
-def _detail(request: HttpRequest, order: Order, urls: OrderUrls) -> HttpResponse:
+def _page_context(request: HttpRequest, order: Order, urls: OrderUrls) -> dict[str, object]:
+    """``placed``: just checked out (the heading follows the status, so the polled fragment carries it)."""
     context = _status_context(order, urls) | {"placed": request.GET.get("placed") == "1"}
     if order.customer_id is None:
         context["lookup_url"] = request.build_absolute_uri(urls.page)
-    return render(request, "orders/order_detail.html", context)
+    return context
+
+
+def _detail(request: HttpRequest, order: Order, urls: OrderUrls) -> HttpResponse:
+    return render(request, "orders/order_detail.html", _page_context(request, order, urls))
+
+
+def _being_placed(request: HttpRequest, number: str) -> bool:
+    customer = _customer(request)
+    return selectors.order_being_placed(number=number, customer=customer, session_key=request.session.session_key or "")
+
+
+def _placing(request: HttpRequest, number: str, *, lookup_url: str) -> HttpResponse:
+    """The page of an order whose cart is checked out but which is not recorded yet (its start was slow): it
+    reloads itself (no JavaScript needed) until the order shows."""
+    return render(request, "orders/order_placing.html", {"number": number, "lookup_url": lookup_url})
 
 
 def _status(request: HttpRequest, order: Order, urls: OrderUrls) -> HttpResponse:
-    return render(request, "orders/_status.html", _status_context(order, urls))
+    return render(request, "orders/_status.html", _page_context(request, order, urls))
 
 
 def _cancel(request: HttpRequest, order: Order, urls: OrderUrls, actor: str) -> HttpResponse:
+    """GET: the confirmation step (a page, so it works without JavaScript); POST: cancel."""
+    if request.method != "POST":
+        context = _status_context(order, urls)
+        if not context["cancellable"]:
+            messages.error(request, f"Order {order.number} can no longer be cancelled.")
+            return redirect(urls.page)
+        return render(request, "orders/cancel_confirm.html", context)
     try:
         answer = services.order_cancel(number=order.number, reason="Cancelled by the customer", actor=actor)
     except DomainError as error:
@@ -264,7 +347,13 @@ def order_history(request: HttpRequest) -> HttpResponse:
 
 @require_GET
 def order_detail(request: HttpRequest, number: str) -> HttpResponse:
-    return _detail(request, _own_order(request, number), _customer_urls(number))
+    try:
+        order = _own_order(request, number)
+    except Http404:
+        if not _being_placed(request, number):
+            raise
+        return _placing(request, number, lookup_url="")
+    return _detail(request, order, _customer_urls(number))
 
 
 @require_GET
@@ -272,7 +361,7 @@ def order_status(request: HttpRequest, number: str) -> HttpResponse:
     return _status(request, _own_order(request, number), _customer_urls(number))
 
 
-@require_POST
+@require_http_methods(["GET", "POST"])
 def order_cancel(request: HttpRequest, number: str) -> HttpResponse:
     order = _own_order(request, number)
     return _cancel(request, order, _customer_urls(number), _actor(order.customer))
@@ -285,7 +374,14 @@ def order_reorder(request: HttpRequest, number: str) -> HttpResponse:
 
 @require_GET
 def guest_detail(request: HttpRequest, token: str) -> HttpResponse:
-    return _detail(request, _guest_order(token), _guest_urls(token))
+    try:
+        order = _guest_order(token)
+    except Http404:
+        number = order_number_from_token(token=token)
+        if number is None or not _being_placed(request, number):
+            raise
+        return _placing(request, number, lookup_url=request.build_absolute_uri(_guest_urls(token).page))
+    return _detail(request, order, _guest_urls(token))
 
 
 @require_GET
@@ -293,7 +389,7 @@ def guest_status(request: HttpRequest, token: str) -> HttpResponse:
     return _status(request, _guest_order(token), _guest_urls(token))
 
 
-@require_POST
+@require_http_methods(["GET", "POST"])
 def guest_cancel(request: HttpRequest, token: str) -> HttpResponse:
     return _cancel(request, _guest_order(token), _guest_urls(token), "guest")
 

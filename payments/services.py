@@ -13,12 +13,13 @@ from decimal import Decimal
 from django.db import transaction
 from django.utils import timezone
 
+from oms_project.connections import hand_back_connection
 from oms_project.errors import InvalidInput, InvalidTransition
 from oms_project.money import is_supported_currency, parse_amount, quantize
 from payments.contracts import METHOD_CARD, METHOD_EXTERNAL, PaymentResult
 from payments.errors import PaymentDeclined
 from payments.models import Payment
-from payments.providers import ProviderResult, get_provider
+from payments.providers import PaymentProvider, ProviderResult, get_provider
 
 Status = Payment.Status
 _TIMESTAMP = {
@@ -129,6 +130,7 @@ def payment_authorize(
             return payment_result(payment)
         key = payment.authorize_key  # the first caller's key, for every later call too
 
+    hand_back_connection()
     result = provider.authorize(
         idempotency_key=key, order_number=order_number, amount=payment.amount, currency=payment.currency, token=token
     )
@@ -156,6 +158,33 @@ def payment_authorize(
     return payment_result(payment)
 
 
+def _check_follow_up(payment: Payment, operation: str, allowed_from: str) -> None:
+    if payment.status != allowed_from:
+        raise InvalidTransition(
+            f"Cannot {operation} a payment that is {payment.status}.",
+            details={"status": payment.status, "operation": operation},
+        )
+
+
+def _settle_pending(payment: Payment, provider: PaymentProvider) -> None:
+    """A void of a payment still ``pending``: did an attempt authorize it at the PSP after all (a crash before
+    we recorded the answer)? Asked outside any row lock (a slow provider must not block the row: decide under
+    the lock, call outside, apply under the lock); applied only if the payment is still pending by then."""
+    hand_back_connection()
+    authorization = provider.find_authorization(idempotency_key=payment.authorize_key)
+    with transaction.atomic():
+        payment = Payment.objects.select_for_update().get(pk=payment.pk)
+        if payment.status != Status.PENDING:
+            return  # an attempt recorded its answer meanwhile: the caller decides on that
+        if authorization is None or not authorization.succeeded:
+            # Nothing was authorized: close the payment so a late attempt cannot authorize it any more (its
+            # answer, if it succeeds, is voided as an orphan by payment_authorize).
+            _move(payment, Status.VOIDED)
+        else:
+            # Authorized at the PSP but never recorded here: adopt it, so the void acts on it.
+            _move(payment, Status.AUTHORIZED, authorization_id=authorization.authorization_id)
+
+
 def _follow_up(
     *, order_number: str, idempotency_key: str, operation: str, allowed_from: str, target: str, noop: tuple[str, ...]
 ) -> PaymentResult:
@@ -168,27 +197,28 @@ def _follow_up(
             raise InvalidTransition("Nothing was authorized to capture.", details={"status": Status.PENDING})
         if payment is None or payment.status in (*noop, target):
             return payment_result(payment)
-        if payment.status == Status.PENDING and target == Status.VOIDED:
-            authorization = provider.find_authorization(idempotency_key=payment.authorize_key)
-            if authorization is None or not authorization.succeeded:
-                # Nothing was authorized: close the payment so a late attempt cannot authorize it any more.
-                _move(payment, Status.VOIDED)
+        settle_first = payment.status == Status.PENDING and target == Status.VOIDED
+        if not settle_first:
+            _check_follow_up(payment, operation, allowed_from)
+            if payment.method == METHOD_EXTERNAL:
+                _move(payment, target)
                 return payment_result(payment)
-            # Authorized at the PSP but never recorded here (a crash in between): adopt it, then void it.
-            _move(payment, Status.AUTHORIZED, authorization_id=authorization.authorization_id)
-        if payment.status != allowed_from:
-            raise InvalidTransition(
-                f"Cannot {operation} a payment that is {payment.status}.",
-                details={"status": payment.status, "operation": operation},
-            )
-        if payment.method == METHOD_EXTERNAL:
-            _move(payment, target)
-            return payment_result(payment)
+    if settle_first:
+        _settle_pending(payment, provider)  # then decide again on what it became
+        return _follow_up(
+            order_number=order_number,
+            idempotency_key=idempotency_key,
+            operation=operation,
+            allowed_from=allowed_from,
+            target=target,
+            noop=noop,
+        )
 
     call = getattr(provider, operation)
     kwargs = {"idempotency_key": idempotency_key, "authorization_id": payment.authorization_id}
     if operation != "void":
         kwargs.update(amount=payment.amount, currency=payment.currency)
+    hand_back_connection()
     result = call(**kwargs)
 
     refused = False

@@ -44,6 +44,11 @@ def django_db_modify_db_settings(django_db_blocker: pytest.FixtureRequest) -> No
     # Worker threads must not keep connections open after their activity: an open connection would stop the
     # test database from being dropped at the end of the run.
     db["CONN_MAX_AGE"] = 0
+    if "pool" in db.get("OPTIONS", {}):
+        # This process hosts the workers and the test's own threads, which keep their connection while they wait
+        # on a workflow whose activities need one: the pool must exceed those threads (20 at most in a test),
+        # and stay well under the 100 connections several test runs share on one machine.
+        db["OPTIONS"]["pool"] = {**db["OPTIONS"]["pool"], "max_size": 30, "timeout": 30, "reconnect_timeout": 10}
     if db["ENGINE"].endswith("postgresql"):
         db.setdefault("TEST", {})["NAME"] = f"test_oms_{os.getpid()}"
         with django_db_blocker.unblock():  # type: ignore[attr-defined]

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 from django.urls import reverse
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework.generics import GenericAPIView
@@ -13,7 +11,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from carts.selectors import cart_get_for_partner
-from oms_project.api import CursorPagination, exception_handler, query_data
+from oms_project.api import CursorPagination, idempotent_response, query_data
 from orders import selectors, services
 from orders.api.serializers import (
     CancelInputSerializer,
@@ -28,12 +26,6 @@ from orders.api.serializers import (
 )
 from orders.bodies import order_bodies
 from orders.domain import Channel
-from orders.idempotency import (
-    idempotency_claim,
-    idempotency_complete,
-    idempotency_release,
-    request_fingerprint,
-)
 from orders.models import Order
 from partners.models import Partner
 from partners.permissions import HasFulfilmentScope, HasOrdersOrFulfilmentScope, HasOrdersScope
@@ -65,37 +57,6 @@ def visible_to(request: Request) -> Partner | None:
 
 def actor_of(request: Request) -> str:
     return f"partner:{request.user.partner.name}"
-
-
-def run_idempotent(request: Request, *, scope: str, work: Callable[[str], Response]) -> Response:
-    """Claim the request's Idempotency-Key, then replay the stored response or do ``work(service_key)``.
-
-    Every answer below 500 is stored and replayed; a 5xx releases the claim so a retry may finish the job
-    with the same service key (so still one order).
-    """
-    claim = idempotency_claim(
-        partner=request.user.partner,
-        key=request.headers.get("Idempotency-Key"),
-        scope=scope,
-        request_hash=request_fingerprint(request.data),
-    )
-    if claim.replay:
-        replay = Response(claim.record.response_body, status=claim.record.response_status)
-        if claim.record.response_location:
-            replay["Location"] = claim.record.response_location
-        return replay
-    try:
-        response = work(claim.work_key)
-    except Exception as exc:
-        handled = exception_handler(exc, {"request": request, "view": None})
-        if handled is None or handled.status_code >= 500:
-            idempotency_release(claim=claim)
-            raise
-        response = handled
-    idempotency_complete(
-        claim=claim, status=response.status_code, body=response.data, location=response.get("Location", "")
-    )
-    return response
 
 
 # API.md "Long-running actions": done within the answer time 200, else 202 with the order as it stands.
@@ -173,7 +134,7 @@ class OrderListCreateApi(GenericAPIView):
             )
             return created_response(order)
 
-        return run_idempotent(request, scope="orders.create", work=place)
+        return idempotent_response(request, scope="orders.create", work=place)
 
 
 class OrderDetailApi(APIView):
@@ -321,4 +282,4 @@ class CartCheckoutApi(APIView):
             )
             return created_response(order)
 
-        return run_idempotent(request, scope=f"carts.checkout:{cart.cart_id}", work=checkout)
+        return idempotent_response(request, scope=f"carts.checkout:{cart.cart_id}", work=checkout)

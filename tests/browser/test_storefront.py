@@ -100,6 +100,7 @@ def test_customer_buys_sees_confirmation_live_finds_order_in_history_and_cancels
     shot(page, "06-history")
     row.get_by_role("link", name=order.number).click()
     page.get_by_role("button", name="Cancel order").click()
+    page.get_by_role("button", name="Yes, cancel this order").click()  # the confirmation step
     expect(page.get_by_text(f"Order {order.number} is cancelled.")).to_be_visible()
     expect(status).to_have_attribute("data-status", "cancelled")
     expect(page.get_by_role("button", name="Cancel order")).to_have_count(0)

@@ -78,10 +78,17 @@ def using_database(cluster: PostgresCluster) -> Iterator[None]:
     """Point the default alias at ``cluster``: every thread's connection shares this settings dict."""
     settings_dict = connection.settings_dict
     saved = {key: settings_dict[key] for key in ("NAME", "USER", "PASSWORD", "HOST", "PORT")}
-    connection.close()
+    _close_connection_and_pool()
     settings_dict.update(NAME="oms", USER="postgres", PASSWORD="", HOST="127.0.0.1", PORT=str(cluster.port))
     try:
         yield
     finally:
-        connection.close()
+        _close_connection_and_pool()
         settings_dict.update(saved)
+
+
+def _close_connection_and_pool() -> None:
+    """A connection pool (the PostgreSQL default) keeps connections to the old server: it goes too."""
+    connection.close()
+    if connection.settings_dict.get("OPTIONS", {}).get("pool"):
+        connection.close_pool()

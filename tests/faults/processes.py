@@ -19,6 +19,8 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import TypeVar
 
+from django.conf import settings
+
 from oms_project.binaries import dev_server_argv
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -210,6 +212,8 @@ def app_env(*, database_url: str, temporal_address: str, **extra: str) -> dict[s
         "TEMPORAL_ADDRESS": temporal_address,
         "DJANGO_DEBUG": "0",
         "DJANGO_SECRET_KEY": "fault-tests-only-secret-key-not-for-production-0123456789",
+        # The same order-number secret as this test process, so a test can name the order a request became.
+        "ORDER_NUMBER_KEY": settings.ORDER_NUMBER_KEY or settings.SECRET_KEY,
         "DJANGO_ALLOWED_HOSTS": "127.0.0.1,localhost",
         "API_RATE_LIMIT": "1000000/min",
         "PYTHONUNBUFFERED": "1",

@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import pytest
 
+from carts.models import Cart
 from catalog.models import StockLevel
+from oms_project.errors import InvalidInput
+from orders import services
 from orders.models import Order
+from partners.models import Partner
 from tests.integration.orders.helpers import api_client, order_body, seed_sku, wait_for
 
 # The worker threads keep writing (saga steps) while the test's request writes too. The in-memory, shared-cache
@@ -58,3 +62,28 @@ def test_checkout_of_an_empty_cart_is_refused(live_oms) -> None:
     )
     assert response.status_code == 409 and response.json()["code"] == "cart_empty"
     assert not Order.objects.exists()
+
+
+def test_an_order_refused_at_checkout_leaves_the_cart_open(live_oms) -> None:  # type: ignore[no-untyped-def]
+    # The order is priced and checked inside the cart's checkout, before the cart closes (ADR 0047): a refusal
+    # can no longer leave a closed cart without an order (the known gap before).
+    seed_sku("CUP-2", on_hand=5)
+    client = api_client("shop")
+    cart_id = client.post("/api/v1/carts/", {}, content_type="application/json").json()["id"]
+    client.post(f"/api/v1/carts/{cart_id}/items/", {"sku": "CUP-2", "quantity": 1}, "application/json")
+    body = checkout_body()
+    arguments = {
+        "cart_id": cart_id,
+        "partner": Partner.objects.get(name="shop"),
+        "contact": body["customer"],
+        "shipping_address": body["shipping_address"],
+        "delivery": None,
+        "idempotency_key": "svc-1",
+        "actor": "partner:shop",
+    }
+    with pytest.raises(InvalidInput) as refused:
+        services.order_place_from_cart(**arguments, payment={"method": "card", "token": ""})
+    assert refused.value.field == "payment"
+    assert Cart.objects.get(cart_id=cart_id).status == "open" and not Order.objects.exists()
+    order = services.order_place_from_cart(**arguments, payment=body["payment"])
+    assert wait_for(order.number).status == "confirmed" and Cart.objects.get(cart_id=cart_id).status == "checked_out"

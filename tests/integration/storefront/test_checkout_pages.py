@@ -10,6 +10,7 @@ from django.test import Client
 
 from catalog.models import StockLevel
 from notifications.models import Email
+from oms_project.models import IdempotencyRecord
 from orders.lookup import order_lookup_path
 from orders.models import Order
 from tests.faults.processes import poll_until
@@ -81,3 +82,17 @@ def test_checkout_shows_out_of_stock_and_field_errors_and_keeps_the_cart(live_om
     assert short.status_code == 200 and b"Only 1 of VASE available" in short.content
     assert not Order.objects.exists()
     assert client.get("/cart/").context["cart"].lines[0].quantity == 3  # the cart is still open, unchanged
+
+
+def test_the_checkout_form_key_goes_through_the_one_idempotency_mechanism(live_oms) -> None:  # type: ignore[no-untyped-def]
+    seed_sku("PEN", on_hand=5)
+    guest = Client()
+    data = _checkout_form(guest, "PEN", 1)
+    first = guest.post("/checkout/", data)
+    record = IdempotencyRecord.objects.get()  # before: the storefront's hidden key left no record
+    assert record.owner == f"session:{guest.session.session_key}" and record.key == data["idempotency_key"]
+    assert record.scope == f"storefront.checkout:{data['cart_id']}" and record.state == "done"
+    assert record.response_status == 302 and record.response_location == first["Location"]
+    again = guest.post("/checkout/", data)  # replayed from the record
+    assert again["Location"] == first["Location"] and IdempotencyRecord.objects.count() == 1
+    assert Order.objects.count() == 1

@@ -3,7 +3,8 @@
 One history per way a cart ends or fails (docs/workflow-versioning.md): ``checkout`` (the hand-off to an order),
 ``expiry`` (idle timer), ``merged`` (closed at login: the guest cart's "cancel"), ``refused`` (updates accepted
 by their validators that then fail: an unknown SKU, a checkout with a sold-out line; then it expires) and
-``continue_as_new`` (the first run of a cart whose history reached its limit). Every update kind appears in them.
+``continue_as_new`` (the first run of a cart whose history reached its limit) and ``checkout_starts_order`` (the
+one-step checkout: the order is prepared, the cart closed, the order started). Every update kind appears in them.
 
 Record the missing ones: ``CART_RECORD_HISTORY=1 pytest tests/workflow/carts/test_cart_replay.py``;
 ``CART_RECORD_HISTORY=all`` re-records every one (only after an intended, patched change: the old files are the
@@ -21,7 +22,13 @@ from pathlib import Path
 
 import pytest
 from asgiref.sync import sync_to_async
-from temporalio.client import WorkflowExecutionStatus, WorkflowHandle, WorkflowHistory, WorkflowUpdateFailedError
+from temporalio.client import (
+    Client,
+    WorkflowExecutionStatus,
+    WorkflowHandle,
+    WorkflowHistory,
+    WorkflowUpdateFailedError,
+)
 
 from carts.contracts import (
     AddItemInput,
@@ -37,10 +44,14 @@ from carts.contracts import (
     cart_workflow_id,
 )
 from carts.models import Cart
+from carts.services import cart_add_item, cart_create_for_session
 from carts.workflows import CartWorkflow
 from catalog.models import StockLevel
+from oms_project import temporal
 from oms_project.workers import replayer
+from orders.services import order_place_from_cart
 from tests.integration.carts.seed import seed_variant
+from tests.integration.orders.helpers import order_body
 from tests.temporal_env import workers_on
 
 HISTORIES = Path(__file__).parent / "histories"
@@ -141,3 +152,35 @@ async def test_record_histories(skip_env) -> None:  # type: ignore[no-untyped-de
 async def test_recorded_histories_replay(path: Path) -> None:
     history = WorkflowHistory.from_json(path.stem, path.read_text())
     await replayer([CartWorkflow]).replay_workflow(history)
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.skipif(not os.environ.get("CART_RECORD_HISTORY"), reason="records histories only on request")
+def test_record_the_checkout_that_starts_its_order(live_oms) -> None:  # type: ignore[no-untyped-def]
+    """``cart_checkout_starts_order``: the one-step checkout (prepare the order, close, start it; patch
+    ``cart-checkout-starts-order``). Recorded against the real workers, since its activity starts an order."""
+    path = HISTORIES / "cart_checkout_starts_order.json"
+    if path.exists() and os.environ["CART_RECORD_HISTORY"] != "all":
+        return
+    seed_variant("R-1")
+    cart = cart_create_for_session(session_key="r" * 32)
+    cart_add_item(cart=cart, sku="R-1", quantity=2)
+    body = order_body("R-1")
+    order_place_from_cart(
+        cart_id=cart.cart_id,
+        contact=body["customer"],
+        shipping_address=body["shipping_address"],
+        delivery={"priority": "normal"},
+        payment=body["payment"],
+        idempotency_key="k",
+        actor="guest",
+    )
+
+    async def history(client: Client) -> WorkflowHistory:
+        handle = client.get_workflow_handle(cart_workflow_id(cart.cart_id))
+        await handle.result()
+        return await handle.fetch_history()
+
+    recorded = temporal.run(history, timeout=60)
+    asyncio.run(replayer([CartWorkflow]).replay_workflow(recorded))
+    path.write_text(recorded.to_json())

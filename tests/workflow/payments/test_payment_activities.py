@@ -143,3 +143,19 @@ async def test_insufficient_stock_is_non_retryable_with_line_details(skip_env) -
     assert isinstance(error, InsufficientStock)
     assert error.field == "lines[0].quantity"
     assert error.details == {"sku": "ACT-SKU", "requested": 1, "available": 0}
+
+
+@pytest.mark.integration
+async def test_a_provider_slower_than_the_heartbeat_timeout_that_never_heartbeats_still_authorizes(
+    temporal_server: str,
+) -> None:
+    # A real PSP knows nothing of Temporal: the activity wrapper (orm_activity) heartbeats for it.
+    client = await Client.connect(temporal_server)
+    with settings_override(PAYMENT_PROVIDER="tests.workflow.payments.providers.SilentSlowProvider"):
+        outcome = await run(
+            SimpleNamespace(client=client), CallAuthorizeOnceWorkflow, authorize_input("S-2", "pm_card_ok")
+        )
+
+    assert outcome.error_type is None, outcome  # before: the 2 s heartbeat timeout failed the only attempt
+    assert PaymentResult(**outcome.result).status == "authorized"
+    assert await ledger_attempts("S-2") == 1
