@@ -78,6 +78,14 @@ with workflow.unsafe.imports_passed_through():
         PendingAction,
         Status,
     )
+    from orders.steps import (
+        CAPTURE_STEP,
+        COMPENSATION_EVENTS,
+        LOCAL_STEP,
+        PAYMENT_STEP,
+        failure_reason,
+        root_cause,
+    )
     from payments.contracts import (
         PAYMENT_AUTHORIZE,
         PAYMENT_CAPTURE,
@@ -90,41 +98,12 @@ with workflow.unsafe.imports_passed_through():
     from sagas.saga import CompensationRecord, Saga
     from webhooks.contracts import DISPATCH, DispatchInput
 
-# Database steps: retried (transient faults) until they succeed; a DomainError comes back non-retryable.
-LOCAL_STEP: dict[str, Any] = {
-    "start_to_close_timeout": timedelta(seconds=15),
-    "retry_policy": RetryPolicy(initial_interval=timedelta(milliseconds=200), maximum_interval=timedelta(seconds=5)),
-}
-# The payment provider: transient failures retry with backoff; a decline is non-retryable. After ten minutes
-# without an answer the order fails and the void compensation makes sure nothing stays authorized.
-PAYMENT_STEP: dict[str, Any] = {
-    "start_to_close_timeout": timedelta(seconds=30),
-    "schedule_to_close_timeout": timedelta(minutes=10),
-    "heartbeat_timeout": timedelta(seconds=10),  # a killed worker's attempt is retried after this, not 30 s
-    "retry_policy": RetryPolicy(initial_interval=timedelta(milliseconds=500), maximum_interval=timedelta(seconds=10)),
-}
-# Capture at shipment: retried with backoff until the PSP answers; only a refusal (non-retryable) ends it.
-CAPTURE_STEP: dict[str, Any] = {
-    "start_to_close_timeout": timedelta(seconds=30),
-    "retry_policy": RetryPolicy(initial_interval=timedelta(milliseconds=500), maximum_interval=timedelta(seconds=30)),
-}
 # Starting webhook deliveries: beside the order (awaited only before the workflow ends), gives up after an hour,
 # so a webhook problem never holds an order back.
 DISPATCH_STEP: dict[str, Any] = {
     "start_to_close_timeout": timedelta(seconds=30),
     "schedule_to_close_timeout": timedelta(hours=1),
     "retry_policy": RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(minutes=1)),
-}
-
-BUSINESS_FAILURES = {FailureReason.INSUFFICIENT_STOCK.value, FailureReason.PAYMENT_DECLINED.value}
-
-# Timeline event written when each step's compensation has run.
-COMPENSATION_EVENTS = {
-    "reserve_stock": "stock_released",
-    "authorize_payment": "payment_voided",
-    "request_delivery": "delivery_cancelled",
-    "capture_payment": "payment_refunded",
-    "fulfil_stock": "stock_restocked",
 }
 
 # Command kinds (what an update handler records for the run loop).
@@ -217,7 +196,7 @@ class OrderWorkflow:
         except _CancelRequested:
             await self._apply(self._take(state.cancel_id))
         except FailureError as error:  # ActivityError; a local activity's failure can arrive unwrapped
-            await self._fail(_failure_reason(error), error)
+            await self._fail(failure_reason(error), error)
         while state.status not in domain.TERMINAL:
             await self._apply(await self._next_command())
         self._refuse_remaining()
@@ -297,7 +276,7 @@ class OrderWorkflow:
             state.payment_status = PaymentStatus.FAILED  # nothing was authorized: no "released" event follows
         await self._write(
             "step_failed",
-            {"step": self._saga_step(), "reason": reason, "detail": _root_cause(error).message},
+            {"step": self._saga_step(), "reason": reason, "detail": root_cause(error).message},
             pending_action=PendingAction.COMPENSATION,
         )
         await self._saga.compensate()
@@ -437,7 +416,7 @@ class OrderWorkflow:
                 **CAPTURE_STEP,
             )
         except ActivityError as error:  # the PSP refused: the order is cancelled, its outcome the cancellation
-            await self._write("capture_failed", {"detail": _root_cause(error).message}, actor=ship.actor)
+            await self._write("capture_failed", {"detail": root_cause(error).message}, actor=ship.actor)
             state.cancel_id, state.pending_action = f"{command.id}:capture-failed", PendingAction.CANCEL
             await self._apply(
                 Command(CANCEL, state.cancel_id, cancel=CancelInput(CancelReason.CAPTURE_FAILED, "system"))
@@ -757,14 +736,3 @@ def _update_id() -> str:
     info = workflow.current_update_info()
     assert info is not None  # called from an update handler only
     return info.id
-
-
-def _root_cause(error: FailureError) -> FailureError:
-    return error.cause if isinstance(error, ActivityError) and isinstance(error.cause, FailureError) else error
-
-
-def _failure_reason(error: FailureError) -> str:
-    cause = _root_cause(error)
-    if isinstance(cause, ApplicationError) and cause.type in BUSINESS_FAILURES:
-        return cause.type
-    return FailureReason.STEP_FAILED

@@ -26,7 +26,7 @@ from typing import Any
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
-from temporalio.exceptions import ActivityError, ApplicationError, FailureError
+from temporalio.exceptions import ActivityError, FailureError
 
 with workflow.unsafe.imports_passed_through():
     from catalog.contracts import (
@@ -70,6 +70,14 @@ with workflow.unsafe.imports_passed_through():
         is_cancellable,
         is_delivery_changeable,
     )
+    from orders.steps import (
+        CAPTURE_STEP,
+        COMPENSATION_EVENTS,
+        LOCAL_STEP,
+        PAYMENT_STEP,
+        failure_reason,
+        root_cause,
+    )
     from payments.contracts import (
         PAYMENT_AUTHORIZE,
         PAYMENT_CAPTURE,
@@ -82,25 +90,6 @@ with workflow.unsafe.imports_passed_through():
     from sagas.saga import Saga
     from webhooks.contracts import PUBLISH, PublishInput, order_event_dedupe_key
 
-# Database steps: retried (transient faults) until they succeed; a DomainError comes back non-retryable.
-LOCAL_STEP: dict[str, Any] = {
-    "start_to_close_timeout": timedelta(seconds=15),
-    "retry_policy": RetryPolicy(initial_interval=timedelta(milliseconds=200), maximum_interval=timedelta(seconds=5)),
-}
-# The payment provider: transient failures retry with backoff; a decline is non-retryable. After ten minutes
-# without an answer the order fails and the void compensation makes sure nothing stays authorized.
-PAYMENT_STEP: dict[str, Any] = {
-    "start_to_close_timeout": timedelta(seconds=30),
-    "schedule_to_close_timeout": timedelta(minutes=10),
-    "heartbeat_timeout": timedelta(seconds=10),  # a killed worker's attempt is retried after this, not 30 s
-    "retry_policy": RetryPolicy(initial_interval=timedelta(milliseconds=500), maximum_interval=timedelta(seconds=10)),
-}
-
-# Capture at shipment: retried with backoff until the PSP answers; only a refusal (non-retryable) ends it.
-CAPTURE_STEP: dict[str, Any] = {
-    "start_to_close_timeout": timedelta(seconds=30),
-    "retry_policy": RetryPolicy(initial_interval=timedelta(milliseconds=500), maximum_interval=timedelta(seconds=30)),
-}
 # Publishing a webhook event only records it and starts delivery workflows. It runs beside the order (never
 # awaited by a step) and gives up after an hour: a webhook problem never holds an order back.
 PUBLISH_STEP: dict[str, Any] = {
@@ -117,17 +106,6 @@ SLA_PATCH = "order-sla-timers"
 LEAN_PATCH = "order-fewer-round-trips"
 WEBHOOK_PATCH = "order-webhook-{event_type}"  # one per event type, so a running old order still publishes
 # the events of transitions that happen after the deploy (shipped, delivered, cancelled).
-
-BUSINESS_FAILURES = {FailureReason.INSUFFICIENT_STOCK.value, FailureReason.PAYMENT_DECLINED.value}
-
-# Timeline event written when each saga step's compensation has run.
-COMPENSATION_EVENTS = {
-    "reserve_stock": "stock_released",
-    "authorize_payment": "payment_voided",
-    "request_delivery": "delivery_cancelled",
-    "capture_payment": "payment_refunded",
-    "fulfil_stock": "stock_restocked",
-}
 
 
 class _CancelRequested(Exception):
@@ -186,7 +164,7 @@ class OrderWorkflowV1:
         except _CancelRequested:
             await self._cancel_order()
         except FailureError as error:  # ActivityError; a local activity's failure can arrive unwrapped
-            await self._fail(_failure_reason(error), error)
+            await self._fail(failure_reason(error), error)
         else:
             await self._await_fulfilment()
         await workflow.wait_condition(workflow.all_handlers_finished)
@@ -334,7 +312,7 @@ class OrderWorkflowV1:
                 **CAPTURE_STEP,
             )
         except ActivityError as error:
-            await self._apply("capture_failed", {"detail": _root_cause(error).message}, actor=shipment.actor)
+            await self._apply("capture_failed", {"detail": root_cause(error).message}, actor=shipment.actor)
             self._cancel = CancelInput(reason=CancelReason.CAPTURE_FAILED, actor="system")
             await self._cancel_order()
             return
@@ -392,7 +370,7 @@ class OrderWorkflowV1:
     async def _fail(self, reason: str, error: FailureError) -> None:
         self._step = "compensating"
         self._failure_reason = reason
-        detail = _root_cause(error).message
+        detail = root_cause(error).message
         await self._apply("step_failed", {"step": self._saga_step, "reason": reason, "detail": detail})
         await self._saga.compensate()
         self._status = Status.FAILED
@@ -627,14 +605,3 @@ class OrderWorkflowV1:
                 **PUBLISH_STEP,
             )
         )
-
-
-def _root_cause(error: FailureError) -> FailureError:
-    return error.cause if isinstance(error, ActivityError) and isinstance(error.cause, FailureError) else error
-
-
-def _failure_reason(error: FailureError) -> str:
-    cause = _root_cause(error)
-    if isinstance(cause, ApplicationError) and cause.type in BUSINESS_FAILURES:
-        return cause.type
-    return FailureReason.STEP_FAILED

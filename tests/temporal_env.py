@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import contextlib
+import dataclasses
 import threading
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Iterator
@@ -16,7 +17,7 @@ from temporalio.worker import Worker
 
 from oms_project.binaries import temporal_cli_path, temporal_test_server_path
 from oms_project.payload_codec import data_converter
-from oms_project.workers import QUEUES, ActivityPools, build_workers, run_until
+from oms_project.workers import EMAIL, QUEUES, WEBHOOK, ActivityPools, build_workers, run_until
 
 T = TypeVar("T")
 
@@ -137,3 +138,9 @@ def settings_override(**values: Any) -> Iterator[None]:
     finally:
         for key, value in old.items():
             setattr(settings, key, value)
+
+
+def on_test_queues(inp: Any, queues: dict[str, str]) -> Any:
+    """An order's input (``PlaceOrderInput``) whose webhook and e-mail dispatches go to this test's queues: placement
+    reads the real queue names from settings, which no worker of ``workers_on`` polls."""
+    return dataclasses.replace(inp, webhook_task_queue=queues[WEBHOOK], email_task_queue=queues[EMAIL])

@@ -15,7 +15,7 @@ from oms_project.payload_codec import EncryptionCodec, configured_codec, new_key
 from orders.contracts import CancelInput, order_workflow_id
 from orders.workflows import OrderWorkflow
 from tests.integration.orders.helpers import seed_sku
-from tests.temporal_env import settings_override, workers_on
+from tests.temporal_env import on_test_queues, settings_override, workers_on
 from tests.workflow.orders.test_order_workflow import prepare
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
@@ -32,7 +32,10 @@ async def test_an_orders_stored_history_holds_no_customer_data_in_clear(temporal
         order = await sync_to_async(prepare)("ENC-1", f"enc-{uuid.uuid4().hex[:8]}")
         async with workers_on(client) as queues:  # the project's workers on that client decrypt
             handle = await client.start_workflow(
-                OrderWorkflow.run, order, id=order_workflow_id(order.number), task_queue=queues["order"]
+                OrderWorkflow.run,
+                on_test_queues(order, queues),
+                id=order_workflow_id(order.number),
+                task_queue=queues["order"],
             )
             for _ in range(200):
                 if (await handle.query(OrderWorkflow.progress)).step == "awaiting_shipment":

@@ -20,7 +20,7 @@ from orders import services
 from orders.domain import delivery_period_problem, delivery_time_problem
 from orders.models import Order
 from partners.models import Partner
-from tests.integration.orders.helpers import api_client, order_body, seed_sku
+from tests.integration.orders.helpers import api_client, order_arguments, order_body, seed_sku
 
 repair = importlib.import_module("orders.migrations.0003_repair_delivery_periods").repair_delivery_periods
 
@@ -57,15 +57,7 @@ def _recorded_order(partner: Partner) -> str:
     seed_sku("EDGE-1", 5)
     body = order_body("EDGE-1")
     inp = services.order_prepare(
-        partner=partner,
-        channel="api",
-        lines=body["lines"],
-        contact=body["customer"],
-        shipping_address=body["shipping_address"],
-        delivery=None,
-        payment=body["payment"],
-        idempotency_key="edge-1",
-        actor="partner:edge",
+        partner=partner, channel="api", **order_arguments(body), idempotency_key="edge-1", actor="partner:edge"
     )
     services.order_record(inp=inp)
     return inp.number

@@ -17,7 +17,7 @@ from orders.workflows import OrderWorkflow
 from partners.models import Partner
 from payments.selectors import sandbox_ledger_summary
 from tests.integration.orders.helpers import order_arguments, order_body, seed_sku, stock
-from tests.temporal_env import workers_on
+from tests.temporal_env import on_test_queues, workers_on
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -60,7 +60,7 @@ async def test_unshipped_order_is_flagged_at_its_sla_then_cancelled_when_its_aut
     assert sla < settings.PAYMENT_AUTHORIZATION_TTL - timedelta(hours=2)  # the test needs the SLA first
     async with workers_on(skip_env.client) as queues:
         handle = await skip_env.client.start_workflow(
-            OrderWorkflow.run, inp, id=order_workflow_id(inp.number), task_queue=queues["order"]
+            OrderWorkflow.run, on_test_queues(inp, queues), id=order_workflow_id(inp.number), task_queue=queues["order"]
         )
         await wait_confirmed(handle)
 
@@ -95,7 +95,7 @@ async def test_shipped_order_is_flagged_at_its_sla_and_delivery_clears_it(skip_e
     sla = timedelta(hours=settings.ORDER_SLA_SHIPPED_HOURS)
     async with workers_on(skip_env.client) as queues:
         handle = await skip_env.client.start_workflow(
-            OrderWorkflow.run, inp, id=order_workflow_id(inp.number), task_queue=queues["order"]
+            OrderWorkflow.run, on_test_queues(inp, queues), id=order_workflow_id(inp.number), task_queue=queues["order"]
         )
         await wait_confirmed(handle)
         assert await handle.execute_update(OrderWorkflow.ship, ShipInput("DHL", "TRK-1", "test")) == "shipped"

@@ -27,7 +27,7 @@ from orders.contracts import CancelInput, DeliveryEventInput, DeliveryEventResul
 from orders.workflows import OrderWorkflow
 from orders.workflows_v1 import OrderWorkflowV1
 from tests.integration.orders.helpers import seed_sku
-from tests.temporal_env import workers_on
+from tests.temporal_env import on_test_queues, workers_on
 from tests.workflow.orders.test_order_workflow import prepare
 
 HISTORIES = Path(__file__).parent / "histories"
@@ -54,7 +54,10 @@ async def test_fresh_order_histories_replay(skip_env) -> None:  # type: ignore[n
     delivered = await sync_to_async(prepare)("RPL-3", "replay-delivered")
     async with workers_on(skip_env.client) as queues:
         handle = await skip_env.client.start_workflow(
-            OrderWorkflow.run, cancelled, id=order_workflow_id(cancelled.number), task_queue=queues["order"]
+            OrderWorkflow.run,
+            on_test_queues(cancelled, queues),
+            id=order_workflow_id(cancelled.number),
+            task_queue=queues["order"],
         )
         for _ in range(200):
             if (await handle.query(OrderWorkflow.progress)).step == "awaiting_shipment":
@@ -63,11 +66,17 @@ async def test_fresh_order_histories_replay(skip_env) -> None:  # type: ignore[n
         await handle.execute_update(OrderWorkflow.cancel, CancelInput(reason="replay", actor="test"))
         assert await handle.result() == "cancelled"
         out_of_stock = await skip_env.client.start_workflow(
-            OrderWorkflow.run, failed, id=order_workflow_id(failed.number), task_queue=queues["order"]
+            OrderWorkflow.run,
+            on_test_queues(failed, queues),
+            id=order_workflow_id(failed.number),
+            task_queue=queues["order"],
         )
         assert await out_of_stock.result() == "failed"
         shipped = await skip_env.client.start_workflow(
-            OrderWorkflow.run, delivered, id=order_workflow_id(delivered.number), task_queue=queues["order"]
+            OrderWorkflow.run,
+            on_test_queues(delivered, queues),
+            id=order_workflow_id(delivered.number),
+            task_queue=queues["order"],
         )
         for _ in range(200):
             if (await shipped.query(OrderWorkflow.progress)).step == "awaiting_shipment":
