@@ -15,7 +15,8 @@ from django.utils import timezone
 
 from backoffice import permissions
 from backoffice.forms import CancelOrderForm, DeliveryEventForm, ShipOrderForm
-from orders import services
+from orders import domain, services
+from orders.domain import Status
 from orders.models import Order
 
 
@@ -28,6 +29,10 @@ class OrderAction:
     form: type[forms.Form]
     # (order, cleaned data, actor, seconds to wait for the outcome: None the default, 0 until accepted) -> message
     perform: Callable[[Order, dict[str, Any], str, float | None], str]
+    # Whether the order page offers it for this order now (the domain's rule, asked with the read model; nothing
+    # while another action runs): no "Ship" on a delivered order. The action itself is refused by the same rule if
+    # the order moved on meanwhile.
+    offered: Callable[[Order], bool] = lambda order: True
 
     @property
     def perm_label(self) -> str:
@@ -87,6 +92,11 @@ ORDER_ACTIONS: dict[str, OrderAction] = {
             permission=permissions.CANCEL_ORDER,
             form=CancelOrderForm,
             perform=_cancel,
+            offered=lambda order: (
+                not order.pending_action
+                and order.status != Status.CANCELLED
+                and domain.cancel_refusal(order.status) is None
+            ),
         ),
         OrderAction(
             name="ship",
@@ -95,6 +105,7 @@ ORDER_ACTIONS: dict[str, OrderAction] = {
             permission=permissions.SHIP_ORDER,
             form=ShipOrderForm,
             perform=_ship,
+            offered=lambda order: not order.pending_action and domain.ship_refusal(order.status) is None,
         ),
         OrderAction(
             name="delivery_event",
@@ -103,6 +114,7 @@ ORDER_ACTIONS: dict[str, OrderAction] = {
             permission=permissions.RECORD_DELIVERY_EVENT,
             form=DeliveryEventForm,
             perform=_delivery_event,
+            offered=lambda order: order.status in (Status.CONFIRMED, Status.SHIPPED),
         ),
     ]
 }

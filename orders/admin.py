@@ -243,6 +243,7 @@ class OrderAdmin(admin.ModelAdmin):
         }
         obj = self.get_object(request, object_id)
         if obj is not None:
+            extra["order_actions"] = [action for action in extra["order_actions"] if action.offered(obj)]
             extra["temporal_ui_url"] = temporal_ui_url(obj.number)
             extra["title"] = f"Order {obj.number}"  # not "Change order": nothing here is edited in place
         return super().change_view(request, object_id, form_url, {**extra, **(extra_context or {})})

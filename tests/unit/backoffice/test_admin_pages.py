@@ -184,9 +184,30 @@ def test_system_records_are_read_only_and_show_no_json(boss: Client) -> None:
         claimed_at=timezone.now(),
     )
     home = boss.get(reverse("admin:index")).content.decode()
-    assert reverse("admin:orders_idempotencyrecord_add") not in home
+    assert reverse("admin:oms_project_idempotencyrecord_add") not in home
     assert reverse("admin:orders_sandboxdelivery_add") not in home
-    listing = boss.get(reverse("admin:orders_idempotencyrecord_changelist")).content.decode()
+    listing = boss.get(reverse("admin:oms_project_idempotencyrecord_changelist")).content.decode()
     assert "O-42" in listing
-    page = boss.get(reverse("admin:orders_idempotencyrecord_change", args=[record.pk])).content.decode()
+    page = boss.get(reverse("admin:oms_project_idempotencyrecord_change", args=[record.pk])).content.decode()
     assert "O-42" in page and "&quot;status&quot;" not in page and 'name="_save"' not in page
+
+
+@pytest.mark.parametrize(
+    ("status", "pending", "offered"),
+    [
+        ("confirmed", "", {"cancel", "ship", "delivery_event"}),
+        ("confirmed", "shipment", {"delivery_event"}),  # shipping: no cancel, no second shipment
+        ("shipped", "", {"delivery_event"}),
+        ("delivered", "", set()),
+        ("cancelled", "", set()),
+    ],
+)
+def test_the_order_page_offers_only_the_actions_the_order_allows_now(
+    boss: Client, status: str, pending: str, offered: set[str]
+) -> None:
+    """The order page asks the domain's rules (orders.domain) with the read model: no "Ship" on a delivered order."""
+    [order] = bulk_orders(1, prefix="ACT")
+    order.status, order.pending_action = status, pending
+    order.save(update_fields=["status", "pending_action"])
+    page = boss.get(reverse("admin:orders_order_change", args=[order.pk])).content.decode()
+    assert set(re.findall(r'class="order-action-(\w+)"', page)) == offered

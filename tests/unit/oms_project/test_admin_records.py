@@ -54,7 +54,7 @@ def superuser() -> Client:
 def test_the_registry_is_covered() -> None:
     registered = {model._meta.label_lower for model in admin.site._registry}
     assert registered >= EDITABLE, "a model in EDITABLE is no longer registered: remove it from the list"
-    assert {"orders.idempotencyrecord", "orders.sandboxdelivery", "webhooks.webhookdelivery"} <= {
+    assert {"oms_project.idempotencyrecord", "orders.sandboxdelivery", "webhooks.webhookdelivery"} <= {
         model._meta.label_lower for model in _records()
     }
 
@@ -86,7 +86,7 @@ def test_a_stored_api_answer_cannot_be_forged(superuser: Client) -> None:
         created_at=now,
         claimed_at=now,
     )
-    url = reverse("admin:orders_idempotencyrecord_change", args=[record.pk])
+    url = reverse("admin:oms_project_idempotencyrecord_change", args=[record.pk])
     assert superuser.get(url).status_code == 200  # readable
     forged = {
         "partner": partner.pk,
