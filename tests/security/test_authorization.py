@@ -23,6 +23,7 @@ from django.test import Client
 
 from carts.services import customer_for_user
 from catalog.models import Variant
+from customers.models import Address
 from orders import services
 from orders.domain import Channel
 from orders.lookup import order_lookup_token
@@ -200,6 +201,8 @@ PAGE_ACCESS: dict[str, tuple[str, str]] = {
     "orders:guest-status": ("guest", "GET"),
     "orders:guest-cancel": ("guest", "POST"),
     "orders:guest-reorder": ("guest", "POST"),
+    "address-edit": ("address", "GET"),
+    "address-delete": ("address", "POST"),
 }
 # Routes with a parameter that names no one's object: the visitor's own cart line, the public product page,
 # Django's password-reset link (its own signed token).
@@ -231,7 +234,7 @@ def place_web_order(customer: Any, key: str) -> str:
 
 
 @pytest.mark.parametrize("name", sorted(PAGE_ACCESS))
-def test_another_customers_order_page_is_404(name: str, acme: PartnerOwner) -> None:
+def test_another_customers_page_is_404(name: str, acme: PartnerOwner) -> None:
     kind, method = PAGE_ACCESS[name]
     ann, ann_customer = customer_client("ann")
     bob, _ = customer_client("bob")
@@ -239,7 +242,16 @@ def test_another_customers_order_page_is_404(name: str, acme: PartnerOwner) -> N
     partner_number = acme.place_order()
     route = next(r for r in all_routes() if r.name == name)
     send = bob.get if method == "GET" else bob.post
-    if kind == "order":
+    if kind == "address":
+        # Another customer's address book entry, by id: unknown to Bob, untouched.
+        address = Address.objects.create(
+            customer=ann_customer, name="Ann", line1="1 Main St", city="Berlin", postal_code="10115", country="DE"
+        )
+        assert send(route.path(address_id=address.pk)).status_code == 404
+        assert Address.objects.filter(pk=address.pk, city="Berlin").exists()
+        own = ann.get if method == "GET" else ann.post
+        assert own(route.path(address_id=address.pk)).status_code in (200, 302)  # the owner's own page works
+    elif kind == "order":
         # Another customer's order, and a partner's order, by number: both unknown to Bob.
         for number in (ann_number, partner_number):
             assert send(route.path(number=number)).status_code == 404

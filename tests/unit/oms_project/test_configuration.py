@@ -64,6 +64,7 @@ PRODUCTION = {
     "DJANGO_SETTINGS_MODULE": "oms_project.settings_production",
     "DJANGO_SECRET_KEY": secrets.token_urlsafe(50),
     "DJANGO_ALLOWED_HOSTS": "oms.example.com",
+    "TEMPORAL_PAYLOAD_KEYS": PAYLOAD_KEY,
 }
 NO_MAIL_SERVER = (
     "error: configuration: EMAIL_URL must name a mail server in production (smtp://, smtp+tls:// or "
