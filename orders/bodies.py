@@ -88,6 +88,7 @@ def _order_body(order: Order, lines: list[tuple[Any, ...]], events: list[tuple[A
         "shipping": format_amount(order.shipping, currency),
         "total": format_amount(order.total, currency),
         "currency": _text(currency),
+        "voucher_code": order.voucher_code or None,
         "customer": {
             "email": _text(order.contact_email),
             "name": _text(order.contact_name),

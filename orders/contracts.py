@@ -87,6 +87,9 @@ class PlaceOrderInput:
     # Where the order process starts its webhook dispatches (settings.WEBHOOK_TASK_QUEUE at placement).
     webhook_task_queue: str = ""
     email_task_queue: str = ""  # where it starts the e-mails its writes record (settings.EMAIL_TASK_QUEUE)
+    # The voucher that gave ``discount`` (normalized code; "" when none): the "redeem voucher" saga step takes one
+    # use of it. Histories recorded before vouchers decode as "".
+    voucher_code: str = ""
 
 
 @dataclass

@@ -55,6 +55,8 @@ class Channel(StrEnum):
 class FailureReason(StrEnum):
     INSUFFICIENT_STOCK = "insufficient_stock"
     PAYMENT_DECLINED = "payment_declined"
+    VOUCHER_EXHAUSTED = "voucher_exhausted"  # another order took the voucher's last use first
+    VOUCHER_INVALID = "voucher_invalid"  # the voucher expired or was deactivated between quote and redemption
     STEP_FAILED = "step_failed"  # a step kept failing for reasons that are not a business answer
 
 
@@ -294,6 +296,11 @@ class Totals:
     voucher_code: str = ""  # the voucher that gave ``discount`` ("" when none)
 
 
+def subtotal_of(lines: Sequence[PricedLine], currency: str) -> Decimal:
+    """The goods before any discount: the sum of the rounded line totals."""
+    return quantize(sum((line.line_total(currency) for line in lines), Decimal(0)), currency)
+
+
 def line_shares(
     line_totals: Sequence[Decimal], *, discount: Decimal, tax: Decimal, currency: str
 ) -> tuple[LineShare, ...]:
@@ -347,7 +354,7 @@ def compute_totals(
     minor unit once, at the point it is computed; the total is the exact sum of rounded parts, so the parts
     always add up to the total shown. Each line's share of the discount and of the tax is ``line_shares``."""
     line_totals = [line.line_total(currency) for line in lines]
-    subtotal = quantize(sum(line_totals, Decimal(0)), currency)
+    subtotal = subtotal_of(lines, currency)
     discount = voucher_discount(subtotal, currency, voucher)
     goods = subtotal - discount
     shipping = shipping_charge(goods, rules, priority, currency)

@@ -40,6 +40,7 @@ class Order(models.Model):
     tax = models.DecimalField(max_digits=14, decimal_places=2, default=0)
     shipping = models.DecimalField(max_digits=14, decimal_places=2, default=0)
     total = models.DecimalField(max_digits=14, decimal_places=2)
+    voucher_code = models.CharField(max_length=40, blank=True, db_index=True)  # the voucher that gave ``discount``
 
     contact_email = models.EmailField()
     contact_name = models.CharField(max_length=200)

@@ -57,6 +57,7 @@ from orders.errors import (
 from orders.models import Order, OrderEvent, OrderLine
 from orders.numbers import cart_order_key, order_number_for, order_number_for_cart
 from partners.models import Partner
+from vouchers.services import voucher_check
 from webhooks.contracts import order_event_dedupe_key
 from webhooks.services import webhook_event_publish
 
@@ -117,6 +118,7 @@ def order_place(
     delivery: dict[str, Any] | None,
     payment: dict[str, str],
     external_ref: str = "",
+    voucher_code: str = "",
     idempotency_key: str,
     actor: str,
 ) -> Order:
@@ -138,6 +140,7 @@ def order_place(
         delivery=delivery,
         payment=payment,
         external_ref=external_ref,
+        voucher_code=voucher_code,
         idempotency_key=idempotency_key,
         actor=actor,
     )
@@ -159,10 +162,12 @@ def order_prepare(
     delivery: dict[str, Any] | None,
     payment: dict[str, str],
     external_ref: str = "",
+    voucher_code: str = "",
     idempotency_key: str,
     actor: str,
 ) -> PlaceOrderInput:
-    """Validate and price an order into the workflow's input (no writes)."""
+    """Validate and price an order into the workflow's input (no writes). A voucher is checked here (a refusal
+    answers the caller at once) and redeemed by the order's saga, under the voucher's row lock."""
     if partner is not None and customer is not None:
         raise InvalidInput("An order belongs to exactly one partner or one customer.")
     if partner is None and customer is None and channel != Channel.WEB:
@@ -179,7 +184,15 @@ def order_prepare(
     token = payment.get("token") if method == "card" else payment.get("reference")
     if method not in ("card", "external") or not token:
         raise InvalidInput("Payment is {method: card, token} or {method: external, reference}.", field="payment")
-    totals = domain.compute_totals(priced, currency, pricing_rules(), priority=priority)
+    voucher = None
+    if voucher_code and voucher_code.strip():
+        voucher = voucher_check(
+            code=voucher_code,
+            subtotal=domain.subtotal_of(priced, currency),
+            currency=currency,
+            email=str(contact.get("email") or ""),
+        )
+    totals = domain.compute_totals(priced, currency, pricing_rules(), priority=priority, voucher=voucher)
     return PlaceOrderInput(
         number=order_number_for(idempotency_key),
         channel=channel,
@@ -219,6 +232,7 @@ def order_prepare(
         },
         webhook_task_queue=settings.WEBHOOK_TASK_QUEUE,
         email_task_queue=settings.EMAIL_TASK_QUEUE,
+        voucher_code=totals.voucher_code,
     )
 
 
@@ -325,6 +339,7 @@ def order_record(*, inp: PlaceOrderInput) -> WriteResult:
                 tax=Decimal(inp.tax),
                 shipping=Decimal(inp.shipping),
                 total=Decimal(inp.total),
+                voucher_code=inp.voucher_code,
                 contact_email=inp.contact.get("email", ""),
                 contact_name=inp.contact.get("name", ""),
                 contact_phone=inp.contact.get("phone", ""),
