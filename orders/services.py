@@ -43,7 +43,7 @@ from orders.contracts import (
     WriteResult,
     order_workflow_id,
 )
-from orders.domain import Channel, PricedLine, PricingRules, Priority, Status
+from orders.domain import Channel, PricedLine, Priority, Status
 from orders.errors import (
     CurrencyMismatch,
     DeliveryEventNotAllowed,
@@ -56,22 +56,13 @@ from orders.errors import (
 )
 from orders.models import Order, OrderEvent, OrderLine
 from orders.numbers import cart_order_key, order_number_for, order_number_for_cart
+from orders.pricing import pricing_rules
 from partners.models import Partner
 from vouchers.services import voucher_check
 from webhooks.contracts import order_event_dedupe_key
 from webhooks.services import webhook_event_publish
 
 log = logging.getLogger(__name__)
-
-
-def pricing_rules() -> PricingRules:
-    threshold = settings.ORDER_FREE_SHIPPING_THRESHOLD
-    return PricingRules(
-        tax_rate=Decimal(settings.ORDER_TAX_RATE),
-        shipping_fee=Decimal(settings.ORDER_SHIPPING_FEE),
-        urgent_shipping_fee=Decimal(settings.ORDER_URGENT_SHIPPING_FEE),
-        free_shipping_threshold=Decimal(threshold) if threshold else None,
-    )
 
 
 def _price_lines(lines: list[dict[str, Any]]) -> tuple[list[PricedLine], str]:
@@ -291,6 +282,7 @@ def order_prepare_for_cart(*, contents: CartContents, request: OrderRequest) -> 
         delivery=request.delivery,
         payment=request.payment,
         external_ref="",
+        voucher_code=contents.voucher_code,  # the cart's voucher, checked again now (a refusal keeps the cart open)
         idempotency_key=cart_order_key(contents.cart_id),
         actor=request.actor,
     )
