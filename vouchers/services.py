@@ -157,6 +157,18 @@ def voucher_definition_problem(
     return None
 
 
+def voucher_terms_of_order(*, order_number: str) -> VoucherTerms | None:
+    """The terms of the voucher an order redeemed (its use is live), whatever its validity now: an order edit
+    re-prices with them (``orders.domain.compute_totals(..., voucher=...)``) without taking another use. None
+    when the order has no live redemption."""
+    redemption = (
+        VoucherRedemption.objects.select_related("voucher")
+        .filter(order_number=order_number, released_at__isnull=True)
+        .first()
+    )
+    return voucher_terms(redemption.voucher) if redemption is not None else None
+
+
 def voucher_create(
     *,
     code: str,

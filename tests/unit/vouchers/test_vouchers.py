@@ -16,7 +16,13 @@ from django.utils import timezone
 
 from vouchers.errors import VoucherExhausted, VoucherInvalid
 from vouchers.models import Voucher, VoucherRedemption
-from vouchers.services import voucher_check, voucher_create, voucher_redeem, voucher_release
+from vouchers.services import (
+    voucher_check,
+    voucher_create,
+    voucher_redeem,
+    voucher_release,
+    voucher_terms_of_order,
+)
 
 pytestmark = pytest.mark.django_db
 D = Decimal
@@ -73,6 +79,16 @@ def test_usage_limit_and_redeem_once_per_order() -> None:
     assert Voucher.objects.get().used_count == 1
     _redeem("O-3", email="cy@example.com")
     assert Voucher.objects.get().used_count == 2
+
+
+def test_an_edit_reprices_with_the_redeemed_terms_even_after_the_voucher_expired() -> None:
+    voucher_create(code="EDIT", kind="percentage", value=D("20"))
+    _redeem("O-1", code="EDIT")
+    Voucher.objects.filter(code="EDIT").update(is_active=False)
+    terms = voucher_terms_of_order(order_number="O-1")
+    assert terms is not None and (terms.code, terms.value) == ("EDIT", D("20.00"))
+    voucher_release(order_number="O-1")
+    assert voucher_terms_of_order(order_number="O-1") is None
 
 
 def test_once_per_customer_by_email_case_insensitively() -> None:
