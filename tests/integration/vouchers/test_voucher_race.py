@@ -162,3 +162,35 @@ def test_refusals_name_the_reason(live_oms, options: dict, code: str, message: s
     assert response.json()["code"] == code and message in response.json()["message"]
     unknown = post_order(api_client("voucher-refused-2"), order_body("VR-4", voucher_code="WHAT"), key=key + "-x")
     assert unknown.status_code == 400 and "does not exist" in unknown.json()["message"]
+
+
+def test_a_once_per_customer_voucher_raced_by_one_customer_discounts_one_order(live_oms) -> None:
+    seed_sku("VR-5", on_hand=20, price="20.00")
+    _voucher("ONCEEACH", once_per_customer=True)
+    partner = Partner.objects.create(name="voucher-once-rush")
+    body = order_body("VR-5")  # every order from ada@example.com
+    keys = fresh_keys("voucher-once", 10)
+
+    def place(key: str) -> str:
+        try:
+            return services.order_place(
+                partner=partner,
+                channel="api",
+                **order_arguments(body),
+                voucher_code="onceeach",
+                idempotency_key=key,
+                actor="partner:voucher-once-rush",
+            ).number
+        except DomainError as refusal:
+            assert refusal.code == "voucher_exhausted"
+            return ""
+        finally:
+            connection.close()
+
+    with ThreadPoolExecutor(max_workers=10) as pool:
+        numbers = [number for number in pool.map(place, keys) if number]
+    wait_for_all(numbers, timeout=120)
+    statuses = sorted(Order.objects.filter(number__in=numbers).values_list("status", "failure_reason"))
+    assert statuses.count(("confirmed", "")) == 1
+    assert set(statuses) <= {("confirmed", ""), ("failed", "voucher_exhausted")}
+    assert _live_uses("ONCEEACH") == (1, 1)
