@@ -15,6 +15,8 @@ CART_RECORD_STATUS = "carts.record_status"
 # The checkout's order: priced and checked before the cart closes, started after (implemented by orders).
 CART_PREPARE_ORDER = "carts.prepare_order"
 CART_START_ORDER = "carts.start_order"
+# Is a voucher code applicable to the cart's subtotal now (implemented by vouchers)?
+CART_CHECK_VOUCHER = "carts.check_voucher"
 
 WORKFLOW_ID_PREFIX = "cart-"
 
@@ -67,6 +69,16 @@ class MergeInput:
 
 
 @dataclass
+class ApplyVoucherInput:
+    code: str
+
+
+@dataclass
+class RemoveVoucherInput:
+    pass
+
+
+@dataclass
 class CloseInput:
     reason: str  # "merged": the guest cart's lines now live in the customer's cart
 
@@ -111,6 +123,7 @@ class CartContents:
     currency: str
     lines: list[CartLine]
     subtotal: str
+    voucher_code: str = ""  # the cart's voucher, carried to its order (checked again when the order is priced)
 
 
 @dataclass
@@ -134,6 +147,7 @@ class CartView:
     item_count: int
     subtotal: str
     expires_at: str  # ISO 8601 with offset
+    voucher_code: str = ""  # the code applied to the cart ("" when none); its discount is priced by orders.pricing
 
 
 # --- Workflow input and carried state --------------------------------------------------------------------
@@ -161,6 +175,7 @@ class CartState:
     checkout_key: str | None = None
     checkout_contents: CartContents | None = None
     mutations: int = 0
+    voucher_code: str = ""  # applied with ``apply_voucher`` (normalized); carts before vouchers decode as ""
 
 
 @dataclass
@@ -200,6 +215,18 @@ class PriceResult:
 class PrepareOrderInput:
     contents: CartContents
     order: OrderRequest
+
+
+@dataclass
+class VoucherCheckInput:
+    code: str
+    subtotal: str
+    currency: str
+
+
+@dataclass
+class VoucherCheckResult:
+    code: str  # normalized
 
 
 @dataclass

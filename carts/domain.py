@@ -20,7 +20,7 @@ from carts.errors import (
     TooManyLines,
     UnknownSku,
 )
-from oms_project.errors import DomainError, InsufficientStock
+from oms_project.errors import DomainError, InsufficientStock, InvalidInput
 from oms_project.money import format_amount, parse_amount
 
 MIN_QUANTITY = 1
@@ -124,6 +124,16 @@ def merge_quantity(existing: int, incoming: int, available: int) -> int:
     return max(existing, min(existing + incoming, MAX_QUANTITY, available))
 
 
+MAX_VOUCHER_CODE_LENGTH = 40
+
+
+def check_voucher_code(code: object) -> str:
+    """The shape of a voucher code (whether it exists and applies is the vouchers app's question)."""
+    if not isinstance(code, str) or not code.strip() or len(code.strip()) > MAX_VOUCHER_CODE_LENGTH:
+        raise InvalidInput(f"A voucher code is 1 to {MAX_VOUCHER_CODE_LENGTH} characters.", field="code")
+    return code.strip()
+
+
 def line_total(unit_price: str, quantity: int, currency: str) -> Decimal:
     return parse_amount(unit_price) * quantity
 
@@ -152,6 +162,7 @@ def view(state: CartState) -> CartView:
         item_count=sum(li.quantity for li in state.lines),
         subtotal=_subtotal(state.lines, cur),
         expires_at=state.deadline,
+        voucher_code=state.voucher_code,
     )
 
 
@@ -173,4 +184,5 @@ def contents(state: CartState) -> CartContents:
             for li in state.lines
         ],
         subtotal=_subtotal(state.lines, cur),
+        voucher_code=state.voucher_code,
     )

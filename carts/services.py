@@ -21,6 +21,7 @@ from temporalio.exceptions import WorkflowAlreadyStartedError
 from carts import domain
 from carts.contracts import (
     AddItemInput,
+    ApplyVoucherInput,
     CartContents,
     CartLine,
     CartView,
@@ -31,6 +32,7 @@ from carts.contracts import (
     MergeInput,
     OrderRequest,
     RemoveItemInput,
+    RemoveVoucherInput,
     ResetInput,
     SetQuantityInput,
     TouchInput,
@@ -44,7 +46,9 @@ from catalog.selectors import variant_snapshots
 from customers.models import Customer
 from oms_project import temporal
 from oms_project.errors import NotFound
-from oms_project.money import format_amount
+from oms_project.money import format_amount, parse_amount
+from orders.domain import PricedLine
+from orders.pricing import Quote, price_quote
 
 log = logging.getLogger(__name__)
 
@@ -161,6 +165,25 @@ def cart_reset(*, cart: Cart) -> CartView:
     return _mutate(cart, CartWorkflow.reset, ResetInput())
 
 
+def cart_quote(*, view: CartView, priority: str = "normal", email: str = "") -> Quote:
+    """The cart's figures by the one pricing function (API.md "Totals and vouchers": a normal-priority quote unless
+    asked otherwise), with its voucher if it applies now; the order is priced the same way at checkout."""
+    lines = [PricedLine(line.sku, line.name, parse_amount(line.unit_price), line.quantity) for line in view.lines]
+    return price_quote(
+        lines=lines, currency=view.currency, priority=priority, voucher_code=view.voucher_code, email=email
+    )
+
+
+def cart_apply_voucher(*, cart: Cart, code: str) -> CartView:
+    """Apply a voucher code to the cart (VoucherInvalid / VoucherExhausted say why not); the checkout carries it
+    to the order."""
+    return _mutate(cart, CartWorkflow.apply_voucher, ApplyVoucherInput(code=domain.check_voucher_code(code)))
+
+
+def cart_remove_voucher(*, cart: Cart) -> CartView:
+    return _mutate(cart, CartWorkflow.remove_voucher, RemoveVoucherInput())
+
+
 def cart_merge_guest_into_customer(*, guest_cart_id: str, customer: Any) -> CartView | None:
     """At login: the guest cart's lines go into the customer's cart, then the guest cart is closed.
 
@@ -227,6 +250,7 @@ def contents_from_json(data: dict[str, Any]) -> CartContents:
         currency=data["currency"],
         lines=[CartLine(**line) for line in data["lines"]],
         subtotal=data["subtotal"],
+        voucher_code=data.get("voucher_code", ""),  # contents recorded before vouchers have none
     )
 
 

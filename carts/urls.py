@@ -12,4 +12,6 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("cart/lines/<str:sku>/", views.cart_line_update, name="line-update"),
     path("cart/lines/<str:sku>/remove/", views.cart_line_remove, name="line-remove"),
     path("cart/clear/", views.cart_clear, name="clear"),
+    path("cart/voucher/", views.cart_voucher_apply, name="voucher-apply"),
+    path("cart/voucher/remove/", views.cart_voucher_remove, name="voucher-remove"),
 ]

@@ -124,10 +124,12 @@ def _render_cart(request: HttpRequest, *, partial: bool) -> HttpResponse:
     if error is None:
         remember_cart_count(request, view)
     pictures = sku_pictures(line.sku for line in view.lines) if view else {}
+    quote = services.cart_quote(view=view) if view is not None and view.lines else None
     template = "carts/_cart.html" if partial else "carts/cart.html"
     expires_at = datetime.fromisoformat(view.expires_at) if view and view.expires_at else None
     context = {
         "cart": view,
+        "quote": quote,
         "rows": [(line, pictures.get(line.sku)) for line in view.lines] if view else [],
         "expires_at": expires_at,
         "cart_error": error,
@@ -171,3 +173,20 @@ def cart_line_remove(request: HttpRequest, sku: str) -> HttpResponse:
 @require_POST
 def cart_clear(request: HttpRequest) -> HttpResponse:
     return _mutate(request, lambda c: services.cart_reset(cart=c), "Your cart is empty.")
+
+
+@require_POST
+def cart_voucher_apply(request: HttpRequest) -> HttpResponse:
+    """ "Apply code": the message says why a code is refused (unknown, expired, not yet valid, under its minimum,
+    used up); an applied code is priced into the cart's figures and carried to the order."""
+    code = request.POST.get("code", "")
+    return _mutate(
+        request,
+        lambda c: services.cart_apply_voucher(cart=c, code=code),
+        f"The voucher {code.strip().upper()} was applied.",
+    )
+
+
+@require_POST
+def cart_voucher_remove(request: HttpRequest) -> HttpResponse:
+    return _mutate(request, lambda c: services.cart_remove_voucher(cart=c), "The voucher was removed.")

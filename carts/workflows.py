@@ -19,11 +19,13 @@ from temporalio.exceptions import ActivityError, ApplicationError
 with workflow.unsafe.imports_passed_through():
     from carts import domain
     from carts.contracts import (
+        CART_CHECK_VOUCHER,
         CART_PREPARE_ORDER,
         CART_PRICE_SKUS,
         CART_RECORD_STATUS,
         CART_START_ORDER,
         AddItemInput,
+        ApplyVoucherInput,
         CartContents,
         CartState,
         CartView,
@@ -38,9 +40,12 @@ with workflow.unsafe.imports_passed_through():
         PriceResult,
         RecordStatusInput,
         RemoveItemInput,
+        RemoveVoucherInput,
         ResetInput,
         SetQuantityInput,
         TouchInput,
+        VoucherCheckInput,
+        VoucherCheckResult,
     )
     from carts.domain import Status
     from oms_project.errors import DomainError, InvalidInput, TemporalUnavailable
@@ -182,6 +187,31 @@ class CartWorkflow:
 
     @touch.validator
     def validate_touch(self, inp: TouchInput) -> None:
+        with self._refusals():
+            domain.ensure_open(self.state.status)
+
+    @workflow.update
+    async def apply_voucher(self, inp: ApplyVoucherInput) -> CartView:
+        """Apply a voucher code (replacing any other): refused with voucher_invalid / voucher_exhausted when it
+        does not apply to the cart now. Its discount is priced with the cart's figures; the order checks it again."""
+        async with self._mutation():
+            self.state.voucher_code = await self._check_voucher(inp.code)
+            return self._touch()
+
+    @apply_voucher.validator
+    def validate_apply_voucher(self, inp: ApplyVoucherInput) -> None:
+        with self._refusals():
+            domain.ensure_open(self.state.status)
+            domain.check_voucher_code(inp.code)
+
+    @workflow.update
+    async def remove_voucher(self, inp: RemoveVoucherInput) -> CartView:
+        async with self._mutation():
+            self.state.voucher_code = ""
+            return self._touch()
+
+    @remove_voucher.validator
+    def validate_remove_voucher(self, inp: RemoveVoucherInput) -> None:
         with self._refusals():
             domain.ensure_open(self.state.status)
 
@@ -335,6 +365,25 @@ class CartWorkflow:
                     refusal.message, *refusal.details, type=refusal.type, non_retryable=True
                 ) from None
             raise _refuse(TemporalUnavailable("The order could not be prepared; try again shortly.")) from exc
+
+    async def _check_voucher(self, code: str) -> str:
+        try:
+            result = await workflow.execute_local_activity(
+                CART_CHECK_VOUCHER,
+                VoucherCheckInput(code=code, subtotal=domain.view(self.state).subtotal, currency=self.state.currency),
+                result_type=VoucherCheckResult,
+                start_to_close_timeout=PRICE_TIMEOUT,
+                schedule_to_close_timeout=PRICE_DEADLINE,
+                retry_policy=RetryPolicy(maximum_interval=timedelta(seconds=2)),
+            )
+        except (ActivityError, ApplicationError) as exc:  # a local activity's failure may arrive unwrapped
+            refusal = exc if isinstance(exc, ApplicationError) else exc.cause
+            if isinstance(refusal, ApplicationError) and refusal.non_retryable:  # voucher_invalid / _exhausted
+                raise ApplicationError(
+                    refusal.message, *refusal.details, type=refusal.type, non_retryable=True
+                ) from None
+            raise _refuse(TemporalUnavailable("The voucher could not be checked; try again shortly.")) from exc
+        return result.code
 
     async def _price(self, skus: list[str]) -> dict[str, PricedSku]:
         try:

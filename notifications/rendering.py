@@ -30,6 +30,8 @@ _FAILURE_TEXT = {
     "payment_declined": "Your card was declined.",
     "insufficient_stock": "Some items ran out of stock while we reserved them.",
     "step_failed": "A technical problem stopped the order.",
+    "voucher_exhausted": "Your voucher had just been used up by other orders.",
+    "voucher_invalid": "Your voucher was no longer valid when the order was placed.",
 }
 _CANCEL_TEXT = {
     "authorization_expired": "It was not shipped before your card authorisation expired.",
@@ -68,7 +70,10 @@ def email_context(email: Email) -> dict[str, Any]:
             (label, _amount(value, order.currency))
             for label, value in (
                 ("Subtotal", order.subtotal),
-                ("Discount", -order.discount if order.discount else None),
+                (
+                    f"Discount ({order.voucher_code})" if order.voucher_code else "Discount",
+                    -order.discount if order.discount else None,
+                ),
                 ("Shipping", order.shipping),
                 ("Tax", order.tax),
             )

@@ -45,6 +45,8 @@ class ErrorCode(StrEnum):
     WEBHOOK_TARGET_NOT_ALLOWED = "webhook_target_not_allowed"
     DELIVERY_NOT_RETRYABLE = "delivery_not_retryable"
     WEBHOOK_ENDPOINT_LIMIT = "webhook_endpoint_limit"
+    VOUCHER_INVALID = "voucher_invalid"
+    VOUCHER_EXHAUSTED = "voucher_exhausted"
 
 
 HTTP_STATUS: dict[str, int] = {
@@ -81,6 +83,8 @@ HTTP_STATUS: dict[str, int] = {
     ErrorCode.WEBHOOK_TARGET_NOT_ALLOWED: 400,
     ErrorCode.DELIVERY_NOT_RETRYABLE: 409,
     ErrorCode.WEBHOOK_ENDPOINT_LIMIT: 409,
+    ErrorCode.VOUCHER_INVALID: 400,
+    ErrorCode.VOUCHER_EXHAUSTED: 409,
 }
 
 

@@ -47,6 +47,7 @@ INSTALLED_APPS = [
     "sagas",
     "carts",
     "orders",
+    "vouchers",
     "webhooks",
     "notifications",
     "reports",

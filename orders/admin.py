@@ -87,8 +87,15 @@ class OrderAdmin(admin.ModelAdmin):
     ]
     list_filter = ["status", SlaBreachedFilter, "payment_status", "delivery_status", "channel", "delivery_priority"]
     list_select_related = ["partner"]
-    search_fields = ["number", "external_ref", "contact_email", "customer__user__email", "lines__sku"]
-    search_help_text = "Order number, external ref, customer e-mail or SKU."
+    search_fields = [
+        "number",
+        "external_ref",
+        "contact_email",
+        "customer__user__email",
+        "lines__sku",
+        "=voucher_code",
+    ]
+    search_help_text = "Order number, external ref, customer e-mail, SKU or voucher code."
     date_hierarchy = "created_at"
     list_per_page = 100
     show_full_result_count = False  # a second COUNT over a large filtered list buys nothing
@@ -116,7 +123,23 @@ class OrderAdmin(admin.ModelAdmin):
         ),
         ("Live workflow state", {"fields": ["live_workflow"]}),
         ("Timeline", {"fields": ["timeline"]}),
-        ("Totals", {"fields": ["currency", "subtotal", "discount", "shipping", "tax", "total", "payment_method"]}),
+        (
+            "Totals",
+            {
+                "description": "Priced by the one pricing function (docs/pricing.md); each line's share of the "
+                "discount and tax is in the lines above.",
+                "fields": [
+                    "currency",
+                    "subtotal",
+                    "discount",
+                    "voucher_code",
+                    "shipping",
+                    "tax",
+                    "total",
+                    "payment_method",
+                ],
+            },
+        ),
         ("Contact", {"fields": ["contact_email", "contact_name", "contact_phone"]}),
         (
             "Shipping address",

@@ -46,6 +46,11 @@ class LineInput:
     unit_price: str
     quantity: int
     line_total: str
+    # The line's share of the order discount and tax, and its total (API.md "Totals and vouchers"); histories
+    # recorded before them decode as "" (the record step then splits the order's figures itself).
+    discount: str = ""
+    tax: str = ""
+    total: str = ""
 
 
 @dataclass
@@ -82,6 +87,9 @@ class PlaceOrderInput:
     # Where the order process starts its webhook dispatches (settings.WEBHOOK_TASK_QUEUE at placement).
     webhook_task_queue: str = ""
     email_task_queue: str = ""  # where it starts the e-mails its writes record (settings.EMAIL_TASK_QUEUE)
+    # The voucher that gave ``discount`` (normalized code; "" when none): the "redeem voucher" saga step takes one
+    # use of it. Histories recorded before vouchers decode as "".
+    voucher_code: str = ""
 
 
 @dataclass

@@ -40,6 +40,7 @@ class Order(models.Model):
     tax = models.DecimalField(max_digits=14, decimal_places=2, default=0)
     shipping = models.DecimalField(max_digits=14, decimal_places=2, default=0)
     total = models.DecimalField(max_digits=14, decimal_places=2)
+    voucher_code = models.CharField(max_length=40, blank=True, db_index=True)  # the voucher that gave ``discount``
 
     contact_email = models.EmailField()
     contact_name = models.CharField(max_length=200)
@@ -87,6 +88,12 @@ class OrderLine(models.Model):
     unit_price = models.DecimalField(max_digits=12, decimal_places=2)
     quantity = models.PositiveIntegerField()
     line_total = models.DecimalField(max_digits=14, decimal_places=2)
+    # The line's share of the order (orders.domain.compute_totals): its part of the order discount and of the
+    # order tax, and ``total = line_total - discount + tax``; the lines' totals plus the order's shipping are the
+    # order's total exactly, so captures and refunds computed from them add up.
+    discount = models.DecimalField(max_digits=14, decimal_places=2, default=0)
+    tax = models.DecimalField(max_digits=14, decimal_places=2, default=0)
+    total = models.DecimalField(max_digits=14, decimal_places=2, default=0)
 
     class Meta:
         ordering = ["order", "position"]

@@ -43,7 +43,7 @@ from orders.contracts import (
     WriteResult,
     order_workflow_id,
 )
-from orders.domain import Channel, PricedLine, PricingRules, Priority, Status
+from orders.domain import Channel, PricedLine, Priority, Status
 from orders.errors import (
     CurrencyMismatch,
     DeliveryEventNotAllowed,
@@ -56,21 +56,13 @@ from orders.errors import (
 )
 from orders.models import Order, OrderEvent, OrderLine
 from orders.numbers import cart_order_key, order_number_for, order_number_for_cart
+from orders.pricing import pricing_rules
 from partners.models import Partner
+from vouchers.services import voucher_check
 from webhooks.contracts import order_event_dedupe_key
 from webhooks.services import webhook_event_publish
 
 log = logging.getLogger(__name__)
-
-
-def pricing_rules() -> PricingRules:
-    threshold = settings.ORDER_FREE_SHIPPING_THRESHOLD
-    return PricingRules(
-        tax_rate=Decimal(settings.ORDER_TAX_RATE),
-        shipping_fee=Decimal(settings.ORDER_SHIPPING_FEE),
-        urgent_shipping_fee=Decimal(settings.ORDER_URGENT_SHIPPING_FEE),
-        free_shipping_threshold=Decimal(threshold) if threshold else None,
-    )
 
 
 def _price_lines(lines: list[dict[str, Any]]) -> tuple[list[PricedLine], str]:
@@ -117,6 +109,7 @@ def order_place(
     delivery: dict[str, Any] | None,
     payment: dict[str, str],
     external_ref: str = "",
+    voucher_code: str = "",
     idempotency_key: str,
     actor: str,
 ) -> Order:
@@ -138,6 +131,7 @@ def order_place(
         delivery=delivery,
         payment=payment,
         external_ref=external_ref,
+        voucher_code=voucher_code,
         idempotency_key=idempotency_key,
         actor=actor,
     )
@@ -159,10 +153,12 @@ def order_prepare(
     delivery: dict[str, Any] | None,
     payment: dict[str, str],
     external_ref: str = "",
+    voucher_code: str = "",
     idempotency_key: str,
     actor: str,
 ) -> PlaceOrderInput:
-    """Validate and price an order into the workflow's input (no writes)."""
+    """Validate and price an order into the workflow's input (no writes). A voucher is checked here (a refusal
+    answers the caller at once) and redeemed by the order's saga, under the voucher's row lock."""
     if partner is not None and customer is not None:
         raise InvalidInput("An order belongs to exactly one partner or one customer.")
     if partner is None and customer is None and channel != Channel.WEB:
@@ -179,7 +175,15 @@ def order_prepare(
     token = payment.get("token") if method == "card" else payment.get("reference")
     if method not in ("card", "external") or not token:
         raise InvalidInput("Payment is {method: card, token} or {method: external, reference}.", field="payment")
-    totals = domain.compute_totals(priced, currency, pricing_rules(), priority=priority)
+    voucher = None
+    if voucher_code and voucher_code.strip():
+        voucher = voucher_check(
+            code=voucher_code,
+            subtotal=domain.subtotal_of(priced, currency),
+            currency=currency,
+            email=str(contact.get("email") or ""),
+        )
+    totals = domain.compute_totals(priced, currency, pricing_rules(), priority=priority, voucher=voucher)
     return PlaceOrderInput(
         number=order_number_for(idempotency_key),
         channel=channel,
@@ -193,9 +197,12 @@ def order_prepare(
                 name=line.name,
                 unit_price=format_amount(line.unit_price, currency),
                 quantity=line.quantity,
-                line_total=format_amount(line.line_total(currency), currency),
+                line_total=format_amount(share.line_total, currency),
+                discount=format_amount(share.discount, currency),
+                tax=format_amount(share.tax, currency),
+                total=format_amount(share.total, currency),
             )
-            for line in priced
+            for line, share in zip(priced, totals.lines, strict=True)
         ],
         subtotal=format_amount(totals.subtotal, currency),
         discount=format_amount(totals.discount, currency),
@@ -216,6 +223,7 @@ def order_prepare(
         },
         webhook_task_queue=settings.WEBHOOK_TASK_QUEUE,
         email_task_queue=settings.EMAIL_TASK_QUEUE,
+        voucher_code=totals.voucher_code,
     )
 
 
@@ -274,6 +282,7 @@ def order_prepare_for_cart(*, contents: CartContents, request: OrderRequest) -> 
         delivery=request.delivery,
         payment=request.payment,
         external_ref="",
+        voucher_code=contents.voucher_code,  # the cart's voucher, checked again now (a refusal keeps the cart open)
         idempotency_key=cart_order_key(contents.cart_id),
         actor=request.actor,
     )
@@ -322,6 +331,7 @@ def order_record(*, inp: PlaceOrderInput) -> WriteResult:
                 tax=Decimal(inp.tax),
                 shipping=Decimal(inp.shipping),
                 total=Decimal(inp.total),
+                voucher_code=inp.voucher_code,
                 contact_email=inp.contact.get("email", ""),
                 contact_name=inp.contact.get("name", ""),
                 contact_phone=inp.contact.get("phone", ""),
@@ -351,8 +361,11 @@ def order_record(*, inp: PlaceOrderInput) -> WriteResult:
                     unit_price=Decimal(line.unit_price),
                     quantity=line.quantity,
                     line_total=Decimal(line.line_total),
+                    discount=share.discount,
+                    tax=share.tax,
+                    total=share.total,
                 )
-                for position, line in enumerate(inp.lines, start=1)
+                for position, (line, share) in enumerate(zip(inp.lines, _line_shares(inp), strict=True), start=1)
             )
             created = OrderEvent.objects.create(
                 order=order,
@@ -373,6 +386,25 @@ def order_record(*, inp: PlaceOrderInput) -> WriteResult:
 
 
 ORDER_CREATED_EVENT = "order.created"
+
+
+def _line_shares(inp: PlaceOrderInput) -> list[domain.LineShare]:
+    """The lines' shares as priced; an input recorded before line shares existed carries none, so its order's
+    discount and tax are split here with the same rule as ``domain.compute_totals``."""
+    if all(line.total for line in inp.lines):
+        return [
+            domain.LineShare(
+                line_total=Decimal(line.line_total),
+                discount=Decimal(line.discount),
+                tax=Decimal(line.tax),
+                total=Decimal(line.total),
+            )
+            for line in inp.lines
+        ]
+    line_totals = [Decimal(line.line_total) for line in inp.lines]
+    return list(
+        domain.line_shares(line_totals, discount=Decimal(inp.discount), tax=Decimal(inp.tax), currency=inp.currency)
+    )
 
 
 def _publish_webhook_events(*, order: Order, event_types: list[str], start_deliveries: bool = False) -> list[int]:

@@ -34,7 +34,12 @@ CAPTURE_STEP: dict[str, Any] = {
     "retry_policy": RetryPolicy(initial_interval=timedelta(milliseconds=500), maximum_interval=timedelta(seconds=30)),
 }
 
-BUSINESS_FAILURES = {FailureReason.INSUFFICIENT_STOCK.value, FailureReason.PAYMENT_DECLINED.value}
+BUSINESS_FAILURES = {
+    FailureReason.INSUFFICIENT_STOCK.value,
+    FailureReason.PAYMENT_DECLINED.value,
+    FailureReason.VOUCHER_EXHAUSTED.value,
+    FailureReason.VOUCHER_INVALID.value,
+}
 
 # Timeline event written when each step's compensation has run.
 COMPENSATION_EVENTS = {
@@ -43,6 +48,7 @@ COMPENSATION_EVENTS = {
     "request_delivery": "delivery_cancelled",
     "capture_payment": "payment_refunded",
     "fulfil_stock": "stock_restocked",
+    "redeem_voucher": "voucher_released",
 }
 
 

@@ -29,6 +29,8 @@ EVENT_LABELS = {
     "capture_failed": "Payment could not be taken",
     "payment_refunded": "Payment refunded",
     "stock_restocked": "Items returned to stock",
+    "voucher_redeemed": "Voucher redeemed",
+    "voucher_released": "Voucher use given back",
 }
 
 # Event data keys whose plain name would read poorly; the others are shown as "Their name".

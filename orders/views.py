@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass
-from decimal import Decimal
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -21,17 +20,17 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from carts import selectors as cart_selectors
 from carts import services as cart_services
-from carts.contracts import CartView
 from carts.models import Cart
 from carts.views import current_cart
 from customers.models import Customer
 from oms_project.errors import DomainError, IdempotencyInFlight, IdempotencyKeyReused, NotFound
 from oms_project.idempotency import Answer, idempotent
 from orders import domain, selectors, services
-from orders.domain import FailureReason, PricedLine, PricingRules, Priority, Status, Totals, compute_totals
+from orders.domain import FailureReason, Priority, Status
 from orders.forms import CheckoutForm
 from orders.lookup import order_lookup_path, order_number_from_token
 from orders.models import Order, OrderEvent
+from orders.pricing import pricing_rules
 from orders.timeline import event_label
 
 _NOT_CHARGED = "You have not been charged."
@@ -39,6 +38,8 @@ _FAILURE_TEXT = {
     FailureReason.PAYMENT_DECLINED: f"Your card was declined, so the order could not be placed. {_NOT_CHARGED}",
     FailureReason.INSUFFICIENT_STOCK: f"Some items ran out of stock while we reserved them. {_NOT_CHARGED}",
     FailureReason.STEP_FAILED: f"A technical problem stopped the order. {_NOT_CHARGED}",
+    FailureReason.VOUCHER_EXHAUSTED: f"Your voucher was used up by other orders a moment before yours. {_NOT_CHARGED}",
+    FailureReason.VOUCHER_INVALID: f"Your voucher was no longer valid when the order was placed. {_NOT_CHARGED}",
 }
 
 _NOT_CONFIRMED_IN_TIME = (
@@ -109,16 +110,20 @@ def checkout(request: HttpRequest) -> HttpResponse:
         return redirect("carts:cart")
     if request.method != "POST" or form.data.get("cart_id") != cart.cart_id:
         form = CheckoutForm(initial=_initial(customer, cart))
-    rules = services.pricing_rules()
-    context = {"form": form, "cart": view, "rules": rules, "quotes": _checkout_quotes(view, rules)}
+    quotes = {
+        priority.value: cart_services.cart_quote(view=view, priority=priority, email=customer.email if customer else "")
+        for priority in Priority
+    }
+    context = {
+        "form": form,
+        "cart": view,
+        "rules": pricing_rules(),
+        # Each delivery choice priced by the one pricing function, as the order will be: the page shows the total
+        # that is charged before anything is placed.
+        "quotes": {priority: quote.totals for priority, quote in quotes.items()},
+        "voucher_quote": quotes[Priority.NORMAL.value],
+    }
     return render(request, "orders/checkout.html", context)
-
-
-def _checkout_quotes(view: CartView, rules: PricingRules) -> dict[str, Totals]:
-    """The order's totals for each delivery choice, by the same rule the order is priced with (the summary shows
-    the total before anything is placed)."""
-    lines = [PricedLine(line.sku, line.name, Decimal(line.unit_price), line.quantity) for line in view.lines]
-    return {priority.value: compute_totals(lines, view.currency, rules, priority=priority) for priority in Priority}
 
 
 def _place_once(request: HttpRequest, form: CheckoutForm, cart: Cart, customer: Customer | None) -> HttpResponse | None:

@@ -96,7 +96,12 @@ with workflow.unsafe.imports_passed_through():
         PaymentResult,
     )
     from sagas.saga import CompensationRecord, Saga
+    from vouchers.contracts import VOUCHER_REDEEM, VOUCHER_RELEASE, RedeemInput, ReleaseInput
     from webhooks.contracts import DISPATCH, DispatchInput
+
+# Orders placed with a voucher take one use of it as the saga's first step (docs/pricing.md). The step adds
+# commands to the history, so it runs behind this patch (docs/workflow-versioning.md).
+VOUCHER_PATCH = "redeem-voucher"
 
 # Starting webhook deliveries: beside the order (awaited only before the workflow ends), gives up after an hour,
 # so a webhook problem never holds an order back.
@@ -157,6 +162,8 @@ class OrderState:
     sla_flagged: list[str] = field(default_factory=list)  # statuses whose SLA has been flagged
     writes: int = 0  # the write sequence (each write's idempotency key)
     deferred: list[EventInput] = field(default_factory=list)  # events recorded by the next write
+    voucher_code: str = ""  # the order's voucher ("" when none)
+    voucher_redeemed: bool = False  # its use is taken (given back by the compensations)
 
 
 class _CancelRequested(Exception):
@@ -207,6 +214,8 @@ class OrderWorkflow:
 
     async def _checkout(self, inp: PlaceOrderInput) -> None:
         number = inp.number
+        if inp.voucher_code and workflow.patched(VOUCHER_PATCH):
+            await self._redeem_voucher(inp)
         self._begin("reserve_stock")
         self._saga.add_compensation(
             "reserve_stock", STOCK_RELEASE, StockOrderInput(number, self._key("stock.release")), local=True
@@ -267,6 +276,33 @@ class OrderWorkflow:
             delivery_reference=delivery.reference,
         )
         self.state.step = "awaiting_shipment"
+
+    async def _redeem_voucher(self, inp: PlaceOrderInput) -> None:
+        """Take one use of the order's voucher, enforced by the database under the voucher's row lock (the last
+        use goes to exactly one order; the others fail ``voucher_exhausted``). The compensation gives it back,
+        exactly once (a failed or cancelled order, or a parcel not delivered)."""
+        self._begin("redeem_voucher")
+        self.state.voucher_code = inp.voucher_code
+        self._saga.add_compensation(
+            "redeem_voucher",
+            VOUCHER_RELEASE,
+            ReleaseInput(inp.number, self._key("voucher.release")),
+            local=True,
+        )
+        await workflow.execute_local_activity(
+            VOUCHER_REDEEM,
+            RedeemInput(
+                order_number=inp.number,
+                code=inp.voucher_code,
+                email=inp.contact.get("email", ""),
+                subtotal=inp.subtotal,
+                currency=inp.currency,
+                idempotency_key=self._key("voucher.redeem"),
+            ),
+            **LOCAL_STEP,
+        )
+        self.state.voucher_redeemed = True
+        self._defer("voucher_redeemed", {"code": inp.voucher_code, "discount": inp.discount})
 
     async def _fail(self, reason: str, error: FailureError) -> None:
         state = self.state
@@ -429,6 +465,10 @@ class OrderWorkflow:
         self._returns.add_compensation(
             "fulfil_stock", STOCK_RESTOCK, StockOrderInput(number, self._key("stock.restock")), local=True
         )
+        if state.voucher_redeemed:  # a parcel not delivered ends the order cancelled: the use comes back too
+            self._returns.add_compensation(
+                "redeem_voucher", VOUCHER_RELEASE, ReleaseInput(number, self._key("voucher.release")), local=True
+            )
         fulfilled = await workflow.execute_local_activity(
             STOCK_FULFIL, StockOrderInput(number, self._key("stock.fulfil")), result_type=ReserveResult, **LOCAL_STEP
         )
@@ -653,6 +693,8 @@ class OrderWorkflow:
     async def _compensated(self, record: CompensationRecord) -> None:
         if record.step == "authorize_payment" and self.state.payment_status == PaymentStatus.FAILED:
             return  # the card was declined: there was no authorization to release
+        if record.step == "redeem_voucher" and not self.state.voucher_redeemed:
+            return  # the voucher was refused: there was no use to give back
         await self._write(COMPENSATION_EVENTS.get(record.step, "compensated"), {"step": record.step})
 
     def _defer(self, event_type: str, data: dict[str, Any]) -> None:

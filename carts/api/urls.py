@@ -9,4 +9,5 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("carts/<str:cart_id>/", views.CartDetailApi.as_view(), name="api-cart-detail"),
     path("carts/<str:cart_id>/items/", views.CartItemsApi.as_view(), name="api-cart-items"),
     path("carts/<str:cart_id>/items/<str:sku>/", views.CartItemApi.as_view(), name="api-cart-item"),
+    path("carts/<str:cart_id>/voucher/", views.CartVoucherApi.as_view(), name="api-cart-voucher"),
 ]

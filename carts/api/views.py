@@ -13,7 +13,9 @@ from carts.api.serializers import (
     CartItemAddSerializer,
     CartItemSetSerializer,
     CartSerializer,
+    CartVoucherSerializer,
     ErrorSerializer,
+    PricedCart,
     cart_json,
 )
 from carts.contracts import CartView
@@ -33,7 +35,8 @@ _ERRORS = {
 
 
 def _cart(view: CartView, code: int = status.HTTP_200_OK) -> Response:
-    return Response(cart_json(view), status=code)
+    """The cart with its figures (the one pricing function, through ``cart_quote``)."""
+    return Response(cart_json(PricedCart(view, services.cart_quote(view=view))), status=code)
 
 
 class CartApiBase(APIView):
@@ -114,3 +117,39 @@ class CartItemApi(CartApiBase):
     )
     def delete(self, request: Request, cart_id: str, sku: str) -> Response:
         return _cart(services.cart_remove_item(cart=self.get_cart(request, cart_id), sku=sku))
+
+
+class CartVoucherApi(CartApiBase):
+    @extend_schema(
+        operation_id="carts_voucher_apply",
+        summary="Apply a voucher code (replaces any other)",
+        request=CartVoucherSerializer,
+        responses={
+            200: CartSerializer,
+            **_ERRORS,
+            400: OpenApiResponse(
+                ErrorSerializer,
+                description="voucher_invalid: unknown, inactive, not yet valid or expired code, another currency, "
+                "or a subtotal under its minimum (the message says which); validation_error.",
+            ),
+            409: OpenApiResponse(
+                ErrorSerializer, description="voucher_exhausted (usage limit reached), cart_expired, cart_checked_out."
+            ),
+        },
+        tags=["carts"],
+    )
+    def post(self, request: Request, cart_id: str) -> Response:
+        cart = self.get_cart(request, cart_id)
+        data = CartVoucherSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        return _cart(services.cart_apply_voucher(cart=cart, code=data.validated_data["code"]))
+
+    @extend_schema(
+        operation_id="carts_voucher_remove",
+        summary="Remove the voucher",
+        request=None,
+        responses={200: CartSerializer, **{k: v for k, v in _ERRORS.items() if k != 400}},
+        tags=["carts"],
+    )
+    def delete(self, request: Request, cart_id: str) -> Response:
+        return _cart(services.cart_remove_voucher(cart=self.get_cart(request, cart_id)))

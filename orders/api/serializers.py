@@ -43,7 +43,9 @@ SERVER_OWNED_ORDER_FIELDS = frozenset(
         "line_total",
     }
 )
-SERVER_OWNED_LINE_FIELDS = frozenset({"name", "unit_price", "price", "line_total", "currency"})
+SERVER_OWNED_LINE_FIELDS = frozenset(
+    {"name", "unit_price", "price", "line_total", "discount", "tax", "total", "currency"}
+)
 
 
 def reject_server_owned(data: Any, *, line_key: str = "lines", also: frozenset[str] = frozenset()) -> None:
@@ -147,6 +149,14 @@ class CheckoutInputSerializer(serializers.Serializer):
 class OrderCreateSerializer(CheckoutInputSerializer):
     lines = LineInputSerializer(many=True, allow_empty=False)
     external_ref = serializers.CharField(max_length=100, required=False, allow_blank=True, default="")
+    voucher_code = serializers.CharField(
+        max_length=40,
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text="A voucher code (case-insensitive). Refused with 400 voucher_invalid (the message says why) or "
+        "409 voucher_exhausted; an order that loses the race for the last use ends failed voucher_exhausted.",
+    )
 
 
 class CancelInputSerializer(RefusesServerOwnedFields):
@@ -209,6 +219,11 @@ class OrderLineSerializer(serializers.Serializer):
     quantity = serializers.IntegerField()
     unit_price = MoneyField()
     line_total = MoneyField()
+    discount = MoneyField(help_text="This line's share of the order discount (pro rata to line_total, to the cent).")
+    tax = MoneyField(help_text="This line's share of the order tax (pro rata to what is left of each line).")
+    total = MoneyField(
+        help_text="line_total - discount + tax; the lines' totals plus the order's shipping equal its total."
+    )
 
 
 class OrderEventSerializer(serializers.Serializer):
@@ -260,6 +275,7 @@ class OrderSerializer(serializers.Serializer):
     shipping = MoneyField()
     total = MoneyField()
     currency = serializers.CharField()
+    voucher_code = serializers.CharField(allow_null=True, help_text="The voucher that gave the discount, or null.")
     customer = OrderCustomerSerializer(source="*")
     shipping_address = OrderAddressSerializer(source="*")
     delivery = OrderDeliverySerializer(source="*")
@@ -273,6 +289,11 @@ class OrderSerializer(serializers.Serializer):
     sla_breached_at = serializers.DateTimeField(allow_null=True)
     # API.md "Long-running actions": the action still running (cancel, shipment, compensation, refund), else null.
     pending_action = serializers.SerializerMethodField()
+
+    def to_representation(self, instance: Any) -> dict[str, Any]:
+        data = super().to_representation(instance)
+        data["voucher_code"] = data["voucher_code"] or None
+        return data
 
     def get_pending_action(self, order: Any) -> str | None:
         return order.pending_action or None

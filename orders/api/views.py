@@ -129,6 +129,7 @@ class OrderListCreateApi(GenericAPIView):
                 delivery=dict(data["delivery"]) if data.get("delivery") else None,
                 payment=dict(data["payment"]),
                 external_ref=data.get("external_ref", ""),
+                voucher_code=data.get("voucher_code", ""),
                 idempotency_key=service_key,
                 actor=actor_of(request),
             )

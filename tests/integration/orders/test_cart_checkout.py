@@ -40,7 +40,16 @@ def test_checkout_creates_one_order_and_closes_the_cart_once(live_oms) -> None:
     assert response.status_code == 201, response.content
     order = response.json()
     assert order["lines"] == [
-        {"sku": "CUP-1", "name": "Product CUP-1 - Standard", "quantity": 3, "unit_price": "7.25", "line_total": "21.75"}
+        {
+            "sku": "CUP-1",
+            "name": "Product CUP-1 - Standard",
+            "quantity": 3,
+            "unit_price": "7.25",
+            "line_total": "21.75",
+            "discount": "0.00",
+            "tax": "0.00",
+            "total": "21.75",
+        }
     ]
     assert response["Location"] == f"/api/v1/orders/{order['number']}/"
     assert wait_for(order["number"]).status == "confirmed"

@@ -38,7 +38,16 @@ def test_happy_path_confirms_with_stock_allocated_and_payment_authorized(live_om
     assert response["Location"] == f"/api/v1/orders/{number}/"
     assert body["status"] == "created"
     assert body["lines"] == [
-        {"sku": "TEA-1", "name": "Product TEA-1 - Standard", "quantity": 2, "unit_price": "3.34", "line_total": "6.68"}
+        {
+            "sku": "TEA-1",
+            "name": "Product TEA-1 - Standard",
+            "quantity": 2,
+            "unit_price": "3.34",
+            "line_total": "6.68",
+            "discount": "0.00",
+            "tax": "0.00",
+            "total": "6.68",
+        }
     ]
     assert (body["subtotal"], body["shipping"], body["total"], body["currency"]) == ("6.68", "4.90", "11.58", "EUR")
 

@@ -18,14 +18,30 @@ def test_schema_documents_the_cart_api() -> None:
     assert set(paths["/api/v1/carts/{cart_id}/items/{sku}/"]) == {"patch", "delete"}
     assert "409" in paths["/api/v1/carts/{cart_id}/items/"]["post"]["responses"]
     cart = schema["components"]["schemas"]["Cart"]
-    assert set(cart["properties"]) == {"id", "lines", "item_count", "subtotal", "currency", "expires_at"}
+    assert set(cart["properties"]) == {
+        "id",
+        "lines",
+        "item_count",
+        "subtotal",
+        "discount",
+        "shipping",
+        "tax",
+        "total",
+        "currency",
+        "voucher_code",
+        "voucher_problem",
+        "expires_at",
+    }
+    assert set(paths["/api/v1/carts/{cart_id}/voucher/"]) == {"post", "delete"}
     line = schema["components"]["schemas"]["CartLine"]
     assert set(line["properties"]) == {"sku", "name", "quantity", "unit_price", "line_total"}
 
 
+@pytest.mark.django_db
 def test_fast_cart_json_equals_the_documented_serializer() -> None:
-    from carts.api.serializers import CartSerializer, cart_json
+    from carts.api.serializers import CartSerializer, PricedCart, cart_json
     from carts.contracts import CartView, CartViewLine
+    from carts.services import cart_quote
 
     view = CartView(
         cart_id="abc",
@@ -35,5 +51,8 @@ def test_fast_cart_json_equals_the_documented_serializer() -> None:
         item_count=2,
         subtotal="3.00",
         expires_at="2030-01-01T00:00:00+00:00",
+        voucher_code="GONE",
     )
-    assert cart_json(view) == CartSerializer(view).data
+    cart = PricedCart(view, cart_quote(view=view))
+    assert cart.quote.voucher_problem  # an unknown code: no discount, and the cart says why
+    assert cart_json(cart) == CartSerializer(cart).data

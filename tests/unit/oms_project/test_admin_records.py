@@ -34,6 +34,7 @@ EDITABLE = {
     "partners.partner",
     "partners.apikey",
     "webhooks.webhookendpoint",  # staff (de)activate an endpoint; URL and events change through the API
+    "vouchers.voucher",  # staff define vouchers; used_count is read-only (tests/unit/vouchers)
 }
 DELETE_ONLY = {"axes.accessattempt"}  # deleting an account's failed sign-ins unlocks it
 

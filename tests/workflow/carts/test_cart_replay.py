@@ -4,7 +4,8 @@ One history per way a cart ends or fails (docs/workflow-versioning.md): ``checko
 ``expiry`` (idle timer), ``merged`` (closed at login: the guest cart's "cancel"), ``refused`` (updates accepted
 by their validators that then fail: an unknown SKU, a checkout with a sold-out line; then it expires) and
 ``continue_as_new`` (the first run of a cart whose history reached its limit) and ``checkout_starts_order`` (the
-one-step checkout: the order is prepared, the cart closed, the order started). Every update kind appears in them.
+one-step checkout: the order is prepared, the cart closed, the order started) and ``voucher_checkout`` (a voucher
+refused, applied, removed, applied, carried to the order). Every update kind appears in them.
 
 Record the missing ones: ``CART_RECORD_HISTORY=1 pytest tests/workflow/carts/test_cart_replay.py``;
 ``CART_RECORD_HISTORY=all`` re-records every one (only after an intended, patched change: the old files are the
@@ -18,6 +19,7 @@ import os
 import uuid
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -44,7 +46,7 @@ from carts.contracts import (
     cart_workflow_id,
 )
 from carts.models import Cart
-from carts.services import cart_add_item, cart_create_for_session
+from carts.services import cart_add_item, cart_apply_voucher, cart_create_for_session, cart_remove_voucher
 from carts.workflows import CartWorkflow
 from catalog.models import StockLevel
 from oms_project import temporal
@@ -53,6 +55,8 @@ from orders.services import order_place_from_cart
 from tests.integration.carts.seed import seed_variant
 from tests.integration.orders.helpers import order_body
 from tests.temporal_env import workers_on
+from vouchers.errors import VoucherInvalid
+from vouchers.services import voucher_create
 
 HISTORIES = Path(__file__).parent / "histories"
 Scenario = Callable[[WorkflowHandle, object], Awaitable[None]]
@@ -175,6 +179,45 @@ def test_record_the_checkout_that_starts_its_order(live_oms) -> None:  # type: i
         idempotency_key="k",
         actor="guest",
     )
+
+    async def history(client: Client) -> WorkflowHistory:
+        handle = client.get_workflow_handle(cart_workflow_id(cart.cart_id))
+        await handle.result()
+        return await handle.fetch_history()
+
+    recorded = temporal.run(history, timeout=60)
+    asyncio.run(replayer([CartWorkflow]).replay_workflow(recorded))
+    path.write_text(recorded.to_json())
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.skipif(not os.environ.get("CART_RECORD_HISTORY"), reason="records histories only on request")
+def test_record_a_checkout_with_a_voucher(live_oms) -> None:  # type: ignore[no-untyped-def]
+    """``cart_voucher_checkout``: a refused code, a code applied, removed, applied again, then the one-step
+    checkout carrying it to the order (the ``apply_voucher`` / ``remove_voucher`` updates)."""
+    path = HISTORIES / "cart_voucher_checkout.json"
+    if path.exists() and os.environ["CART_RECORD_HISTORY"] != "all":
+        return
+    seed_variant("R-1")
+    voucher_create(code="REPLAY", kind="percentage", value=Decimal("10"))
+    cart = cart_create_for_session(session_key="r" * 32)
+    cart_add_item(cart=cart, sku="R-1", quantity=2)
+    with pytest.raises(VoucherInvalid):
+        cart_apply_voucher(cart=cart, code="UNKNOWN")
+    cart_apply_voucher(cart=cart, code="replay")
+    cart_remove_voucher(cart=cart)
+    cart_apply_voucher(cart=cart, code="replay")
+    body = order_body("R-1")
+    order = order_place_from_cart(
+        cart_id=cart.cart_id,
+        contact=body["customer"],
+        shipping_address=body["shipping_address"],
+        delivery={"priority": "normal"},
+        payment=body["payment"],
+        idempotency_key="k",
+        actor="guest",
+    )
+    assert order.voucher_code == "REPLAY" and order.discount == Decimal("2.50")
 
     async def history(client: Client) -> WorkflowHistory:
         handle = client.get_workflow_handle(cart_workflow_id(cart.cart_id))

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -23,12 +24,16 @@ from temporalio.client import WorkflowHistory
 from temporalio.worker import Replayer
 
 from oms_project import workers
+from orders import services
 from orders.contracts import CancelInput, DeliveryEventInput, DeliveryEventResult, ShipInput, order_workflow_id
 from orders.workflows import OrderWorkflow
 from orders.workflows_v1 import OrderWorkflowV1
-from tests.integration.orders.helpers import seed_sku
+from partners.models import Partner
+from tests.integration.orders.helpers import order_arguments, order_body, seed_sku
 from tests.temporal_env import on_test_queues, workers_on
 from tests.workflow.orders.test_order_workflow import prepare
+from vouchers.models import Voucher
+from vouchers.services import voucher_create
 
 HISTORIES = Path(__file__).parent / "histories"
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -99,6 +104,68 @@ async def test_fresh_order_histories_replay(skip_env) -> None:  # type: ignore[n
         ("order_process_cancelled", handle),
         ("order_process_failed_stock", out_of_stock),
         ("order_process_delivered", shipped),
+    ):
+        history = await wf_handle.fetch_history()
+        await replayer().replay_workflow(history)
+        path = HISTORIES / f"{name}.json"
+        if record == "all" or (record and not path.exists()):
+            path.write_text(history.to_json())
+
+
+def _prepare_with_voucher(sku: str, key: str, code: str):  # type: ignore[no-untyped-def]
+    voucher_create(code=code, kind="percentage", value=Decimal("10"), usage_limit=5)
+    return services.order_prepare(
+        partner=Partner.objects.create(name=f"partner-{key}"),
+        channel="api",
+        **order_arguments(order_body(sku)),
+        voucher_code=code,
+        idempotency_key=key,
+        actor="partner:test",
+    )
+
+
+def _uses(code: str) -> int:
+    return Voucher.objects.get(code=code).used_count
+
+
+async def test_fresh_voucher_histories_replay(skip_env) -> None:  # type: ignore[no-untyped-def]
+    """The "redeem voucher" step (behind the ``redeem-voucher`` patch): a cancelled order and a parcel not
+    delivered each give the use back; both histories replay and are stored."""
+    await sync_to_async(seed_sku)("RPL-V1", 1)
+    await sync_to_async(seed_sku)("RPL-V2", 1)
+    cancelled = await sync_to_async(_prepare_with_voucher)("RPL-V1", "replay-voucher-cancelled", "RPLV1")
+    returned = await sync_to_async(_prepare_with_voucher)("RPL-V2", "replay-voucher-not-delivered", "RPLV2")
+    assert cancelled.voucher_code == "RPLV1" and cancelled.discount == "1.25"
+    async with workers_on(skip_env.client) as queues:
+        handles = []
+        for inp in (cancelled, returned):
+            handle = await skip_env.client.start_workflow(
+                OrderWorkflow.run,
+                on_test_queues(inp, queues),
+                id=order_workflow_id(inp.number),
+                task_queue=queues["order"],
+            )
+            for _ in range(200):
+                if (await handle.query(OrderWorkflow.progress)).step == "awaiting_shipment":
+                    break
+                await asyncio.sleep(0.05)
+            handles.append(handle)
+        assert await sync_to_async(_uses)("RPLV1") == 1
+        await handles[0].execute_update(OrderWorkflow.cancel, CancelInput(reason="replay", actor="test"))
+        assert await handles[0].result() == "cancelled"
+        assert await handles[1].execute_update(OrderWorkflow.ship, ShipInput("DHL", "R-V", "test")) == "shipped"
+        await handles[1].execute_update(
+            OrderWorkflow.delivery_event,
+            DeliveryEventInput("v1", "not_delivered", "2026-11-25T11:00:00+00:00", "test"),
+            result_type=DeliveryEventResult,
+        )
+        assert await handles[1].result() == "cancelled"
+    assert await sync_to_async(_uses)("RPLV1") == 0
+    assert await sync_to_async(_uses)("RPLV2") == 0
+
+    record = os.environ.get("OMS_RECORD_HISTORIES", "")
+    for name, wf_handle in zip(
+        ("order_process_voucher_cancelled", "order_process_voucher_not_delivered"), handles, strict=True
     ):
         history = await wf_handle.fetch_history()
         await replayer().replay_workflow(history)
