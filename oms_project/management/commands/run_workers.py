@@ -9,9 +9,10 @@ from typing import Any
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from oms_project import temporal
+from oms_project import retention, temporal
 from oms_project.errors import TemporalUnavailable
 from oms_project.workers import (
+    ORDER,
     QUEUES,
     ActivityPools,
     build_workers,
@@ -66,6 +67,10 @@ class Command(BaseCommand):
                 max_concurrent_activities=options["max_concurrent_activities"],
                 max_concurrent_workflow_tasks=options["max_concurrent_workflow_tasks"],
             )
+            if ORDER in queues:
+                # The retention schedule follows the settings of the workers that run its workflow (ADR 0140).
+                outcome = await asyncio.to_thread(retention.retention_schedule_apply)
+                self.stdout.write(f"Retention schedule {retention.SCHEDULE_ID}: {outcome}.")
             names = ", ".join(task_queue_name(q) for q in queues)
             metrics_note = f"; SDK metrics on http://{address}/metrics" if address else ""
             self.stdout.write(f"Workers polling {names} on {temporal.temporal_address()}{metrics_note}; Ctrl-C stops.")
