@@ -84,14 +84,16 @@ class OpenLoop(threading.Thread):
     def run(self) -> None:
         if self.rate <= 0:
             return
-        with concurrent.futures.ThreadPoolExecutor(max_workers=16) as pool:
-            start = time.monotonic()
-            while not self.stop.is_set():
-                due = start + self.sent / self.rate
-                if self.stop.wait(max(0.0, due - time.monotonic())):
-                    break
-                pool.submit(self._one)
-                self.sent += 1
+        pool = concurrent.futures.ThreadPoolExecutor(max_workers=16)
+        start = time.monotonic()
+        while not self.stop.is_set():
+            due = start + self.sent / self.rate
+            if self.stop.wait(max(0.0, due - time.monotonic())):
+                break
+            pool.submit(self._one)
+            self.sent += 1
+        # Requests still queued behind a slow stack are dropped (not sent, not counted); those in flight finish.
+        pool.shutdown(wait=True, cancel_futures=True)
 
     def _one(self) -> None:
         begun = time.perf_counter()
@@ -415,18 +417,22 @@ def main() -> None:
         for loop in loops:
             loop.start()
         end = began + args.minutes * 60
-        while time.monotonic() < end:
+        while True:
             time.sleep(min(args.sample_seconds, max(0.0, end - time.monotonic())))
+            if time.monotonic() >= end:
+                stop.set()
+                for loop in loops:
+                    loop.join()  # in-flight requests end within their client timeouts and count in the last sample
+                samples.append(sample(stack, db.url, time.monotonic() - began, windows, cpu))
+                break
             samples.append(sample(stack, db.url, time.monotonic() - began, windows, cpu))
-        stop.set()
-        for loop in loops:
-            loop.join(timeout=5)
         loaded = len(samples)
         idle_end = time.monotonic() + args.idle_minutes * 60
         while time.monotonic() < idle_end:  # after the load: do connections and memory come back down?
             time.sleep(min(args.sample_seconds, max(0.0, idle_end - time.monotonic())))
             samples.append(sample(stack, db.url, time.monotonic() - began, windows, cpu))
-        time.sleep(5)  # the last orders finish
+        if not args.idle_minutes:
+            time.sleep(5)  # the last orders finish
         purge = purge_after_aging(stack, db.url, args.age_days)
         procs = [name for name, _ in stack.procs]
     if not args.no_write:
