@@ -4,24 +4,29 @@ through ``RetentionPurgeWorkflow``, a second run is harmless, and turning retent
 
 from __future__ import annotations
 
+import os
 import time
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from django.conf import settings
 from django.utils import timezone
-from temporalio.client import Client
+from temporalio.client import Client, WorkflowHistory
 
 from carts.models import Cart
-from oms_project import retention, temporal
+from oms_project import retention, temporal, workers
 from oms_project.errors import NotFound
 from oms_project.models import IdempotencyRecord
 from oms_project.retention_contracts import SCHEDULE_ID, PurgeRunResult
+from oms_project.retention_workflows import RetentionPurgeWorkflow
 from partners.models import Partner
 from tests.temporal_env import settings_override
 from webhooks.models import WebhookDelivery, WebhookEndpoint, WebhookEvent
 
 pytestmark = [pytest.mark.integration]
+RECORDED = Path(__file__).resolve().parents[2] / "workflow" / "replay" / "histories" / "retention_purge.json"
+RECORD_ALL = os.environ.get("OMS_RECORD_HISTORIES") == "all"
 
 
 def run_result(workflow_id: str, run_id: str) -> PurgeRunResult:
@@ -31,17 +36,31 @@ def run_result(workflow_id: str, run_id: str) -> PurgeRunResult:
     return temporal.run(call, timeout=60)
 
 
-def triggered_run() -> PurgeRunResult:
-    """Trigger the schedule and return the result of the run it started."""
+def triggered_run() -> tuple[PurgeRunResult, tuple[str, str]]:
+    """Trigger the schedule; the result of the run it started and its (workflow id, run id)."""
     before = set(temporal.schedule_describe(SCHEDULE_ID).recent_runs)
     temporal.schedule_trigger(SCHEDULE_ID)
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         started = [run for run in temporal.schedule_describe(SCHEDULE_ID).recent_runs if run not in before]
         if started:
-            return run_result(*started[-1])
+            return run_result(*started[-1]), started[-1]
         time.sleep(0.2)
     raise AssertionError("the schedule started no run")
+
+
+def replay_and_keep(workflow_id: str, run_id: str) -> None:
+    """The run's history replays with today's code; ``OMS_RECORD_HISTORIES=1`` stores it for the replay suite
+    (tests/workflow/replay/test_retention_history.py)."""
+
+    async def call(client: Client) -> WorkflowHistory:
+        history = await client.get_workflow_handle(workflow_id, run_id=run_id).fetch_history()
+        await workers.replayer([RetentionPurgeWorkflow]).replay_workflow(history)
+        return history
+
+    history = temporal.run(call, timeout=60)
+    if os.environ.get("OMS_RECORD_HISTORIES") and (RECORD_ALL or not RECORDED.exists()):
+        RECORDED.write_text(history.to_json())
 
 
 def seed_rows() -> dict[str, set[int]]:
@@ -92,7 +111,7 @@ def test_the_schedule_runs_the_purge_of_exactly_the_expired_rows(live_oms) -> No
         view = temporal.schedule_describe(SCHEDULE_ID)
         assert view.every == [timedelta(minutes=30)] and not view.paused
 
-        first = triggered_run()
+        first, first_run = triggered_run()
         assert {r.policy: r.deleted for r in first.results} == {
             "idempotency": 1,
             "webhook_events": 1,
@@ -100,7 +119,9 @@ def test_the_schedule_runs_the_purge_of_exactly_the_expired_rows(live_oms) -> No
         }
         assert remaining() == kept
 
-        second = triggered_run()  # nothing left to delete, nothing needed deleted
+        replay_and_keep(*first_run)
+
+        second, _ = triggered_run()  # nothing left to delete, nothing needed deleted
         assert {r.deleted for r in second.results} == {0}
         assert remaining() == kept
     finally:
