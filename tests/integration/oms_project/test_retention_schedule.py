@@ -4,6 +4,7 @@ through ``RetentionPurgeWorkflow``, a second run is harmless, and turning retent
 
 from __future__ import annotations
 
+import io
 import os
 import time
 from datetime import timedelta
@@ -11,6 +12,7 @@ from pathlib import Path
 
 import pytest
 from django.conf import settings
+from django.core.management import call_command
 from django.utils import timezone
 from temporalio.client import Client, WorkflowHistory
 
@@ -104,7 +106,9 @@ def test_the_schedule_runs_the_purge_of_exactly_the_expired_rows(live_oms) -> No
     kept = seed_rows()
     try:
         with settings_override(RETENTION_ENABLED=True, RETENTION_INTERVAL=timedelta(hours=1)):
-            assert retention.retention_schedule_apply() == "created"
+            out = io.StringIO()
+            call_command("retention_schedule", stdout=out)  # what an operator runs; run_workers calls the same
+            assert "Schedule retention-purge: created" in out.getvalue() and "Every 1:00:00" in out.getvalue()
             assert retention.retention_schedule_apply() == "updated"  # every worker start does this: harmless
         with settings_override(RETENTION_ENABLED=True, RETENTION_INTERVAL=timedelta(minutes=30)):
             assert retention.retention_schedule_apply() == "updated"
