@@ -121,6 +121,10 @@ else:
             # long lets the next request start afresh, so a restarted server is used within seconds, not after
             # the backoff grew to a minute.
             "reconnect_timeout": _pool_timeout,
+            # psycopg closes at most ONE idle connection per max_idle period (default 600 s): a pool that grew to
+            # 20 in a burst took over three hours to shrink back (issue #19). At 60 s it is back to min_size
+            # within max_size minutes of the burst; a connection costs a few ms to open again.
+            "max_idle": env.float("DATABASE_POOL_MAX_IDLE_SECONDS", default=60),
         }
         _db["CONN_HEALTH_CHECKS"] = True  # a connection broken by a server restart is replaced, not handed out
     else:
@@ -316,6 +320,10 @@ WORKER_GRACEFUL_SHUTDOWN = timedelta(seconds=env.float("WORKER_GRACEFUL_SHUTDOWN
 # "unsandboxed" skips the workflow sandbox (workflow modules are pure; measured in docs/benchmarks.md).
 WORKER_WORKFLOW_RUNNER = env.str("WORKER_WORKFLOW_RUNNER", default="sandboxed")
 WORKER_STICKY_TIMEOUT = timedelta(seconds=env.float("WORKER_STICKY_TIMEOUT_SECONDS", default=3))
+# Workflows kept in memory per task queue of a worker process (the SDK default is 1,000). Orders wait for days, so
+# the cache fills at any steady load and then each new workflow evicts the least recently used one whatever the
+# size: the size bounds the worker's memory, not its CPU (docs/benchmarks.md "Growth over time").
+WORKER_MAX_CACHED_WORKFLOWS = env.int("WORKER_MAX_CACHED_WORKFLOWS", default=500)
 
 # --- Business settings ----------------------------------------------------------------------------------
 DEFAULT_CURRENCY = env.str("OMS_DEFAULT_CURRENCY", default="EUR")
@@ -351,6 +359,18 @@ ORDER_IDEMPOTENCY_TTL = timedelta(hours=env.float("ORDER_IDEMPOTENCY_TTL_HOURS",
 # A request that claimed a key and then vanished (process killed) blocks its key for this long, then a retry
 # with the same body takes it over and finishes the same order.
 ORDER_IDEMPOTENCY_STALE_AFTER = timedelta(seconds=env.float("ORDER_IDEMPOTENCY_STALE_SECONDS", default=60))
+
+# --- Retention (oms_project.retention; docs/operations in docs/observability.md "Retention"; ADR 0140) -------
+# Rows older than these are deleted by the ``retention-purge`` Temporal Schedule; 0 keeps them forever.
+RETENTION_ENABLED = env.bool("RETENTION_ENABLED", default=True)  # off: run_workers does not create the schedule
+RETENTION_INTERVAL = timedelta(minutes=env.float("RETENTION_INTERVAL_MINUTES", default=60))
+RETENTION_BATCH_SIZE = env.int("RETENTION_BATCH_SIZE", default=500)  # rows per DELETE (one short transaction)
+# Idempotency records, counted from their creation; never less than ORDER_IDEMPOTENCY_TTL (the key's window).
+IDEMPOTENCY_RETENTION = timedelta(hours=env.float("IDEMPOTENCY_RETENTION_HOURS", default=48))
+# Webhook events (with their deliveries and attempts) none of whose deliveries is still pending or retrying.
+WEBHOOK_EVENT_RETENTION = timedelta(days=env.float("WEBHOOK_EVENT_RETENTION_DAYS", default=30))
+# Carts checked out, expired or merged, counted from their last change; an open cart is never deleted.
+CLOSED_CART_RETENTION = timedelta(days=env.float("CLOSED_CART_RETENTION_DAYS", default=30))
 DELIVERY_PROVIDER = env.str("DELIVERY_PROVIDER", default="orders.delivery.SandboxDeliveryProvider")
 # Dotted path of the payment provider class (payments.providers.PaymentProvider); the sandbox PSP by default.
 PAYMENT_PROVIDER = env.str("PAYMENT_PROVIDER", default="payments.sandbox.SandboxProvider")

@@ -24,6 +24,16 @@ from temporalio.api.workflowservice.v1 import GetSystemInfoRequest
 from temporalio.client import (
     Client,
     RPCError,
+    Schedule,
+    ScheduleActionStartWorkflow,
+    ScheduleAlreadyRunningError,
+    ScheduleIntervalSpec,
+    ScheduleOverlapPolicy,
+    SchedulePolicy,
+    ScheduleSpec,
+    ScheduleState,
+    ScheduleUpdate,
+    ScheduleUpdateInput,
     WithStartWorkflowOperation,
     WorkflowHandle,
     WorkflowQueryFailedError,
@@ -317,6 +327,105 @@ def signal(workflow_id: str, signal_fn: Any, arg: Any = None) -> None:
             await handle.signal(signal_fn, arg)
 
     run(call)
+
+
+# --- Schedules (maintenance runs: oms_project.retention) -------------------------------------------------
+
+
+@dataclass(frozen=True)
+class IntervalSchedule:
+    """A workflow started every ``every``; a run still going at the next tick makes that tick skip (no overlap)."""
+
+    schedule_id: str
+    workflow: Any
+    arg: Any
+    workflow_id: str  # the server appends each run's time
+    task_queue: str
+    every: timedelta
+    note: str = ""
+
+    def build(self) -> Schedule:
+        return Schedule(
+            action=ScheduleActionStartWorkflow(
+                self.workflow, self.arg, id=self.workflow_id, task_queue=self.task_queue
+            ),
+            spec=ScheduleSpec(intervals=[ScheduleIntervalSpec(every=self.every)]),
+            # A missed tick (server or workers down) is not made up later: the next tick does the same work.
+            policy=SchedulePolicy(overlap=ScheduleOverlapPolicy.SKIP, catchup_window=timedelta(minutes=1)),
+            state=ScheduleState(note=self.note),
+        )
+
+
+@dataclass(frozen=True)
+class ScheduleView:
+    every: list[timedelta]
+    paused: bool
+    # The runs it started, oldest first, as (workflow id, run id): two runs in the same second share the id.
+    recent_runs: list[tuple[str, str]]
+    running_workflow_ids: list[str]
+
+
+def schedule_upsert(spec: IntervalSchedule) -> str:
+    """Create the schedule, or replace its definition with ``spec`` (same id): idempotent, safe to race.
+    Returns "created" or "updated"."""
+    schedule = spec.build()
+
+    async def call(client: Client) -> str:
+        try:
+            await client.create_schedule(spec.schedule_id, schedule)
+            return "created"
+        except ScheduleAlreadyRunningError:
+            pass
+
+        def replace(current: ScheduleUpdateInput) -> ScheduleUpdate:
+            # Keep an operator's pause (``temporal schedule toggle``); everything else comes from the settings.
+            schedule.state.paused = current.description.schedule.state.paused
+            return ScheduleUpdate(schedule=schedule)
+
+        await client.get_schedule_handle(spec.schedule_id).update(replace)
+        return "updated"
+
+    return run(call)
+
+
+def schedule_delete(schedule_id: str) -> bool:
+    """Delete the schedule; False when there was none."""
+
+    async def call(client: Client) -> None:
+        await client.get_schedule_handle(schedule_id).delete()
+
+    try:
+        run(call)
+    except NotFound:
+        return False
+    return True
+
+
+def schedule_trigger(schedule_id: str) -> None:
+    """Start a run now (the overlap policy still applies)."""
+
+    async def call(client: Client) -> None:
+        await client.get_schedule_handle(schedule_id).trigger()
+
+    run(call)
+
+
+def schedule_describe(schedule_id: str) -> ScheduleView:
+    """What the server holds for the schedule (raises NotFound when there is none)."""
+
+    async def call(client: Client) -> ScheduleView:
+        description = await client.get_schedule_handle(schedule_id).describe()
+        info, schedule = description.info, description.schedule
+        return ScheduleView(
+            every=[interval.every for interval in schedule.spec.intervals],
+            paused=schedule.state.paused,
+            recent_runs=[
+                (result.action.workflow_id, result.action.first_execution_run_id) for result in info.recent_actions
+            ],
+            running_workflow_ids=[action.workflow_id for action in info.running_actions],
+        )
+
+    return run(call)
 
 
 def ping(timeout: float = 3.0) -> None:

@@ -143,6 +143,7 @@ def build_workers(
                 max_concurrent_local_activities=max_concurrent_activities or settings.WORKER_MAX_CONCURRENT_ACTIVITIES,
                 max_concurrent_workflow_tasks=max_concurrent_workflow_tasks
                 or settings.WORKER_MAX_CONCURRENT_WORKFLOW_TASKS,
+                max_cached_workflows=settings.WORKER_MAX_CACHED_WORKFLOWS,
                 sticky_queue_schedule_to_start_timeout=settings.WORKER_STICKY_TIMEOUT,
                 graceful_shutdown_timeout=settings.WORKER_GRACEFUL_SHUTDOWN,
                 # Tracing (OTEL_ENABLED) comes with the client from oms_project.temporal.connect().

@@ -76,10 +76,25 @@ def retry_schedule() -> RetrySchedule:
     )
 
 
-def _event_get_or_create(*, partner_id: int, event_type: str, data: dict, dedupe_key: str) -> tuple[WebhookEvent, bool]:
+def _subscribed_endpoints(*, partner_id: int, event_type: str) -> list[WebhookEndpoint]:
+    endpoints = WebhookEndpoint.objects.filter(partner_id=partner_id, is_active=True, deleted_at__isnull=True)
+    return [endpoint for endpoint in endpoints.order_by("pk") if event_type in endpoint.events]
+
+
+def _event_get_or_create(
+    *, partner_id: int, event_type: str, data: dict, dedupe_key: str
+) -> tuple[WebhookEvent | None, bool]:
+    """The event and whether this call created it; ``None`` when no endpoint of the partner subscribes to its type.
+
+    An event is only the body its deliveries send: with no delivery nobody will ever read it, and storing it made
+    ``webhooks_webhookevent`` the largest table (issue #19). An endpoint created later receives later events only,
+    as before."""
     existing = WebhookEvent.objects.filter(dedupe_key=dedupe_key).first()
     if existing is not None:
         return existing, False
+    endpoints = _subscribed_endpoints(partner_id=partner_id, event_type=event_type)
+    if not endpoints:
+        return None, False
     event_id = uuid.uuid4()
     created_at = timezone.now()
     body = domain.event_body(event_id=str(event_id), event_type=event_type, created_at=created_at, data=data)
@@ -94,13 +109,8 @@ def _event_get_or_create(*, partner_id: int, event_type: str, data: dict, dedupe
                 body=body,
                 created_at=created_at,
             )
-            endpoints = WebhookEndpoint.objects.filter(
-                partner_id=partner_id, is_active=True, deleted_at__isnull=True
-            ).order_by("pk")
             WebhookDelivery.objects.bulk_create(
-                WebhookDelivery(event=event, endpoint=endpoint, next_attempt_at=created_at)
-                for endpoint in endpoints
-                if event_type in endpoint.events
+                WebhookDelivery(event=event, endpoint=endpoint, next_attempt_at=created_at) for endpoint in endpoints
             )
     except IntegrityError:  # a concurrent publish with the same key won
         return WebhookEvent.objects.get(dedupe_key=dedupe_key), False
@@ -110,7 +120,8 @@ def _event_get_or_create(*, partner_id: int, event_type: str, data: dict, dedupe
 def webhook_event_publish(
     *, partner_id: int | None, event_type: str, data: dict, dedupe_key: str, start_deliveries: bool = True
 ) -> list[int]:
-    """Record the event once (by ``dedupe_key``) and start one delivery workflow per subscribed endpoint.
+    """Record the event once (by ``dedupe_key``) and start one delivery workflow per subscribed endpoint; an event
+    no endpoint subscribes to is not stored.
 
     Returns the delivery ids. Only starts workflows, never sends, so it returns at once whatever the receivers
     do. Safe to repeat: the event and its deliveries exist once, and only still-pending deliveries are
@@ -126,6 +137,8 @@ def webhook_event_publish(
     if not Partner.objects.filter(pk=partner_id).exists():
         raise NotFound(f"Partner {partner_id} does not exist.", field="partner_id")
     event, _ = _event_get_or_create(partner_id=partner_id, event_type=event_type, data=data, dedupe_key=dedupe_key)
+    if event is None:
+        return []  # nobody subscribes: nothing to store or send
     deliveries = list(event.deliveries.order_by("pk").values_list("pk", "status"))
     pending = [delivery_id for delivery_id, status in deliveries if status == WebhookDelivery.Status.PENDING]
     if pending and start_deliveries:

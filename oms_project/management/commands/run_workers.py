@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import signal
 from typing import Any
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from oms_project import temporal
+from oms_project import retention, temporal
 from oms_project.errors import TemporalUnavailable
 from oms_project.workers import (
+    ORDER,
     QUEUES,
     ActivityPools,
     build_workers,
@@ -20,6 +22,8 @@ from oms_project.workers import (
     sdk_metrics_runtime,
     task_queue_name,
 )
+
+log = logging.getLogger(__name__)
 
 
 class Command(BaseCommand):
@@ -66,9 +70,22 @@ class Command(BaseCommand):
                 max_concurrent_activities=options["max_concurrent_activities"],
                 max_concurrent_workflow_tasks=options["max_concurrent_workflow_tasks"],
             )
+            if ORDER in queues:
+                await self._apply_retention_schedule()
             names = ", ".join(task_queue_name(q) for q in queues)
             metrics_note = f"; SDK metrics on http://{address}/metrics" if address else ""
             self.stdout.write(f"Workers polling {names} on {temporal.temporal_address()}{metrics_note}; Ctrl-C stops.")
             self.stdout.flush()
             await run_until(workers, stop)
         self.stdout.write("Workers stopped.")
+
+    async def _apply_retention_schedule(self) -> None:
+        """The retention schedule follows the settings of the workers that run its workflow (ADR 0140). A server
+        that refuses it (say, an API key without schedule rights) must not keep the workers from running orders:
+        it is logged and the workers start; ``manage.py retention_schedule`` retries it by hand."""
+        try:
+            outcome = await asyncio.to_thread(retention.retention_schedule_apply)
+        except Exception:
+            log.exception("Could not apply the %s schedule; the workers run without it", retention.SCHEDULE_ID)
+            return
+        self.stdout.write(f"Retention schedule {retention.SCHEDULE_ID}: {outcome}.")

@@ -16,7 +16,7 @@ from orders.contracts import ApplyInput, EventInput
 from orders.models import Order
 from partners.models import Partner
 from tests.integration.orders.helpers import order_body, seed_sku
-from webhooks.models import WebhookEvent
+from webhooks.models import WebhookEndpoint, WebhookEvent
 
 pytestmark = pytest.mark.django_db
 
@@ -121,6 +121,10 @@ def test_webhook_events_carry_the_body_of_their_transition() -> None:
     wrote: it must equal the API body read back from the database at that moment."""
     seed_sku("EUR-W", 10)
     partner = Partner.objects.create(name="hooks")
+    # Events are stored only for a subscriber (issue #19); its deliveries are recorded, not sent, by these writes.
+    WebhookEndpoint.objects.create(
+        partner=partner, url="https://hooks.example/in", events=["order.created", "order.confirmed"], secret="s"
+    )
     number = _place(
         "EUR-W",
         "hooks",
