@@ -45,6 +45,8 @@ class ErrorCode(StrEnum):
     WEBHOOK_TARGET_NOT_ALLOWED = "webhook_target_not_allowed"
     DELIVERY_NOT_RETRYABLE = "delivery_not_retryable"
     WEBHOOK_ENDPOINT_LIMIT = "webhook_endpoint_limit"
+    NOT_RETURNABLE = "not_returnable"
+    RETURN_WINDOW_CLOSED = "return_window_closed"
 
 
 HTTP_STATUS: dict[str, int] = {
@@ -81,6 +83,8 @@ HTTP_STATUS: dict[str, int] = {
     ErrorCode.WEBHOOK_TARGET_NOT_ALLOWED: 400,
     ErrorCode.DELIVERY_NOT_RETRYABLE: 409,
     ErrorCode.WEBHOOK_ENDPOINT_LIMIT: 409,
+    ErrorCode.NOT_RETURNABLE: 409,
+    ErrorCode.RETURN_WINDOW_CLOSED: 409,
 }
 
 

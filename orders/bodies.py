@@ -29,6 +29,9 @@ def _when(value: datetime | None) -> str | None:
     return text[:-6] + "Z" if text.endswith("+00:00") else text
 
 
+api_time = _when  # public: the returns' bodies render their times the same way
+
+
 def _text(value: Any) -> str | None:
     return None if value is None else str(value)
 
