@@ -12,6 +12,7 @@ api_v1 = [
     path("", include("catalog.api.urls")),
     path("", include("carts.api.urls")),
     path("", include("orders.api.urls")),
+    path("", include("returns.api.urls")),
     path("", include("partners.api.urls")),
     path("", include("customers.api.urls")),
     path("", include("webhooks.api.urls")),

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
+from decimal import Decimal
 from typing import Any
 
 from oms_project.money import format_amount
@@ -24,8 +25,8 @@ def return_bodies(returns: Sequence[Return]) -> list[dict[str, Any]]:
     ):
         lines[row[0]].append(row)
     events: dict[str, list[tuple[Any, ...]]] = defaultdict(list)
-    for row in ReturnEvent.objects.filter(ret_id__in=ids).order_by("id").values_list(
-        "ret_id", "type", "at", "actor", "data"
+    for row in (
+        ReturnEvent.objects.filter(ret_id__in=ids).order_by("id").values_list("ret_id", "type", "at", "actor", "data")
     ):
         events[row[0]].append(row)
     numbers = dict(Return.objects.filter(pk__in=ids).values_list("pk", "order__number"))
@@ -47,12 +48,12 @@ def _body(ret: Return, order_number: str, lines: list[tuple[Any, ...]], events: 
                 "quantity": int(quantity),
                 "received_quantity": int(received),
                 "restock": bool(restock),
-                "refund_amount": format_amount(refund, currency),
+                "refund_amount": format_amount(Decimal(refund), currency),
             }
             for _, sku, quantity, received, restock, refund in lines
         ],
-        "refund_amount": format_amount(ret.refund_amount, currency),
-        "refunded_amount": format_amount(ret.refunded_amount, currency),
+        "refund_amount": format_amount(Decimal(ret.refund_amount), currency),
+        "refunded_amount": format_amount(Decimal(ret.refunded_amount), currency),
         "currency": currency,
         "receive_deadline": _when(ret.receive_deadline),
         "created_at": _when(ret.created_at),

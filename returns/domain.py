@@ -96,9 +96,7 @@ def window_is_open(delivered_at: datetime | None, window_days: float, *, now: da
 
 
 # --- Quantities ---------------------------------------------------------------------------------------------
-def quantity_problem(
-    requested: Mapping[str, int], returnable: Mapping[str, int]
-) -> tuple[str, str] | None:
+def quantity_problem(requested: Mapping[str, int], returnable: Mapping[str, int]) -> tuple[str, str] | None:
     """(sku, why) for the first requested sku the order cannot return that many of, or None.
 
     ``returnable``: per sku, delivered units less what other holding returns hold (``HOLDING``)."""

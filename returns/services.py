@@ -348,9 +348,7 @@ def return_receive_apply(*, inp: ReceiveStepInput) -> WriteResult:
         ret.updated_at = timezone.now()
         ret.save(update_fields=["status", "refund_amount", "pending_action", "updated_at"])
         data = {
-            "lines": [
-                {"sku": line.sku, "received": line.received_quantity, "restock": line.restock} for line in lines
-            ],
+            "lines": [{"sku": line.sku, "received": line.received_quantity, "restock": line.restock} for line in lines],
             "refund_amount": format_amount(refund, ret.currency),
         }
         if refund < total:
@@ -421,9 +419,7 @@ def return_restock(*, inp: ReturnStepInput) -> None:
     """The received units through the stock ledger: restocked ones back on hand (into the warehouse they left),
     the others recorded as written off. One transaction, keyed: a repeat changes nothing."""
     ret = Return.objects.select_related("order").get(pk=inp.return_id)
-    lines = [
-        (line.sku, line.received_quantity, line.restock) for line in ret.lines.all() if line.received_quantity > 0
-    ]
+    lines = [(line.sku, line.received_quantity, line.restock) for line in ret.lines.all() if line.received_quantity > 0]
     stock_return(
         order_number=ret.order.number, lines=lines, idempotency_key=inp.idempotency_key, reason=f"return {ret.pk}"
     )

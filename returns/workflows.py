@@ -122,9 +122,7 @@ class ReturnWorkflow:
             return "refused"
         state.step = "record"
         try:
-            recorded = await workflow.execute_local_activity(
-                RETURN_RECORD, inp, result_type=WriteResult, **LOCAL_STEP
-            )
+            recorded = await workflow.execute_local_activity(RETURN_RECORD, inp, result_type=WriteResult, **LOCAL_STEP)
         except FailureError as error:
             cause = root_cause(error)
             if not isinstance(cause, ApplicationError) or not cause.non_retryable:

@@ -280,9 +280,15 @@ class OrderSerializer(serializers.Serializer):
     sla_breached_at = serializers.DateTimeField(allow_null=True)
     # API.md "Long-running actions": the action still running (cancel, shipment, compensation, refund), else null.
     pending_action = serializers.SerializerMethodField()
+    # API.md "Returns and refunds": the order's return ids, oldest first.
+    returns = serializers.SerializerMethodField()
 
     def get_pending_action(self, order: Any) -> str | None:
         return order.pending_action or None
+
+    @extend_schema_field({"type": "array", "items": {"type": "string"}})
+    def get_returns(self, order: Any) -> list[str]:
+        return list(order.returns.order_by("created_at", "id").values_list("id", flat=True))
 
     def get_sla_breached(self, order: Any) -> bool:
         return bool(order.sla_breached_status)
