@@ -45,6 +45,7 @@ class ErrorCode(StrEnum):
     WEBHOOK_TARGET_NOT_ALLOWED = "webhook_target_not_allowed"
     DELIVERY_NOT_RETRYABLE = "delivery_not_retryable"
     WEBHOOK_ENDPOINT_LIMIT = "webhook_endpoint_limit"
+    REFUND_EXCEEDS_CAPTURED = "refund_exceeds_captured"
 
 
 HTTP_STATUS: dict[str, int] = {
@@ -81,6 +82,7 @@ HTTP_STATUS: dict[str, int] = {
     ErrorCode.WEBHOOK_TARGET_NOT_ALLOWED: 400,
     ErrorCode.DELIVERY_NOT_RETRYABLE: 409,
     ErrorCode.WEBHOOK_ENDPOINT_LIMIT: 409,
+    ErrorCode.REFUND_EXCEEDS_CAPTURED: 409,
 }
 
 
