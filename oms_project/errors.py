@@ -47,6 +47,7 @@ class ErrorCode(StrEnum):
     WEBHOOK_ENDPOINT_LIMIT = "webhook_endpoint_limit"
     NOT_RETURNABLE = "not_returnable"
     RETURN_WINDOW_CLOSED = "return_window_closed"
+    REFUND_EXCEEDS_CAPTURED = "refund_exceeds_captured"
 
 
 HTTP_STATUS: dict[str, int] = {
@@ -85,6 +86,7 @@ HTTP_STATUS: dict[str, int] = {
     ErrorCode.WEBHOOK_ENDPOINT_LIMIT: 409,
     ErrorCode.NOT_RETURNABLE: 409,
     ErrorCode.RETURN_WINDOW_CLOSED: 409,
+    ErrorCode.REFUND_EXCEEDS_CAPTURED: 409,
 }
 
 

@@ -98,6 +98,7 @@ def _order_body(
         "tax": format_amount(order.tax, currency),
         "shipping": format_amount(order.shipping, currency),
         "total": format_amount(order.total, currency),
+        "refunded_amount": format_amount(order.refunded_amount, currency),
         "currency": _text(currency),
         "customer": {
             "email": _text(order.contact_email),

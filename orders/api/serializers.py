@@ -12,7 +12,7 @@ from rest_framework import serializers
 from carts.api.serializers import ErrorSerializer  # noqa: F401
 from oms_project.api import ChoiceField, RefusesServerOwnedFields, TimestampField, integer_with_documented_range
 from oms_project.money import format_amount
-from orders.domain import DELIVERY_EVENT_STATUSES, MAX_QUANTITY, MIN_QUANTITY, Priority, Status
+from orders.domain import DELIVERY_EVENT_STATUSES, MAX_QUANTITY, MIN_QUANTITY, PaymentStatus, Priority, Status
 
 # Fields the server computes; a request that tries to set one is refused with 400 naming the field.
 SERVER_OWNED_ORDER_FIELDS = frozenset(
@@ -28,6 +28,7 @@ SERVER_OWNED_ORDER_FIELDS = frozenset(
         "tax",
         "shipping",
         "total",
+        "refunded_amount",
         "currency",
         "tracking",
         "events",
@@ -256,7 +257,7 @@ class OrderSerializer(serializers.Serializer):
 
     number = serializers.CharField()
     status = ChoiceField(choices=[s.value for s in Status])
-    payment_status = serializers.CharField()
+    payment_status = ChoiceField(choices=[s.value for s in PaymentStatus])
     delivery_status = serializers.CharField()
     failure_reason = serializers.CharField()
     cancel_reason = serializers.CharField()
@@ -266,6 +267,8 @@ class OrderSerializer(serializers.Serializer):
     tax = MoneyField()
     shipping = MoneyField()
     total = MoneyField()
+    # Every refund of the order added up (undelivered shipments and returns; API.md "Returns and refunds").
+    refunded_amount = MoneyField()
     currency = serializers.CharField()
     customer = OrderCustomerSerializer(source="*")
     shipping_address = OrderAddressSerializer(source="*")
