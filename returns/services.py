@@ -26,6 +26,7 @@ from oms_project.errors import InvalidInput, NotFound
 from oms_project.money import format_amount, parse_amount, quantize
 from orders.bodies import order_bodies
 from orders.contracts import ApplyInput, EventInput
+from orders.domain import PaymentStatus, can_change_payment
 from orders.domain import Status as OrderStatus
 from orders.models import Order, OrderEvent, OrderLine
 from orders.services import order_write
@@ -294,7 +295,7 @@ def return_write(*, inp: ReturnWriteInput) -> WriteResult:
     """One step of the return process on the read model: status (through the transition table) and fields, the
     return's event, the order's event and the webhook events, in one transaction, at most once."""
     with transaction.atomic():
-        _lock_order_of(inp.return_id)  # order, then return: the same lock order as every other return write
+        order = _lock_order_of(inp.return_id)  # order, then return: the lock order of every return write
         ret = Return.objects.select_for_update().select_related("order").get(pk=inp.return_id)
         if ReturnEvent.objects.filter(idempotency_key=f"{inp.idempotency_key}:0").exists():
             return _replayed(ret.pk, inp.idempotency_key, inp.publish)
@@ -312,6 +313,7 @@ def return_write(*, inp: ReturnWriteInput) -> WriteResult:
         if inp.refunded_amount is not None:
             ret.refunded_amount = Decimal(inp.refunded_amount)
             changed.append("refunded_amount")
+            order_refunds_follow_payment(order=order)
         if inp.pending_action is not None:
             ret.pending_action = inp.pending_action
             changed.append("pending_action")
@@ -366,6 +368,23 @@ def return_receive_apply(*, inp: ReceiveStepInput) -> WriteResult:
                 order_event="return_received",
             ),
         )
+
+
+def order_refunds_follow_payment(*, order: Order) -> None:
+    """The order's ``refunded_amount`` and ``payment_status`` (partially_refunded / refunded) from its payment, the
+    source of truth (payments v2 counts every refund once, by key). Called, with the order row locked, by the write
+    that records a refund, so a retried write converges on the same figures."""
+    payment = Payment.objects.filter(order_number=order.number).first()
+    if payment is None:
+        return
+    order.refunded_amount = payment.refunded_amount
+    fields = ["refunded_amount", "updated_at"]
+    refund_statuses = (PaymentStatus.PARTIALLY_REFUNDED, PaymentStatus.REFUNDED)
+    if payment.status in refund_statuses and can_change_payment(order.payment_status, payment.status):
+        order.payment_status = payment.status
+        fields.append("payment_status")
+    order.updated_at = timezone.now()
+    order.save(update_fields=fields)
 
 
 def _received(receive: ReceiveInput, lines: list[ReturnLine]) -> dict[str, tuple[int, bool]]:
@@ -525,6 +544,8 @@ def order_goodwill_refund(*, order: Order, amount: str | Decimal, reason: str, a
     refund_key = f"goodwill-{existing.key}"
     payment_refund(order_number=order.number, idempotency_key=refund_key, amount=existing.amount)
     with transaction.atomic():
+        order = Order.objects.select_for_update().get(pk=order.pk)
+        order_refunds_follow_payment(order=order)
         goodwill = GoodwillRefund.objects.select_for_update().get(pk=existing.pk)
         data = {"amount": format_amount(goodwill.amount, goodwill.currency), "reason": goodwill.reason}
         order_write(
