@@ -22,7 +22,7 @@ def test_transition_table_allows_only_the_contract_paths() -> None:
         ("approved", "expired"),
         ("received", "refunded"),
     }
-    assert domain.TERMINAL == {"refunded", "rejected", "cancelled", "expired"}
+    assert {"refunded", "rejected", "cancelled", "expired"} == domain.TERMINAL
     with pytest.raises(domain.TransitionRefused):
         domain.check_transition(ReturnStatus.RECEIVED, ReturnStatus.CANCELLED)  # cancelling ends at receipt
 
