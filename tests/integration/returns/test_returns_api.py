@@ -4,6 +4,7 @@ sandbox PSP's ledger, the stock ledger."""
 from __future__ import annotations
 
 import uuid
+from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from decimal import Decimal
 
@@ -12,6 +13,8 @@ from django.db import connection
 from django.test import override_settings
 
 from catalog.models import StockMovement
+from notifications.models import Email
+from notifications.rendering import email_message
 from oms_project.errors import DomainError
 from orders.models import Order
 from payments.models import SandboxLedgerEntry
@@ -88,6 +91,10 @@ def test_two_returns_refund_the_line_total_to_the_cent_never_shipping_and_restoc
     assert events.count("return_refunded") == 2 and "return_requested" in events
     listed = carrier.get(f"/api/v1/returns/?order={number}&status=refunded").json()["results"]
     assert {r["id"] for r in listed} == {return_id, second_id}
+    kinds = Counter(Email.objects.filter(order=order).values_list("kind", flat=True))
+    assert (kinds["return_approved"], kinds["return_refunded"], kinds["return_rejected"]) == (2, 2, 0)
+    refunded_mail = Email.objects.filter(order=order, kind="return_refunded").order_by("pk").first()
+    assert "4.27 EUR" in email_message(refunded_mail).body
 
 
 def test_returns_are_refused_before_delivery_and_for_more_than_was_delivered_and_hidden_from_others(live_oms) -> None:
@@ -120,6 +127,9 @@ def test_returns_are_refused_before_delivery_and_for_more_than_was_delivered_and
     assert (answer.json()["status"], answer.json()["reject_reason"]) == ("rejected", "worn")
     assert step(carrier, rejected["id"], "receive").json()["code"] == "invalid_transition"
     assert Order.objects.get(number=number).refunded_amount == Decimal("0")
+    assert list(
+        Email.objects.filter(order__number=number, kind__startswith="return_").values_list("kind", flat=True)
+    ) == ["return_rejected"]
 
     unshipped = shop.post("/api/v1/orders/", {}, content_type="application/json", HTTP_IDEMPOTENCY_KEY=uuid.uuid4().hex)
     assert unshipped.status_code == 400
