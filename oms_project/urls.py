@@ -37,6 +37,7 @@ urlpatterns = [
     *media_urlpatterns(),
     path("", include("customers.urls")),
     path("", include("carts.urls")),
+    path("", include("returns.urls")),
     path("", include("orders.urls")),
     path("", include("catalog.urls")),
 ]

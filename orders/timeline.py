@@ -29,6 +29,16 @@ EVENT_LABELS = {
     "capture_failed": "Payment could not be taken",
     "payment_refunded": "Payment refunded",
     "stock_restocked": "Items returned to stock",
+    # Returns (returns app) write these on the order's timeline; the return's own timeline uses the short names.
+    "return_requested": "Return requested",
+    "return_approved": "Return approved",
+    "return_rejected": "Return rejected",
+    "return_cancelled": "Return cancelled",
+    "return_expired": "Return expired (nothing arrived in time)",
+    "return_received": "Returned items received",
+    "return_refunded": "Return refunded",
+    "return_refund_failed": "Return refund refused by the payment provider",
+    "goodwill_refund": "Goodwill refund",
 }
 
 # Event data keys whose plain name would read poorly; the others are shown as "Their name".

@@ -36,6 +36,7 @@ from returns import domain
 from returns.bodies import return_bodies
 from returns.contracts import (
     ORDER_UPDATED,
+    QUERY_PROGRESS,
     RETURN_REQUESTED,
     RETURN_WORKFLOW,
     UPDATE_APPROVE,
@@ -49,6 +50,7 @@ from returns.contracts import (
     RefundResult,
     RequestReturnInput,
     ReturnLineInput,
+    ReturnProgress,
     ReturnStepInput,
     ReturnWriteInput,
     StepInput,
@@ -88,6 +90,11 @@ def _held_units(order: Order, *, excluding: str = "") -> dict[int, int]:
         open_ = status in (ReturnStatus.REQUESTED, ReturnStatus.APPROVED)
         held[line_id] += quantity if open_ else received
     return held
+
+
+def order_return_window_open(order: Order) -> bool:
+    """Delivered, and within RETURN_WINDOW_DAYS of delivery now (pages offer "Return items" only then)."""
+    return domain.window_is_open(order_delivered_at(order), settings.RETURN_WINDOW_DAYS, now=timezone.now())
 
 
 def returnable_units(order: Order) -> dict[str, int]:
@@ -569,6 +576,11 @@ def order_goodwill_refund(*, order: Order, amount: str | Decimal, reason: str, a
                 start_deliveries=True,
             )
     return goodwill
+
+
+def return_progress(*, ret: Return) -> ReturnProgress:
+    """The running process's own view (a query; the admin's live state)."""
+    return temporal.query(return_workflow_id(ret.pk), QUERY_PROGRESS, result_type=ReturnProgress)
 
 
 def return_get(*, return_id: str) -> Return:
