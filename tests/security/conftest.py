@@ -110,7 +110,7 @@ class PartnerOwner:
         """A return of a second order of this partner's, delivered through the API (the first stays confirmed)."""
         first = self.order_number
         number = self.place_order()
-        self.order_number = first
+        self.order_number, self.returned_order = first, number
         carrier = self.client(("fulfilment",))
         shipped = carrier.post(
             f"/api/v1/orders/{number}/ship/",
