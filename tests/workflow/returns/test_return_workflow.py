@@ -1,22 +1,28 @@
-"""ReturnWorkflow deadlines on the time-skipping server with the project's real workers and activities: the return
-window (a validator and the process's own check, on workflow time) and the receive deadline (a durable timer)."""
+"""ReturnWorkflow on the time-skipping server with the project's real workers and activities: the return window (a
+validator and the process's own check, on workflow time), the receive deadline (a durable timer), and receiving to
+refunded. Each finished history replays with today's code; stored ones (``tests/workflow/replay/histories/
+return_*.json``) too. Record missing ones with ``OMS_RECORD_HISTORIES=1``."""
 
 from __future__ import annotations
 
 import asyncio
 import dataclasses
+import os
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from asgiref.sync import sync_to_async
 from django.conf import settings
-from temporalio.client import WorkflowUpdateFailedError
+from temporalio.client import WorkflowHistory, WorkflowUpdateFailedError
 from temporalio.service import RPCError
 
+from oms_project import workers
 from orders.contracts import DeliveryEventInput, DeliveryEventResult, ShipInput, order_workflow_id
 from orders.models import Order
 from orders.workflows import OrderWorkflow
-from returns.contracts import RequestReturnInput, ReturnLineInput, StepInput, return_workflow_id
+from payments.models import Payment
+from returns.contracts import ReceiveInput, RequestReturnInput, ReturnLineInput, StepInput, return_workflow_id
 from returns.models import Return
 from returns.services import order_delivered_at
 from returns.workflows import ReturnWorkflow
@@ -25,6 +31,22 @@ from tests.temporal_env import on_test_queues, workers_on
 from tests.workflow.orders.test_order_workflow import prepare, wait_confirmed
 
 pytestmark = pytest.mark.django_db(transaction=True)
+HISTORIES = Path(__file__).parents[1] / "replay" / "histories"
+
+
+async def replays(handle, name: str) -> None:  # type: ignore[no-untyped-def]
+    """Today's code replays the history just made; stored under ``name`` when asked to (OMS_RECORD_HISTORIES)."""
+    history = await handle.fetch_history()
+    await workers.replayer([ReturnWorkflow]).replay_workflow(history)
+    path = HISTORIES / f"{name}.json"
+    if os.environ.get("OMS_RECORD_HISTORIES") and (os.environ["OMS_RECORD_HISTORIES"] == "all" or not path.exists()):
+        path.write_text(history.to_json())
+
+
+@pytest.mark.parametrize("path", sorted(HISTORIES.glob("return_*.json")), ids=lambda p: p.stem)
+async def test_recorded_return_histories_replay(path: Path) -> None:
+    history = WorkflowHistory.from_json(return_workflow_id("recorded"), path.read_text())
+    await workers.replayer([ReturnWorkflow]).replay_workflow(history)
 
 
 async def delivered_order(env, queues, sku: str, key: str) -> Order:  # type: ignore[no-untyped-def]
@@ -92,6 +114,22 @@ async def test_approved_return_expires_when_nothing_arrives_by_the_receive_deadl
         assert events == ["requested", "approved", "expired"]
         order_events = await sync_to_async(lambda: [e.type for e in order.events.all()])()
         assert order_events[-3:] == ["return_requested", "return_approved", "return_expired"]
+        await replays(handle, "return_expired")
+
+
+async def test_received_return_restocks_and_refunds_once(skip_env) -> None:  # type: ignore[no-untyped-def]
+    async with workers_on(skip_env.client) as queues:
+        order = await delivered_order(skip_env, queues, "RET-RCV", "ret-rcv")
+        inp = await sync_to_async(return_input)(order, "R-RECEIVED001", queues)
+        handle, _ = await start_return(skip_env, inp, queues)
+        await handle.execute_update(ReturnWorkflow.approve, StepInput(actor="staff:ada"))
+        await skip_env.sleep(timedelta(days=3))  # the parcel takes a while: the deadline is still ahead
+        assert await handle.execute_update(ReturnWorkflow.receive, ReceiveInput(actor="staff:bo")) == "refunded"
+        assert await handle.result() == "refunded"
+        ret = await read_return(inp.return_id, "refunded")
+        payment = await sync_to_async(Payment.objects.get)(order_number=order.number)
+        assert ret.refunded_amount == payment.refunded_amount == ret.refund_amount > 0
+        await replays(handle, "return_refunded")
 
 
 async def test_a_return_asked_after_the_window_closed_is_refused_and_records_nothing(skip_env) -> None:  # type: ignore[no-untyped-def]
