@@ -226,11 +226,23 @@ def dashboard_data(*, now: datetime | None = None, list_limit: int = 20) -> Dash
         .select_related("event", "endpoint__partner")
         .order_by("-updated_at")[:list_limit]
     )
+    # Returns in one query (per currency: refunded this week, and how many wait for staff), goodwill in another.
     refunds: dict[str, Decimal] = {}
-    for currency, amount in Return.objects.filter(status=ReturnStatus.REFUNDED, updated_at__gte=week).values_list(
-        "currency", "refunded_amount"
+    awaiting = dict.fromkeys(sorted(AWAITING_ACTION), 0)
+    for row in (
+        Return.objects.values("currency")
+        .annotate(
+            refunded=Sum(
+                "refunded_amount", filter=Q(status=ReturnStatus.REFUNDED, updated_at__gte=week), default=Decimal(0)
+            ),
+            **{status.value: Count("pk", filter=Q(status=status)) for status in AWAITING_ACTION},
+        )
+        .order_by()
     ):
-        refunds[currency] = refunds.get(currency, Decimal(0)) + amount
+        if row["refunded"]:
+            refunds[row["currency"]] = row["refunded"]
+        for status in AWAITING_ACTION:
+            awaiting[status] += row[status.value]
     for currency, amount in GoodwillRefund.objects.filter(refunded_at__gte=week).values_list("currency", "amount"):
         refunds[currency] = refunds.get(currency, Decimal(0)) + amount
     gross = {row["currency"]: row["week"] for row in revenue_rows}
@@ -242,9 +254,6 @@ def dashboard_data(*, now: datetime | None = None, list_limit: int = 20) -> Dash
         }
         for currency, amount in sorted(refunds.items())
     ]
-    awaiting = dict(
-        Return.objects.filter(status__in=AWAITING_ACTION).values_list("status").annotate(n=Count("pk")).order_by()
-    )
     # The workflow's SLA timer sets the flag; the next status change clears it.
     flagged = Order.objects.exclude(sla_breached_status="")
     return Dashboard(
@@ -258,5 +267,5 @@ def dashboard_data(*, now: datetime | None = None, list_limit: int = 20) -> Dash
         sla_flagged=list(flagged.order_by("sla_breached_at", "pk")[:list_limit]),
         sla_flagged_count=flagged.count(),
         refund_rows=refund_rows,
-        returns_awaiting={status.value: awaiting.get(status.value, 0) for status in sorted(AWAITING_ACTION)},
+        returns_awaiting={str(status): count for status, count in awaiting.items()},
     )

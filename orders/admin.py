@@ -147,7 +147,8 @@ class OrderAdmin(admin.ModelAdmin):
         return False
 
     def get_readonly_fields(self, request: HttpRequest, obj: Order | None = None) -> list[str]:
-        return [field.name for field in Order._meta.fields] + ["items", "live_workflow", "timeline"]
+        computed = ["items", "live_workflow", "timeline", "returns_and_refunds"]
+        return [field.name for field in Order._meta.fields] + computed
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Order]:
         return super().get_queryset(request).annotate(line_count=_line_count())
