@@ -476,8 +476,17 @@ def _step(ret: Return, target: ReturnStatus, update: str, arg: Any, *, wait_seco
     seconds = settings.ORDER_ACTION_ANSWER_SECONDS if wait_seconds is None else wait_seconds
     answer = temporal.update_within(return_workflow_id(ret.pk), update, arg, seconds=seconds)
     ret.refresh_from_db()
-    pending = "" if answer.done else (PENDING_REFUND if target == ReturnStatus.RECEIVED else target.value)
+    pending = "" if answer.done else _PENDING_STEP[target]
     return ReturnActionAnswer(ret=ret, pending_action=pending or ret.pending_action)
+
+
+# What a step answered with 202 is still doing (API.md "Long-running actions": ``pending_action``).
+_PENDING_STEP = {
+    ReturnStatus.APPROVED: "approve",
+    ReturnStatus.REJECTED: "reject",
+    ReturnStatus.CANCELLED: "cancel",
+    ReturnStatus.RECEIVED: PENDING_REFUND,
+}
 
 
 def return_approve(*, ret: Return, actor: str, wait_seconds: float | None = None) -> ReturnActionAnswer:
