@@ -22,6 +22,7 @@ from returns import services
 from returns.models import Return
 from tests.integration.orders.helpers import api_client, ledger_matches_levels, seed_sku, stock
 from tests.integration.returns.helpers import delivered_order, request_return, step, wait_return
+from webhooks.models import WebhookEvent
 
 pytestmark = [pytest.mark.integration, pytest.mark.postgres]
 
@@ -91,6 +92,11 @@ def test_two_returns_refund_the_line_total_to_the_cent_never_shipping_and_restoc
     assert events.count("return_refunded") == 2 and "return_requested" in events
     listed = carrier.get(f"/api/v1/returns/?order={number}&status=refunded").json()["results"]
     assert {r["id"] for r in listed} == {return_id, second_id}
+    # Webhook events (outbox rows of the writes): one per return step, and one order.updated per refund.
+    events = Counter(WebhookEvent.objects.filter(dedupe_key__contains=return_id).values_list("type", flat=True))
+    assert events == {"return.requested": 1, "return.approved": 1, "return.refunded": 1, "order.updated": 1}
+    refunded_event = WebhookEvent.objects.get(dedupe_key__contains=return_id, type="return.refunded")
+    assert (refunded_event.data["id"], refunded_event.data["refunded_amount"]) == (return_id, "4.27")
     kinds = Counter(Email.objects.filter(order=order).values_list("kind", flat=True))
     assert (kinds["return_approved"], kinds["return_refunded"], kinds["return_rejected"]) == (2, 2, 0)
     refunded_mail = Email.objects.filter(order=order, kind="return_refunded").order_by("pk").first()
