@@ -23,7 +23,18 @@ ORDER_PERMISSIONS: dict[str, str] = {
 }
 
 # The project's own apps: "manager" gets every permission on their models.
-OMS_APPS = ["catalog", "customers", "partners", "payments", "carts", "orders", "webhooks", "notifications", "reports"]
+OMS_APPS = [
+    "catalog",
+    "customers",
+    "partners",
+    "payments",
+    "carts",
+    "orders",
+    "webhooks",
+    "notifications",
+    "reports",
+    "returns",
+]
 
 SUPPORT = "support"
 WAREHOUSE = "warehouse"
@@ -41,6 +52,10 @@ GROUP_PERMISSIONS: dict[str, list[str]] = {
         "webhooks.view_webhookdelivery",
         "notifications.view_email",
         "notifications.resend_email",  # "Send again" on a customer e-mail (docs/notifications.md)
+        # Returns: approve / reject and goodwill refunds (each a step of the return's workflow; docs/returns.md).
+        "returns.view_return",
+        "returns.view_returnline",
+        "returns.change_return",
     ],
     WAREHOUSE: [
         "orders.view_order",
@@ -54,6 +69,10 @@ GROUP_PERMISSIONS: dict[str, list[str]] = {
         "catalog.view_stocklevel",
         "catalog.change_stocklevel",  # the "Adjust stock" form (receive / correct / write off)
         "catalog.view_stockmovement",
+        # Returns: receiving a parcel (per line: units and restock or write-off).
+        "returns.view_return",
+        "returns.view_returnline",
+        "returns.change_return",
     ],
 }
 

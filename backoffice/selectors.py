@@ -26,6 +26,8 @@ from oms_project.money import quantize
 from orders.contracts import QUERY_PROGRESS, OrderProgress, order_workflow_id
 from orders.domain import Status
 from orders.models import Order
+from returns.domain import AWAITING_ACTION, ReturnStatus
+from returns.models import GoodwillRefund, Return
 from webhooks.models import WebhookDelivery
 
 log = logging.getLogger(__name__)
@@ -162,6 +164,8 @@ class Dashboard:
     failed_webhook_deliveries: list[WebhookDelivery]
     sla_flagged: list[Order]
     sla_flagged_count: int
+    refund_rows: list[dict[str, Any]] = field(default_factory=list)  # currency, week (refunded this week)
+    returns_awaiting: dict[str, int] = field(default_factory=dict)  # requested, approved (staff act on them)
 
     @property
     def orders_today(self) -> int:
@@ -222,6 +226,34 @@ def dashboard_data(*, now: datetime | None = None, list_limit: int = 20) -> Dash
         .select_related("event", "endpoint__partner")
         .order_by("-updated_at")[:list_limit]
     )
+    # Returns in one query (per currency: refunded this week, and how many wait for staff), goodwill in another.
+    refunds: dict[str, Decimal] = {}
+    awaiting = dict.fromkeys(sorted(AWAITING_ACTION), 0)
+    for row in (
+        Return.objects.values("currency")
+        .annotate(
+            refunded=Sum(
+                "refunded_amount", filter=Q(status=ReturnStatus.REFUNDED, updated_at__gte=week), default=Decimal(0)
+            ),
+            **{status.value: Count("pk", filter=Q(status=status)) for status in AWAITING_ACTION},
+        )
+        .order_by()
+    ):
+        if row["refunded"]:
+            refunds[row["currency"]] = row["refunded"]
+        for status in AWAITING_ACTION:
+            awaiting[status] += row[status.value]
+    for currency, amount in GoodwillRefund.objects.filter(refunded_at__gte=week).values_list("currency", "amount"):
+        refunds[currency] = refunds.get(currency, Decimal(0)) + amount
+    gross = {row["currency"]: row["week"] for row in revenue_rows}
+    refund_rows = [
+        {
+            "currency": currency,
+            "week": quantize(amount, currency),
+            "net": quantize(gross.get(currency, 0) - amount, currency),
+        }
+        for currency, amount in sorted(refunds.items())
+    ]
     # The workflow's SLA timer sets the flag; the next status change clears it.
     flagged = Order.objects.exclude(sla_breached_status="")
     return Dashboard(
@@ -234,4 +266,6 @@ def dashboard_data(*, now: datetime | None = None, list_limit: int = 20) -> Dash
         failed_webhook_deliveries=failed_deliveries,
         sla_flagged=list(flagged.order_by("sla_breached_at", "pk")[:list_limit]),
         sla_flagged_count=flagged.count(),
+        refund_rows=refund_rows,
+        returns_awaiting={str(status): count for status, count in awaiting.items()},
     )

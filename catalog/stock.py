@@ -300,3 +300,69 @@ def stock_held_by_order(order_number: str) -> list[Allocation]:
         for row in rows
         if row["total"] > 0
     ]
+
+
+def stock_return(
+    *, order_number: str, lines: Sequence[tuple[str, int, bool]], idempotency_key: str, reason: str
+) -> list[Allocation]:
+    """A return's received units, per ``(sku, quantity, restock)``: restocked units go back on hand into the
+    warehouses they were shipped from (never more than the order shipped and has not had back); the others are
+    written off (a ledger row without a level change: they never came back on the shelf, the row says why). One
+    transaction; the same key again returns what it did and writes nothing (no unit is ever restocked twice)."""
+    prefix = _key_prefix(idempotency_key, "return")
+    if (done := _recorded(prefix)) is not None:
+        return done
+    wanted = [(sku, quantity, restock) for sku, quantity, restock in lines if quantity > 0]
+    if not wanted:
+        return []
+    try:
+        with transaction.atomic():
+            levels = _lock(Q(variant__sku__in={sku for sku, _, _ in wanted}))
+            if (done := _recorded(prefix)) is not None:
+                return done
+            shipped = _shipped(order_number)
+            moved = []
+            for sku, quantity, restock in wanted:
+                candidates = [level for level in levels if level.variant.sku == sku]
+                if not restock:
+                    level = next(
+                        (lv for lv in candidates if shipped.get((lv.variant_id, lv.warehouse_id))), candidates[0]
+                    )
+                    StockMovement.objects.create(
+                        variant=level.variant,
+                        warehouse=level.warehouse,
+                        kind=Kind.WRITE_OFF,
+                        reason=f"{reason}: {quantity} returned, written off",
+                        reference=order_number,
+                        actor=ACTOR,
+                        idempotency_key=f"{prefix}{sku}@{level.warehouse.code}:write_off",
+                    )
+                    moved.append(Allocation(sku=sku, warehouse=level.warehouse.code, quantity=quantity))
+                    continue
+                remaining = quantity
+                for level in candidates:
+                    take = min(shipped.get((level.variant_id, level.warehouse_id), 0), remaining)
+                    if take:
+                        moved.append(
+                            _apply(
+                                level,
+                                kind=Kind.RESTOCK,
+                                quantity=take,
+                                on_hand_sign=1,
+                                allocated_sign=0,
+                                prefix=prefix,
+                                order=order_number,
+                            )
+                        )
+                        remaining -= take
+                if remaining:
+                    raise DomainError(
+                        f"Order {order_number} shipped fewer units of {sku} than are being restocked.",
+                        code=ErrorCode.INVALID_TRANSITION,
+                        details={"sku": sku, "missing": remaining},
+                    )
+            return moved
+    except IntegrityError:
+        if (done := _recorded(prefix)) is not None:
+            return done
+        raise

@@ -1,7 +1,7 @@
 """Which order events e-mail the customer, and what each e-mail is called (pure: no Django).
 
 API.md "Customer e-mails": confirmed, failed, cancelled, shipped (each shipment) and delivered; no others (an order
-confirms within seconds, so there is no "received" mail). Returns add their kinds when returns exist.
+confirms within seconds, so there is no "received" mail), and when a return is approved, rejected or refunded.
 """
 
 from __future__ import annotations
@@ -15,6 +15,9 @@ class Kind(StrEnum):
     CANCELLED = "cancelled"
     SHIPPED = "shipped"
     DELIVERED = "delivered"
+    RETURN_APPROVED = "return_approved"
+    RETURN_REJECTED = "return_rejected"
+    RETURN_REFUNDED = "return_refunded"
 
 
 # Order timeline event type -> the e-mail it causes. Every other event (created, stock_reserved, ...) sends nothing.
@@ -26,6 +29,9 @@ SUBJECTS: dict[Kind, str] = {
     Kind.CANCELLED: "Your order {number} has been cancelled",
     Kind.SHIPPED: "Your order {number} is on its way",
     Kind.DELIVERED: "Your order {number} has been delivered",
+    Kind.RETURN_APPROVED: "Your return for order {number} is approved",
+    Kind.RETURN_REJECTED: "Your return for order {number} was not accepted",
+    Kind.RETURN_REFUNDED: "Your refund for order {number} is on its way",
 }
 
 

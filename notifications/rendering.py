@@ -89,6 +89,7 @@ def email_context(email: Email) -> dict[str, Any]:
         "order_url": order_url(order),
         "shop_url": settings.SITE_URL + "/",
         "recipient": order.contact_name,
+        "event": event_data,  # a return's e-mail: its return_id, receive_by, reason, amount
     }
 
 

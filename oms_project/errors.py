@@ -47,6 +47,9 @@ class ErrorCode(StrEnum):
     WEBHOOK_ENDPOINT_LIMIT = "webhook_endpoint_limit"
     VOUCHER_INVALID = "voucher_invalid"
     VOUCHER_EXHAUSTED = "voucher_exhausted"
+    NOT_RETURNABLE = "not_returnable"
+    RETURN_WINDOW_CLOSED = "return_window_closed"
+    REFUND_EXCEEDS_CAPTURED = "refund_exceeds_captured"
 
 
 HTTP_STATUS: dict[str, int] = {
@@ -85,6 +88,9 @@ HTTP_STATUS: dict[str, int] = {
     ErrorCode.WEBHOOK_ENDPOINT_LIMIT: 409,
     ErrorCode.VOUCHER_INVALID: 400,
     ErrorCode.VOUCHER_EXHAUSTED: 409,
+    ErrorCode.NOT_RETURNABLE: 409,
+    ErrorCode.RETURN_WINDOW_CLOSED: 409,
+    ErrorCode.REFUND_EXCEEDS_CAPTURED: 409,
 }
 
 

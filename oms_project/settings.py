@@ -48,6 +48,7 @@ INSTALLED_APPS = [
     "carts",
     "orders",
     "vouchers",
+    "returns",
     "webhooks",
     "notifications",
     "reports",
@@ -338,6 +339,10 @@ ORDER_SLA_SHIPPED_HOURS = env.float("ORDER_SLA_SHIPPED_HOURS", default=120)  # s
 # How long a request waits for an order action (cancel, ship, a delivery event or change) before it answers 202
 # with ``pending_action`` and the order process finishes the action by itself (API.md "Long-running actions").
 ORDER_ACTION_ANSWER_SECONDS = env.float("ORDER_ACTION_ANSWER_SECONDS", default=5)
+# Returns (docs/returns.md): a delivered order's units may be returned for this many days after delivery; an
+# approved return whose parcel has not arrived after RETURN_RECEIVE_DAYS expires (a timer in its workflow).
+RETURN_WINDOW_DAYS = env.float("RETURN_WINDOW_DAYS", default=30)
+RETURN_RECEIVE_DAYS = env.float("RETURN_RECEIVE_DAYS", default=14)
 STOCK_LOW_THRESHOLD = env.int("STOCK_LOW_THRESHOLD", default=5)  # admin "low stock" filter: available <= this
 
 # --- Demo data set (manage.py seed_demo, run by the embedded launcher) --------------------------------------

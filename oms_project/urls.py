@@ -12,6 +12,7 @@ api_v1 = [
     path("", include("catalog.api.urls")),
     path("", include("carts.api.urls")),
     path("", include("orders.api.urls")),
+    path("", include("returns.api.urls")),
     path("", include("partners.api.urls")),
     path("", include("customers.api.urls")),
     path("", include("webhooks.api.urls")),
@@ -36,6 +37,7 @@ urlpatterns = [
     *media_urlpatterns(),
     path("", include("customers.urls")),
     path("", include("carts.urls")),
+    path("", include("returns.urls")),
     path("", include("orders.urls")),
     path("", include("catalog.urls")),
 ]

@@ -32,6 +32,7 @@ from oms_project.admin import RecordAdmin
 from oms_project.errors import DomainError
 from orders.models import IdempotencyRecord, Order, OrderLine, SandboxDelivery
 from orders.timeline import timeline_entries
+from returns.admin import order_returns_summary
 
 
 def status_badge(value: str) -> SafeString:
@@ -101,7 +102,7 @@ class OrderAdmin(admin.ModelAdmin):
     show_full_result_count = False  # a second COUNT over a large filtered list buys nothing
     inlines = [EmailInline]
     actions = [_admin_action(action) for action in ORDER_ACTIONS.values()]
-    readonly_fields = ["items", "live_workflow", "timeline"]
+    readonly_fields = ["items", "live_workflow", "timeline", "returns_and_refunds"]
     fieldsets = [
         (None, {"fields": ["number", "channel", "partner", "customer", "external_ref", "created_at", "updated_at"]}),
         ("Items", {"fields": ["items"]}),
@@ -121,6 +122,7 @@ class OrderAdmin(admin.ModelAdmin):
                 ],
             },
         ),
+        ("Returns and refunds", {"fields": ["returns_and_refunds"]}),
         ("Live workflow state", {"fields": ["live_workflow"]}),
         ("Timeline", {"fields": ["timeline"]}),
         (
@@ -168,7 +170,8 @@ class OrderAdmin(admin.ModelAdmin):
         return False
 
     def get_readonly_fields(self, request: HttpRequest, obj: Order | None = None) -> list[str]:
-        return [field.name for field in Order._meta.fields] + ["items", "live_workflow", "timeline"]
+        computed = ["items", "live_workflow", "timeline", "returns_and_refunds"]
+        return [field.name for field in Order._meta.fields] + computed
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Order]:
         return super().get_queryset(request).annotate(line_count=_line_count())
@@ -226,6 +229,10 @@ class OrderAdmin(admin.ModelAdmin):
             return ""
         entries = timeline_entries(list(obj.events.order_by("id")))
         return render_to_string("backoffice/timeline.html", {"entries": entries})
+
+    @admin.display(description="returns and refunds")
+    def returns_and_refunds(self, obj: Order) -> SafeString | str:
+        return order_returns_summary(obj) if obj.pk is not None else ""
 
     # --- permissions per action -----------------------------------------------------------------------------
     def has_order_action_permission(self, request: HttpRequest, action: OrderAction) -> bool:

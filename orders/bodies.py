@@ -17,6 +17,7 @@ from django.utils import timezone
 from oms_project.money import format_amount
 from orders.models import Order, OrderEvent, OrderLine
 from orders.selectors import order_get_for_partner
+from returns.models import Return
 
 
 def _when(value: datetime | None) -> str | None:
@@ -27,6 +28,9 @@ def _when(value: datetime | None) -> str | None:
     local = value.astimezone(current) if timezone.is_aware(value) else timezone.make_aware(value, current)
     text = local.isoformat()
     return text[:-6] + "Z" if text.endswith("+00:00") else text
+
+
+api_time = _when  # public: the returns' bodies render their times the same way
 
 
 def _text(value: Any) -> str | None:
@@ -57,10 +61,17 @@ def order_bodies(orders: Sequence[Order]) -> list[dict[str, Any]]:
     event_rows = OrderEvent.objects.filter(order_id__in=ids).order_by("id")
     for row in event_rows.values_list("order_id", "type", "at", "actor", "data"):
         events[row[0]].append(row)
-    return [_order_body(order, lines[order.pk], events[order.pk]) for order in orders]
+    returns: dict[int, list[str]] = defaultdict(list)
+    for order_id, return_id in (
+        Return.objects.filter(order_id__in=ids).order_by("created_at", "id").values_list("order_id", "id")
+    ):
+        returns[order_id].append(return_id)
+    return [_order_body(order, lines[order.pk], events[order.pk], returns[order.pk]) for order in orders]
 
 
-def _order_body(order: Order, lines: list[tuple[Any, ...]], events: list[tuple[Any, ...]]) -> dict[str, Any]:
+def _order_body(
+    order: Order, lines: list[tuple[Any, ...]], events: list[tuple[Any, ...]], returns: list[str]
+) -> dict[str, Any]:
     currency = order.currency
     return {
         "number": _text(order.number),
@@ -87,6 +98,7 @@ def _order_body(order: Order, lines: list[tuple[Any, ...]], events: list[tuple[A
         "tax": format_amount(order.tax, currency),
         "shipping": format_amount(order.shipping, currency),
         "total": format_amount(order.total, currency),
+        "refunded_amount": format_amount(order.refunded_amount, currency),
         "currency": _text(currency),
         "voucher_code": order.voucher_code or None,
         "customer": {
@@ -118,4 +130,5 @@ def _order_body(order: Order, lines: list[tuple[Any, ...]], events: list[tuple[A
         "sla_breached": bool(order.sla_breached_status),
         "sla_breached_at": _when(order.sla_breached_at),
         "pending_action": _text(order.pending_action) or None,
+        "returns": returns,
     }

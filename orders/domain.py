@@ -17,6 +17,7 @@ from oms_project.money import allocate, quantize
 class Status(StrEnum):
     CREATED = "created"
     CONFIRMED = "confirmed"
+    PARTIALLY_SHIPPED = "partially_shipped"  # some units shipped, more to ship (API.md "Shipments")
     SHIPPED = "shipped"
     DELIVERED = "delivered"
     CANCELLED = "cancelled"
@@ -26,9 +27,11 @@ class Status(StrEnum):
 class PaymentStatus(StrEnum):
     PENDING = "pending"
     AUTHORIZED = "authorized"
+    PARTIALLY_CAPTURED = "partially_captured"  # some shipments captured, more to come
     CAPTURED = "captured"
+    PARTIALLY_REFUNDED = "partially_refunded"  # part of what was captured went back (a shipment, a return)
     VOIDED = "voided"
-    REFUNDED = "refunded"
+    REFUNDED = "refunded"  # everything captured went back
     FAILED = "failed"
 
 
@@ -71,7 +74,9 @@ class CancelReason(StrEnum):
 # The lifecycle, as data. Anything not listed is refused (``can_transition``).
 TRANSITIONS: dict[Status, frozenset[Status]] = {
     Status.CREATED: frozenset({Status.CONFIRMED, Status.FAILED, Status.CANCELLED}),
-    Status.CONFIRMED: frozenset({Status.SHIPPED, Status.CANCELLED}),
+    Status.CONFIRMED: frozenset({Status.PARTIALLY_SHIPPED, Status.SHIPPED, Status.CANCELLED}),
+    # Ends only once every unit shipped (or, when the authorization expires, once the rest is dropped).
+    Status.PARTIALLY_SHIPPED: frozenset({Status.SHIPPED, Status.CANCELLED}),
     Status.SHIPPED: frozenset({Status.DELIVERED, Status.CANCELLED}),  # shipped -> cancelled: not delivered
     Status.DELIVERED: frozenset(),
     Status.CANCELLED: frozenset(),
@@ -80,8 +85,16 @@ TRANSITIONS: dict[Status, frozenset[Status]] = {
 
 PAYMENT_TRANSITIONS: dict[PaymentStatus, frozenset[PaymentStatus]] = {
     PaymentStatus.PENDING: frozenset({PaymentStatus.AUTHORIZED, PaymentStatus.FAILED, PaymentStatus.VOIDED}),
-    PaymentStatus.AUTHORIZED: frozenset({PaymentStatus.CAPTURED, PaymentStatus.VOIDED}),
-    PaymentStatus.CAPTURED: frozenset({PaymentStatus.REFUNDED}),
+    PaymentStatus.AUTHORIZED: frozenset(
+        {PaymentStatus.PARTIALLY_CAPTURED, PaymentStatus.CAPTURED, PaymentStatus.VOIDED}
+    ),
+    PaymentStatus.PARTIALLY_CAPTURED: frozenset(
+        {PaymentStatus.CAPTURED, PaymentStatus.PARTIALLY_REFUNDED, PaymentStatus.REFUNDED}
+    ),
+    PaymentStatus.CAPTURED: frozenset({PaymentStatus.PARTIALLY_REFUNDED, PaymentStatus.REFUNDED}),
+    PaymentStatus.PARTIALLY_REFUNDED: frozenset(
+        {PaymentStatus.PARTIALLY_CAPTURED, PaymentStatus.CAPTURED, PaymentStatus.REFUNDED}
+    ),
     PaymentStatus.VOIDED: frozenset(),
     PaymentStatus.REFUNDED: frozenset(),
     PaymentStatus.FAILED: frozenset(),

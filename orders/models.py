@@ -3,6 +3,8 @@ lists, filters, the admin and the API without asking Temporal."""
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from django.db import models
 
 from oms_project.models import IdempotencyRecord as IdempotencyRecord  # moved (one mechanism); importable here
@@ -24,8 +26,8 @@ class Order(models.Model):
     channel = models.CharField(max_length=16, choices=_choices(Channel))
     external_ref = models.CharField(max_length=100, blank=True, db_index=True)
 
-    status = models.CharField(max_length=16, choices=_choices(Status), default=Status.CREATED, db_index=True)
-    payment_status = models.CharField(max_length=16, choices=_choices(PaymentStatus), default=PaymentStatus.PENDING)
+    status = models.CharField(max_length=20, choices=_choices(Status), default=Status.CREATED, db_index=True)
+    payment_status = models.CharField(max_length=20, choices=_choices(PaymentStatus), default=PaymentStatus.PENDING)
     delivery_status = models.CharField(max_length=16, choices=_choices(DeliveryStatus), default=DeliveryStatus.NONE)
     failure_reason = models.CharField(max_length=64, blank=True)
     cancel_reason = models.CharField(max_length=255, blank=True)
@@ -41,6 +43,8 @@ class Order(models.Model):
     shipping = models.DecimalField(max_digits=14, decimal_places=2, default=0)
     total = models.DecimalField(max_digits=14, decimal_places=2)
     voucher_code = models.CharField(max_length=40, blank=True, db_index=True)  # the voucher that gave ``discount``
+    # Every refund of the order added up (undelivered shipments and returns); never more than was captured.
+    refunded_amount = models.DecimalField(max_digits=14, decimal_places=2, default=Decimal("0"))
 
     contact_email = models.EmailField()
     contact_name = models.CharField(max_length=200)
@@ -74,6 +78,9 @@ class Order(models.Model):
         indexes = [models.Index(fields=["partner", "-created_at"], name="order_partner_created")]
         constraints = [
             models.CheckConstraint(condition=models.Q(total__gte=0), name="order_total_not_negative"),
+            models.CheckConstraint(
+                condition=models.Q(refunded_amount__gte=0), name="order_refunded_amount_not_negative"
+            ),
         ]
 
     def __str__(self) -> str:

@@ -31,6 +31,16 @@ EVENT_LABELS = {
     "stock_restocked": "Items returned to stock",
     "voucher_redeemed": "Voucher redeemed",
     "voucher_released": "Voucher use given back",
+    # Returns (returns app) write these on the order's timeline; the return's own timeline uses the short names.
+    "return_requested": "Return requested",
+    "return_approved": "Return approved",
+    "return_rejected": "Return rejected",
+    "return_cancelled": "Return cancelled",
+    "return_expired": "Return expired (nothing arrived in time)",
+    "return_received": "Returned items received",
+    "return_refunded": "Return refunded",
+    "return_refund_failed": "Return refund refused by the payment provider",
+    "goodwill_refund": "Goodwill refund",
 }
 
 # Event data keys whose plain name would read poorly; the others are shown as "Their name".

@@ -12,10 +12,12 @@ from oms_project.activities import orm_activity
 from payments import services
 from payments.contracts import (
     PAYMENT_AUTHORIZE,
+    PAYMENT_AUTHORIZE_MORE,
     PAYMENT_CAPTURE,
     PAYMENT_REFUND,
     PAYMENT_VOID,
     AuthorizeInput,
+    AuthorizeMoreInput,
     PaymentOrderInput,
     PaymentResult,
 )
@@ -37,7 +39,9 @@ def payment_authorize(inp: AuthorizeInput) -> PaymentResult:
 @activity.defn(name=PAYMENT_CAPTURE)
 @orm_activity
 def payment_capture(inp: PaymentOrderInput) -> PaymentResult:
-    return services.payment_capture(order_number=inp.order_number, idempotency_key=inp.idempotency_key)
+    return services.payment_capture(
+        order_number=inp.order_number, idempotency_key=inp.idempotency_key, amount=inp.amount or None, final=inp.final
+    )
 
 
 @activity.defn(name=PAYMENT_VOID)
@@ -49,4 +53,14 @@ def payment_void(inp: PaymentOrderInput) -> PaymentResult:
 @activity.defn(name=PAYMENT_REFUND)
 @orm_activity
 def payment_refund(inp: PaymentOrderInput) -> PaymentResult:
-    return services.payment_refund(order_number=inp.order_number, idempotency_key=inp.idempotency_key)
+    return services.payment_refund(
+        order_number=inp.order_number, idempotency_key=inp.idempotency_key, amount=inp.amount or None
+    )
+
+
+@activity.defn(name=PAYMENT_AUTHORIZE_MORE)
+@orm_activity
+def payment_authorize_more(inp: AuthorizeMoreInput) -> PaymentResult:
+    return services.payment_authorize_more(
+        order_number=inp.order_number, idempotency_key=inp.idempotency_key, amount=inp.amount
+    )

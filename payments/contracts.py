@@ -12,6 +12,7 @@ PAYMENT_AUTHORIZE = "payment.authorize"
 PAYMENT_CAPTURE = "payment.capture"
 PAYMENT_VOID = "payment.void"
 PAYMENT_REFUND = "payment.refund"
+PAYMENT_AUTHORIZE_MORE = "payment.authorize_more"
 
 METHOD_CARD = "card"
 METHOD_EXTERNAL = "external"
@@ -29,16 +30,32 @@ class AuthorizeInput:
 
 @dataclass
 class PaymentOrderInput:
-    """Input of capture / void / refund: they act on the order's one payment."""
+    """Input of capture / void / refund: they act on the order's one payment. ``amount`` (capture, refund): a
+    decimal string, "" for everything left (histories recorded before partial amounts decode as ""). ``final``
+    (capture): the last capture of the order, releasing what stays uncaptured."""
 
     order_number: str
     idempotency_key: str
+    amount: str = ""
+    final: bool = False
+
+
+@dataclass
+class AuthorizeMoreInput:
+    """Input of an incremental authorization (an order edit raised the total by ``amount``)."""
+
+    order_number: str
+    idempotency_key: str
+    amount: str
 
 
 @dataclass
 class PaymentResult:
-    status: str  # pending | authorized | captured | voided | refunded | failed
+    # pending | authorized | partially_captured | captured | partially_refunded | refunded | voided | failed
+    status: str
     authorization_id: str
-    amount: str
+    amount: str  # authorized in all (increments included)
     currency: str
     expires_at: str | None  # ISO 8601; None when nothing expires (external, or nothing authorized)
+    captured_amount: str = "0"
+    refunded_amount: str = "0"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from oms_project.errors import DomainError, ErrorCode, register_error
+from oms_project.errors import DomainError, ErrorCode, InvalidTransition, register_error
 
 
 @register_error
@@ -14,3 +14,11 @@ class PaymentDeclined(DomainError):
 
     code = ErrorCode.PAYMENT_DECLINED
     default_message = "The payment was declined."
+
+
+@register_error
+class RefundExceedsCaptured(InvalidTransition):
+    """A refund asked for more than was captured and not yet refunded (nothing is refunded)."""
+
+    code = ErrorCode.REFUND_EXCEEDS_CAPTURED
+    default_message = "The refund exceeds what was captured and not yet refunded."

@@ -47,15 +47,24 @@ class PaymentProvider(Protocol):
         """The final answer an earlier authorize with this key got, or None (never answered / never seen)."""
         ...
 
-    def capture(
+    def increment(
         self, *, idempotency_key: str, authorization_id: str, amount: Decimal, currency: str
-    ) -> ProviderResult: ...
+    ) -> ProviderResult:
+        """Raise the authorization by ``amount`` (an order edit); declined like an authorize."""
+        ...
+
+    def capture(
+        self, *, idempotency_key: str, authorization_id: str, amount: Decimal, currency: str, final: bool = False
+    ) -> ProviderResult:
+        """Capture ``amount`` of the authorization; several captures may follow one another until their sum
+        reaches what is authorized. ``final`` releases what stays uncaptured (no capture after it)."""
+        ...
 
     def void(self, *, idempotency_key: str, authorization_id: str) -> ProviderResult: ...
 
-    def refund(
-        self, *, idempotency_key: str, authorization_id: str, amount: Decimal, currency: str
-    ) -> ProviderResult: ...
+    def refund(self, *, idempotency_key: str, authorization_id: str, amount: Decimal, currency: str) -> ProviderResult:
+        """Refund ``amount`` of what was captured; several refunds, together at most the captures."""
+        ...
 
 
 def get_provider() -> PaymentProvider:

@@ -5,13 +5,17 @@ Test tokens (API.md "Sandbox payment tokens"); a token matches exactly or with a
 
 - ``pm_card_ok`` authorizes; ``pm_card_slow`` too, after ``SANDBOX_SLOW_SECONDS`` (silently, like a real PSP);
 - ``pm_card_declined`` / ``pm_card_insufficient_funds`` decline (``card_declined`` / ``insufficient_funds``);
+- ``pm_card_limit_100`` authorizes while the authorization's amounts (the first plus every increment) stay
+  within 100.00, and declines beyond (``limit_exceeded``);
 - ``pm_card_flaky`` raises ``ProviderUnavailable`` on the first ``SANDBOX_FLAKY_FAILURES`` attempts of a key,
   then authorizes;
 - anything else declines with ``invalid_token``.
 
-Capture, void and refund act on an authorization id; each succeeds at most once per authorization
-(enforced by a conditional unique constraint), and a capture after ``expires_at`` declines with
-``authorization_expired``.
+Increment, capture, void and refund act on an authorization id. An authorization may be captured several times
+(partial amounts, together at most what is authorized; a ``final`` capture releases the rest) and refunded
+several times (together at most what was captured); it is voided at most once (a conditional unique
+constraint), and only before any capture. A capture after ``expires_at`` declines with ``authorization_expired``.
+Operations on one authorization are serialised by a row lock on its authorize entry.
 """
 
 from __future__ import annotations
@@ -38,9 +42,12 @@ TOKEN_DECLINED = "pm_card_declined"  # nosec B105
 TOKEN_INSUFFICIENT_FUNDS = "pm_card_insufficient_funds"  # nosec B105
 TOKEN_FLAKY = "pm_card_flaky"  # nosec B105
 TOKEN_SLOW = "pm_card_slow"  # nosec B105
+TOKEN_LIMIT_100 = "pm_card_limit_100"  # nosec B105
+CARD_LIMIT = Decimal("100.00")  # what a pm_card_limit_100 authorization may reach, increments included
 _DECLINES = {TOKEN_DECLINED: "card_declined", TOKEN_INSUFFICIENT_FUNDS: "insufficient_funds"}
 _ALREADY = {Op.CAPTURE: "already_captured", Op.VOID: "already_voided", Op.REFUND: "already_refunded"}
-_KNOWN = (TOKEN_OK, TOKEN_DECLINED, TOKEN_INSUFFICIENT_FUNDS, TOKEN_FLAKY, TOKEN_SLOW)
+_KNOWN = (TOKEN_LIMIT_100, TOKEN_OK, TOKEN_DECLINED, TOKEN_INSUFFICIENT_FUNDS, TOKEN_FLAKY, TOKEN_SLOW)
+_AUTHORIZING = (TOKEN_OK, TOKEN_SLOW, TOKEN_FLAKY, TOKEN_LIMIT_100)
 
 
 def token_kind(token: str) -> str | None:
@@ -118,7 +125,10 @@ class SandboxProvider:
         def decide(entry: SandboxLedgerEntry) -> str | None:
             if kind == TOKEN_FLAKY and entry.attempts <= settings.SANDBOX_FLAKY_FAILURES:
                 return f"sandbox: temporary failure (attempt {entry.attempts})"
-            if kind in (TOKEN_OK, TOKEN_SLOW, TOKEN_FLAKY):
+            if kind == TOKEN_LIMIT_100 and entry.amount > CARD_LIMIT:
+                entry.status = DECLINED
+                entry.decline_reason = "limit_exceeded"
+            elif kind in _AUTHORIZING:
                 entry.status = SUCCEEDED
                 entry.authorization_id = f"sbx_auth_{uuid.uuid4().hex}"
                 entry.expires_at = timezone.now() + settings.PAYMENT_AUTHORIZATION_TTL
@@ -136,7 +146,14 @@ class SandboxProvider:
         return _result(entry)
 
     def _follow_up(
-        self, operation: str, *, idempotency_key: str, authorization_id: str, amount: Decimal | None, currency: str
+        self,
+        operation: str,
+        *,
+        idempotency_key: str,
+        authorization_id: str,
+        amount: Decimal | None,
+        currency: str,
+        final: bool = False,
     ) -> ProviderResult:
         authorization = Entry.objects.filter(
             operation=Op.AUTHORIZE, authorization_id=authorization_id, status=SUCCEEDED
@@ -145,9 +162,11 @@ class SandboxProvider:
             idempotency_key,
             operation=operation,
             order_number=authorization.order_number if authorization else "",
+            token=authorization.token if authorization else "",
             authorization_id=authorization_id,
-            amount=authorization.amount if amount is None and authorization else (amount or 0),
+            amount=amount or 0,
             currency=currency or (authorization.currency if authorization else ""),
+            final=final,
         )
 
         def decide(entry: SandboxLedgerEntry) -> str | None:
@@ -160,50 +179,84 @@ class SandboxProvider:
             if authorization is None:
                 return self._decide(entry, decide)
             with transaction.atomic():
-                # Serialises every operation on one authorization (the constraint is the backstop).
+                # Serialises every operation on one authorization (the constraint is the backstop for voids).
                 Entry.objects.select_for_update().get(pk=authorization.pk)
                 return self._decide(entry, decide)
         except IntegrityError:
-            # Another key won the race for this authorization: ours is refused like any second attempt.
+            # Another key won the race to void this authorization: ours is refused like any second attempt.
             Entry.objects.filter(pk=entry.pk, status=Entry.Status.PENDING).update(
                 status=DECLINED, decline_reason=_ALREADY[operation]
             )
             return _result(Entry.objects.get(pk=entry.pk))
 
     @staticmethod
-    def _refusal(operation: str, entry: SandboxLedgerEntry, authorization: SandboxLedgerEntry | None) -> str:
+    def _sums(authorization: SandboxLedgerEntry) -> dict[str, Decimal]:
+        """Succeeded amounts per operation on one authorization (its own amount under ``authorize``)."""
+        sums = {op: Decimal("0") for op in Op.values}
+        sums[Op.AUTHORIZE] = authorization.amount
+        done = Entry.objects.filter(authorization_id=authorization.authorization_id, status=SUCCEEDED).exclude(
+            operation=Op.AUTHORIZE
+        )
+        for operation, amount in done.values_list("operation", "amount"):
+            sums[operation] += amount
+        sums["count_void"] = Decimal(done.filter(operation=Op.VOID).count())
+        sums["count_capture"] = Decimal(done.filter(operation=Op.CAPTURE).count())
+        sums["final"] = Decimal(done.filter(operation=Op.CAPTURE, final=True).count())
+        return sums
+
+    @classmethod
+    def _refusal(cls, operation: str, entry: SandboxLedgerEntry, authorization: SandboxLedgerEntry | None) -> str:
         if authorization is None:
             return "unknown_authorization"
-        done = set(
-            Entry.objects.filter(authorization_id=authorization.authorization_id, status=SUCCEEDED)
-            .exclude(operation=Op.AUTHORIZE)
-            .values_list("operation", flat=True)
-        )
-        if operation in done:
-            return _ALREADY[operation]
-        if operation == Op.CAPTURE:
-            if Op.VOID in done:
+        sums = cls._sums(authorization)
+        authorized = sums[Op.AUTHORIZE] + sums[Op.INCREMENT]
+        if entry.currency != authorization.currency:
+            return "currency_mismatch"
+        if operation in (Op.CAPTURE, Op.INCREMENT):
+            if sums["count_void"]:
                 return "authorization_voided"
+            if sums["final"]:
+                return "already_captured"  # a final capture released the rest
             if authorization.expires_at and authorization.expires_at <= timezone.now():
                 return "authorization_expired"
-            if entry.amount > authorization.amount or entry.currency != authorization.currency:
-                return "amount_exceeds_authorization"
-        if operation == Op.VOID and Op.CAPTURE in done:
-            return "already_captured"
+        if operation == Op.CAPTURE and sums[Op.CAPTURE] + entry.amount > authorized:
+            return "amount_exceeds_authorization"
+        limited = token_kind(authorization.token) == TOKEN_LIMIT_100
+        if operation == Op.INCREMENT and limited and authorized + entry.amount > CARD_LIMIT:
+            return "limit_exceeded"
+        if operation == Op.VOID:
+            if sums["count_void"]:
+                return "already_voided"
+            if sums["count_capture"]:
+                return "already_captured"
         if operation == Op.REFUND:
-            if Op.CAPTURE not in done:
+            if not sums["count_capture"]:
                 return "not_captured"
-            if entry.amount > authorization.amount:
+            if sums[Op.REFUND] + entry.amount > sums[Op.CAPTURE]:
                 return "amount_exceeds_capture"
         return ""
 
-    def capture(self, *, idempotency_key: str, authorization_id: str, amount: Decimal, currency: str) -> ProviderResult:
+    def increment(
+        self, *, idempotency_key: str, authorization_id: str, amount: Decimal, currency: str
+    ) -> ProviderResult:
+        return self._follow_up(
+            Op.INCREMENT,
+            idempotency_key=idempotency_key,
+            authorization_id=authorization_id,
+            amount=amount,
+            currency=currency,
+        )
+
+    def capture(
+        self, *, idempotency_key: str, authorization_id: str, amount: Decimal, currency: str, final: bool = False
+    ) -> ProviderResult:
         return self._follow_up(
             Op.CAPTURE,
             idempotency_key=idempotency_key,
             authorization_id=authorization_id,
             amount=amount,
             currency=currency,
+            final=final,
         )
 
     def void(self, *, idempotency_key: str, authorization_id: str) -> ProviderResult:

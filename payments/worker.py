@@ -11,6 +11,7 @@ COMPONENTS = [
             activities.payment_capture,
             activities.payment_void,
             activities.payment_refund,
+            activities.payment_authorize_more,
         ],
     )
 ]

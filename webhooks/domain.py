@@ -14,6 +14,11 @@ ORDER_FAILED = "order.failed"
 ORDER_CANCELLED = "order.cancelled"
 ORDER_SHIPPED = "order.shipped"
 ORDER_DELIVERED = "order.delivered"
+ORDER_UPDATED = "order.updated"
+RETURN_REQUESTED = "return.requested"
+RETURN_APPROVED = "return.approved"
+RETURN_REJECTED = "return.rejected"
+RETURN_REFUNDED = "return.refunded"
 EVENT_TYPES: tuple[str, ...] = (
     ORDER_CREATED,
     ORDER_CONFIRMED,
@@ -21,6 +26,11 @@ EVENT_TYPES: tuple[str, ...] = (
     ORDER_CANCELLED,
     ORDER_SHIPPED,
     ORDER_DELIVERED,
+    ORDER_UPDATED,
+    RETURN_REQUESTED,
+    RETURN_APPROVED,
+    RETURN_REJECTED,
+    RETURN_REFUNDED,
 )
 
 SIGNATURE_HEADER = "OMS-Signature"

@@ -12,7 +12,7 @@ from rest_framework import serializers
 from carts.api.serializers import ErrorSerializer  # noqa: F401
 from oms_project.api import ChoiceField, RefusesServerOwnedFields, TimestampField, integer_with_documented_range
 from oms_project.money import format_amount
-from orders.domain import DELIVERY_EVENT_STATUSES, MAX_QUANTITY, MIN_QUANTITY, Priority, Status
+from orders.domain import DELIVERY_EVENT_STATUSES, MAX_QUANTITY, MIN_QUANTITY, PaymentStatus, Priority, Status
 
 # Fields the server computes; a request that tries to set one is refused with 400 naming the field.
 SERVER_OWNED_ORDER_FIELDS = frozenset(
@@ -28,6 +28,7 @@ SERVER_OWNED_ORDER_FIELDS = frozenset(
         "tax",
         "shipping",
         "total",
+        "refunded_amount",
         "currency",
         "tracking",
         "events",
@@ -264,7 +265,7 @@ class OrderSerializer(serializers.Serializer):
 
     number = serializers.CharField()
     status = ChoiceField(choices=[s.value for s in Status])
-    payment_status = serializers.CharField()
+    payment_status = ChoiceField(choices=[s.value for s in PaymentStatus])
     delivery_status = serializers.CharField()
     failure_reason = serializers.CharField()
     cancel_reason = serializers.CharField()
@@ -274,6 +275,8 @@ class OrderSerializer(serializers.Serializer):
     tax = MoneyField()
     shipping = MoneyField()
     total = MoneyField()
+    # Every refund of the order added up (undelivered shipments and returns; API.md "Returns and refunds").
+    refunded_amount = MoneyField()
     currency = serializers.CharField()
     voucher_code = serializers.CharField(allow_null=True, help_text="The voucher that gave the discount, or null.")
     customer = OrderCustomerSerializer(source="*")
@@ -289,6 +292,8 @@ class OrderSerializer(serializers.Serializer):
     sla_breached_at = serializers.DateTimeField(allow_null=True)
     # API.md "Long-running actions": the action still running (cancel, shipment, compensation, refund), else null.
     pending_action = serializers.SerializerMethodField()
+    # API.md "Returns and refunds": the order's return ids, oldest first.
+    returns = serializers.SerializerMethodField()
 
     def to_representation(self, instance: Any) -> dict[str, Any]:
         data = super().to_representation(instance)
@@ -297,6 +302,10 @@ class OrderSerializer(serializers.Serializer):
 
     def get_pending_action(self, order: Any) -> str | None:
         return order.pending_action or None
+
+    @extend_schema_field({"type": "array", "items": {"type": "string"}})
+    def get_returns(self, order: Any) -> list[str]:
+        return list(order.returns.order_by("created_at", "id").values_list("id", flat=True))
 
     def get_sla_breached(self, order: Any) -> bool:
         return bool(order.sla_breached_status)

@@ -19,6 +19,7 @@ class TopProductSerializer(serializers.Serializer):
     name = serializers.CharField()
     currency = serializers.CharField()
     gmv = MoneyField(help_text="Sum of line totals (before order-level discount, tax, shipping).")
+    net_gmv = MoneyField(help_text="gmv less the goods value (unit price x units) of returned and refunded units.")
     orders = serializers.IntegerField(help_text="Orders containing the variant.")
     units = serializers.IntegerField()
 

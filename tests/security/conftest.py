@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 from django.core.cache import cache
 from django.test import Client
+from django.utils import timezone
 
 from partners.models import Partner
 from partners.services import api_key_create
@@ -58,6 +59,8 @@ class PartnerOwner:
     order_number: str = ""
     cart_id: str = ""
     webhook_id: int = 0
+    return_id: str = ""
+    returned_order: str = ""  # the delivered order its return belongs to
 
     @property
     def partner(self) -> Partner:
@@ -103,8 +106,37 @@ class PartnerOwner:
         self.webhook_id = response.json()["id"]
         return self.webhook_id
 
+    def request_return(self) -> str:
+        """A return of a second order of this partner's, delivered through the API (the first stays confirmed)."""
+        first = self.order_number
+        number = self.place_order()
+        self.order_number, self.returned_order = first, number
+        carrier = self.client(("fulfilment",))
+        shipped = carrier.post(
+            f"/api/v1/orders/{number}/ship/",
+            {"carrier": "DHL", "tracking_number": "T1"},
+            content_type="application/json",
+        )
+        assert shipped.status_code == 200, shipped.content
+        delivered = carrier.post(
+            f"/api/v1/orders/{number}/delivery-events/",
+            {"event_id": "d1", "status": "delivered", "occurred_at": timezone.now().isoformat()},
+            content_type="application/json",
+        )
+        assert delivered.status_code == 200, delivered.content
+        response = self.client(("orders",)).post(
+            f"/api/v1/orders/{number}/returns/",
+            {"lines": [{"sku": SKU, "quantity": 1}], "reason": "damaged"},
+            content_type="application/json",
+            HTTP_IDEMPOTENCY_KEY=f"{self.name}-return",
+        )
+        assert response.status_code == 201, response.content
+        self.return_id = response.json()["id"]
+        return self.return_id
+
     def own_everything(self) -> PartnerOwner:
         self.place_order()
+        self.request_return()
         self.open_cart()
         self.register_webhook()
         return self

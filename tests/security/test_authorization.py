@@ -75,6 +75,13 @@ API_ACCESS: dict[tuple[str, str], Access] = {
     ("api-webhook", "DELETE"): access(ORDERS, ownership="own"),
     ("api-webhook-deliveries", "GET"): access(ORDERS, ownership="own"),
     ("api-reports-top-products", "GET"): access(*ANY_KEY, ownership="public"),
+    ("order-returns", "POST"): access(ORDERS, ownership="own"),
+    ("return-list", "GET"): access(ORDERS, FULFILMENT, ownership="collection"),
+    ("return-detail", "GET"): access(ORDERS, FULFILMENT, ownership="own"),
+    ("return-approve", "POST"): access(FULFILMENT, ownership="all"),
+    ("return-reject", "POST"): access(FULFILMENT, ownership="all"),
+    ("return-receive", "POST"): access(FULFILMENT, ownership="all"),
+    ("return-cancel", "POST"): access(ORDERS, ownership="own"),
 }
 
 ADDRESS = {"name": "Ada Lovelace", "line1": "2 Side St", "city": "Berlin", "postal_code": "10117", "country": "DE"}
@@ -94,6 +101,8 @@ BODIES: dict[tuple[str, str], dict[str, Any]] = {
         "occurred_at": "2026-01-01T10:00:00+00:00",
     },
     ("api-webhooks", "POST"): {"url": "http://127.0.0.1:9/other", "events": ["order.created"]},
+    ("order-returns", "POST"): {"lines": [{"sku": SKU, "quantity": 1}], "reason": "damaged"},
+    ("return-reject", "POST"): {"reason": "not ours"},
 }
 
 
@@ -109,6 +118,7 @@ def call(client: Client, route: Route, method: str, owner: PartnerOwner, idempot
         endpoint_id=owner.webhook_id,
         sku=SKU,
         product_id=Variant.objects.get(sku=SKU).product_id,
+        return_id=owner.return_id or "R-NONE",
     )
     body = BODIES.get((route.name, method))
     kwargs: dict[str, Any] = {"content_type": "application/json", "HTTP_IDEMPOTENCY_KEY": idempotency_key}
@@ -154,12 +164,17 @@ def test_another_partners_object_is_404_and_untouched(
 def test_lists_hold_only_the_callers_objects(owners: tuple[PartnerOwner, PartnerOwner]) -> None:
     acme, globex = owners
     orders = globex.client((ORDERS,)).get("/api/v1/orders/").json()["results"]
-    assert [o["number"] for o in orders] == [globex.order_number]
+    assert {o["number"] for o in orders} == {globex.order_number, globex.returned_order}
     hooks = globex.client((ORDERS,)).get("/api/v1/webhooks/").json()["results"]
     assert [h["id"] for h in hooks] == [globex.webhook_id]
+    returns = globex.client((ORDERS,)).get("/api/v1/returns/").json()["results"]
+    assert [r["id"] for r in returns] == [globex.return_id]
     # The fulfilment scope sees every partner's orders by design (API.md: a carrier or 3PL ships them all).
     everything = globex.client((FULFILMENT,)).get("/api/v1/orders/").json()["results"]
-    assert {o["number"] for o in everything} == {acme.order_number, globex.order_number}
+    owned = {acme.order_number, acme.returned_order, globex.order_number, globex.returned_order}
+    assert {o["number"] for o in everything} == owned
+    all_returns = globex.client((FULFILMENT,)).get("/api/v1/returns/").json()["results"]
+    assert {r["id"] for r in all_returns} == {acme.return_id, globex.return_id}
 
 
 @pytest.mark.parametrize("scopes", [(ORDERS,), (FULFILMENT,)], ids=lambda s: f"{s[0]}-key")
@@ -204,6 +219,12 @@ PAGE_ACCESS: dict[str, tuple[str, str]] = {
     "orders:guest-status": ("guest", "GET"),
     "orders:guest-cancel": ("guest", "POST"),
     "orders:guest-reorder": ("guest", "POST"),
+    "returns:new": ("order", "GET"),
+    "returns:detail": ("order", "GET"),
+    "returns:cancel": ("order", "POST"),
+    "returns:guest-new": ("guest", "GET"),
+    "returns:guest-detail": ("guest", "GET"),
+    "returns:guest-cancel": ("guest", "POST"),
     "address-edit": ("address", "GET"),
     "address-delete": ("address", "POST"),
 }
@@ -257,15 +278,15 @@ def test_another_customers_page_is_404(name: str, acme: PartnerOwner) -> None:
     elif kind == "order":
         # Another customer's order, and a partner's order, by number: both unknown to Bob.
         for number in (ann_number, partner_number):
-            assert send(route.path(number=number)).status_code == 404
+            assert send(route.path(number=number, return_id="R-ANY")).status_code == 404
         anonymous = Client().get if method == "GET" else Client().post
-        assert anonymous(route.path(number=ann_number)).status_code == 404  # signed out: not found either
+        assert anonymous(route.path(number=ann_number, return_id="R-ANY")).status_code == 404  # signed out: 404 too
         assert ann.get(f"/account/orders/{ann_number}/").status_code == 200
     else:
         # A validly signed token for an order that is not a guest order, and a forged one: both 404.
         for token in (order_lookup_token(number=ann_number), order_lookup_token(number=partner_number)):
-            assert send(route.path(token=token)).status_code == 404
-        assert send(route.path(token=f"{ann_number}:forged")).status_code == 404
+            assert send(route.path(token=token, return_id="R-ANY")).status_code == 404
+        assert send(route.path(token=f"{ann_number}:forged", return_id="R-ANY")).status_code == 404
     assert Order.objects.get(number=ann_number).status == "confirmed"
     assert Order.objects.get(number=partner_number).status == "confirmed"
 

@@ -17,6 +17,7 @@ from orders.models import Order, OrderLine
 from partners.services import api_key_create
 from reports import selectors
 from reports.domain import Metric, Window
+from returns.models import Return, ReturnLine
 
 pytestmark = pytest.mark.django_db
 
@@ -98,6 +99,32 @@ def test_currencies_are_never_summed_together(sales: None) -> None:
     ]
 
 
+def refunded_return(placed: Order, sku: str, received: int, status: str = "refunded") -> None:
+    line = placed.lines.get(sku=sku)
+    ret = Return.objects.create(
+        id=f"R-{uuid.uuid4().hex[:10]}",
+        order=placed,
+        status=status,
+        reason="damaged",
+        currency=placed.currency,
+        requested_by="test",
+        created_at=timezone.now(),
+        updated_at=timezone.now(),
+    )
+    ReturnLine.objects.create(ret=ret, order_line=line, sku=sku, quantity=received, received_quantity=received)
+
+
+def test_net_gmv_takes_off_the_goods_value_of_refunded_returns_only() -> None:
+    delivered = order("delivered", [("CAP", 3, "8.00"), ("TEE", 1, "10.00")])
+    refunded_return(delivered, "CAP", 2)
+    refunded_return(delivered, "TEE", 1, status="received")  # not refunded yet: still counts
+    rows = {
+        r.sku: (str(r.gmv), str(r.net_gmv))
+        for r in selectors.top_products(metric=Metric.GMV, window=Window.DAY, limit=10).results
+    }
+    assert rows == {"CAP": ("24.00", "8.00"), "TEE": ("10.00", "10.00")}
+
+
 def test_report_is_one_query(sales: None) -> None:
     with CaptureQueriesContext(connection) as queries:
         selectors.top_products(metric=Metric.GMV, window=Window.MONTH, limit=3)
@@ -115,6 +142,7 @@ def test_api_any_key_reads_it(sales: None) -> None:
         "name": "Variant CAP",
         "currency": "EUR",
         "gmv": "32.00",
+        "net_gmv": "32.00",
         "orders": 3,
         "units": 4,
     }
