@@ -50,7 +50,7 @@ def order_bodies(orders: Sequence[Order]) -> list[dict[str, Any]]:
     for row in (
         OrderLine.objects.filter(order_id__in=ids)
         .order_by("order_id", "position")
-        .values_list("order_id", "sku", "name", "quantity", "unit_price", "line_total")
+        .values_list("order_id", "sku", "name", "quantity", "unit_price", "line_total", "discount", "tax", "total")
     ):
         lines[row[0]].append(row)
     events: dict[int, list[tuple[Any, ...]]] = defaultdict(list)
@@ -76,8 +76,11 @@ def _order_body(order: Order, lines: list[tuple[Any, ...]], events: list[tuple[A
                 "quantity": int(quantity),
                 "unit_price": format_amount(unit_price, currency),
                 "line_total": format_amount(line_total, currency),
+                "discount": format_amount(discount, currency),
+                "tax": format_amount(tax, currency),
+                "total": format_amount(total, currency),
             }
-            for _, sku, name, quantity, unit_price, line_total in lines
+            for _, sku, name, quantity, unit_price, line_total, discount, tax, total in lines
         ],
         "subtotal": format_amount(order.subtotal, currency),
         "discount": format_amount(order.discount, currency),

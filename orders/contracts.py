@@ -46,6 +46,11 @@ class LineInput:
     unit_price: str
     quantity: int
     line_total: str
+    # The line's share of the order discount and tax, and its total (API.md "Totals and vouchers"); histories
+    # recorded before them decode as "" (the record step then splits the order's figures itself).
+    discount: str = ""
+    tax: str = ""
+    total: str = ""
 
 
 @dataclass

@@ -5,13 +5,13 @@ Workflows import this module (through ``imports_passed_through``), so it must st
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
 from enum import StrEnum
 
-from oms_project.money import quantize
+from oms_project.money import allocate, quantize
 
 
 class Status(StrEnum):
@@ -249,7 +249,7 @@ MIN_QUANTITY = 1
 MAX_QUANTITY = 999
 
 
-# --- Totals ------------------------------------------------------------------------------------------------
+# --- Totals: the one pricing function (docs/pricing.md states every rule) ------------------------------------
 @dataclass(frozen=True)
 class PricedLine:
     sku: str
@@ -263,12 +263,37 @@ class PricedLine:
 
 @dataclass(frozen=True)
 class PricingRules:
-    """Settings-driven; amounts are in the order's currency (see docs/orders.md)."""
+    """Settings-driven; amounts are in the order's currency (see docs/pricing.md)."""
 
     tax_rate: Decimal = Decimal("0")
     shipping_fee: Decimal = Decimal("0")
     urgent_shipping_fee: Decimal = Decimal("0")
     free_shipping_threshold: Decimal | None = None
+
+
+class VoucherKind(StrEnum):
+    PERCENTAGE = "percentage"  # that share of the subtotal (1-100)
+    FIXED = "fixed"  # an amount in the order's currency, capped at the subtotal
+
+
+@dataclass(frozen=True)
+class VoucherTerms:
+    """What a voucher takes off, once ``vouchers.services`` found it applicable (pure: no validity, no usage)."""
+
+    code: str
+    kind: str  # VoucherKind
+    value: Decimal  # the percentage, or the fixed amount
+
+
+@dataclass(frozen=True)
+class LineShare:
+    """One line's share of the order: ``total = line_total - discount + tax``; the shares of all lines plus the
+    shipping add up to the order's total exactly (captures and refunds are computed from them)."""
+
+    line_total: Decimal
+    discount: Decimal
+    tax: Decimal
+    total: Decimal
 
 
 @dataclass(frozen=True)
@@ -278,26 +303,75 @@ class Totals:
     shipping: Decimal
     tax: Decimal
     total: Decimal
+    lines: tuple[LineShare, ...] = ()  # in the order of the priced lines
+    voucher_code: str = ""  # the voucher that gave ``discount`` ("" when none)
+
+
+def line_shares(
+    line_totals: Sequence[Decimal], *, discount: Decimal, tax: Decimal, currency: str
+) -> tuple[LineShare, ...]:
+    """Split an order's discount over its lines in proportion to their line totals, then its tax in proportion to
+    what is left of each line, both to the cent with the remainder on the last line (``money.allocate``)."""
+    if not line_totals:
+        return ()
+    discounts = allocate(discount, line_totals, currency)
+    nets = [line_total - line_discount for line_total, line_discount in zip(line_totals, discounts, strict=True)]
+    taxes = allocate(tax, nets, currency)
+    return tuple(
+        LineShare(line_total=line_total, discount=line_discount, tax=line_tax, total=net + line_tax)
+        for line_total, line_discount, net, line_tax in zip(line_totals, discounts, nets, taxes, strict=True)
+    )
+
+
+def voucher_discount(subtotal: Decimal, currency: str, voucher: VoucherTerms | None) -> Decimal:
+    """The discount a voucher gives on ``subtotal``: a percentage of it rounded half-up to the cent, or a fixed
+    amount capped at it (a larger amount discounts exactly the subtotal). Never on shipping or tax."""
+    if voucher is None:
+        return quantize(Decimal(0), currency)
+    if voucher.kind == VoucherKind.PERCENTAGE:
+        return quantize(min(subtotal * voucher.value / 100, subtotal), currency)
+    return quantize(min(voucher.value, subtotal), currency)
+
+
+def shipping_charge(goods: Decimal, rules: PricingRules, priority: str, currency: str) -> Decimal:
+    """Shipping for goods worth ``goods`` (subtotal after discount). Normal delivery is free from the threshold;
+    express never is: from the threshold it costs the surcharge over normal delivery (urgent fee - normal fee),
+    below it the whole urgent fee. An order with nothing left to pay for its goods ships free."""
+    urgent = priority == Priority.URGENT
+    fee = rules.urgent_shipping_fee if urgent else rules.shipping_fee
+    if goods <= 0:
+        return quantize(Decimal(0), currency)
+    if rules.free_shipping_threshold is not None and goods >= rules.free_shipping_threshold:
+        fee = max(rules.urgent_shipping_fee - rules.shipping_fee, Decimal(0)) if urgent else Decimal(0)
+    return quantize(fee, currency)
 
 
 def compute_totals(
-    lines: Iterable[PricedLine],
+    lines: Sequence[PricedLine],
     currency: str,
     rules: PricingRules,
     *,
     priority: str = Priority.NORMAL,
-    discount: Decimal = Decimal("0"),
+    voucher: VoucherTerms | None = None,
 ) -> Totals:
-    """One rounding policy: each line total and each order-level amount is rounded half-up to the currency's
-    minor unit once, at the point it is computed; the total is the exact sum of rounded parts, so the
-    parts always add up to the total shown."""
-    subtotal = sum((line.line_total(currency) for line in lines), Decimal("0"))
-    discount = quantize(min(discount, subtotal), currency)
+    """The one pricing function: carts, the checkout page, orders, e-mails and the admin show its figures.
+
+    One rounding policy: each line total and each order-level amount is rounded half-up to the currency's
+    minor unit once, at the point it is computed; the total is the exact sum of rounded parts, so the parts
+    always add up to the total shown. Each line's share of the discount and of the tax is ``line_shares``."""
+    line_totals = [line.line_total(currency) for line in lines]
+    subtotal = quantize(sum(line_totals, Decimal(0)), currency)
+    discount = voucher_discount(subtotal, currency, voucher)
     goods = subtotal - discount
-    free = rules.free_shipping_threshold is not None and goods >= rules.free_shipping_threshold
-    fee = rules.urgent_shipping_fee if priority == Priority.URGENT else rules.shipping_fee
-    shipping = Decimal("0") if free or goods == 0 else fee
-    shipping = quantize(shipping, currency)
+    shipping = shipping_charge(goods, rules, priority, currency)
     tax = quantize((goods + shipping) * rules.tax_rate, currency)
     total = quantize(goods + shipping + tax, currency)
-    return Totals(subtotal=quantize(subtotal, currency), discount=discount, shipping=shipping, tax=tax, total=total)
+    return Totals(
+        subtotal=subtotal,
+        discount=discount,
+        shipping=shipping,
+        tax=tax,
+        total=total,
+        lines=line_shares(line_totals, discount=discount, tax=tax, currency=currency),
+        voucher_code=voucher.code if voucher is not None else "",
+    )

@@ -94,6 +94,12 @@ class OrderLine(models.Model):
     unit_price = models.DecimalField(max_digits=12, decimal_places=2)
     quantity = models.PositiveIntegerField()
     line_total = models.DecimalField(max_digits=14, decimal_places=2)
+    # The line's share of the order (orders.domain.compute_totals): its part of the order discount and of the
+    # order tax, and ``total = line_total - discount + tax``; the lines' totals plus the order's shipping are the
+    # order's total exactly, so captures and refunds computed from them add up.
+    discount = models.DecimalField(max_digits=14, decimal_places=2, default=0)
+    tax = models.DecimalField(max_digits=14, decimal_places=2, default=0)
+    total = models.DecimalField(max_digits=14, decimal_places=2, default=0)
 
     class Meta:
         ordering = ["order", "position"]

@@ -193,9 +193,12 @@ def order_prepare(
                 name=line.name,
                 unit_price=format_amount(line.unit_price, currency),
                 quantity=line.quantity,
-                line_total=format_amount(line.line_total(currency), currency),
+                line_total=format_amount(share.line_total, currency),
+                discount=format_amount(share.discount, currency),
+                tax=format_amount(share.tax, currency),
+                total=format_amount(share.total, currency),
             )
-            for line in priced
+            for line, share in zip(priced, totals.lines, strict=True)
         ],
         subtotal=format_amount(totals.subtotal, currency),
         discount=format_amount(totals.discount, currency),
@@ -351,8 +354,11 @@ def order_record(*, inp: PlaceOrderInput) -> WriteResult:
                     unit_price=Decimal(line.unit_price),
                     quantity=line.quantity,
                     line_total=Decimal(line.line_total),
+                    discount=share.discount,
+                    tax=share.tax,
+                    total=share.total,
                 )
-                for position, line in enumerate(inp.lines, start=1)
+                for position, (line, share) in enumerate(zip(inp.lines, _line_shares(inp), strict=True), start=1)
             )
             created = OrderEvent.objects.create(
                 order=order,
@@ -373,6 +379,25 @@ def order_record(*, inp: PlaceOrderInput) -> WriteResult:
 
 
 ORDER_CREATED_EVENT = "order.created"
+
+
+def _line_shares(inp: PlaceOrderInput) -> list[domain.LineShare]:
+    """The lines' shares as priced; an input recorded before line shares existed carries none, so its order's
+    discount and tax are split here with the same rule as ``domain.compute_totals``."""
+    if all(line.total for line in inp.lines):
+        return [
+            domain.LineShare(
+                line_total=Decimal(line.line_total),
+                discount=Decimal(line.discount),
+                tax=Decimal(line.tax),
+                total=Decimal(line.total),
+            )
+            for line in inp.lines
+        ]
+    line_totals = [Decimal(line.line_total) for line in inp.lines]
+    return list(
+        domain.line_shares(line_totals, discount=Decimal(inp.discount), tax=Decimal(inp.tax), currency=inp.currency)
+    )
 
 
 def _publish_webhook_events(*, order: Order, event_types: list[str], start_deliveries: bool = False) -> list[int]:

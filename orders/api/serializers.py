@@ -44,7 +44,9 @@ SERVER_OWNED_ORDER_FIELDS = frozenset(
         "line_total",
     }
 )
-SERVER_OWNED_LINE_FIELDS = frozenset({"name", "unit_price", "price", "line_total", "currency"})
+SERVER_OWNED_LINE_FIELDS = frozenset(
+    {"name", "unit_price", "price", "line_total", "discount", "tax", "total", "currency"}
+)
 
 
 def reject_server_owned(data: Any, *, line_key: str = "lines", also: frozenset[str] = frozenset()) -> None:
@@ -210,6 +212,11 @@ class OrderLineSerializer(serializers.Serializer):
     quantity = serializers.IntegerField()
     unit_price = MoneyField()
     line_total = MoneyField()
+    discount = MoneyField(help_text="This line's share of the order discount (pro rata to line_total, to the cent).")
+    tax = MoneyField(help_text="This line's share of the order tax (pro rata to what is left of each line).")
+    total = MoneyField(
+        help_text="line_total - discount + tax; the lines' totals plus the order's shipping equal its total."
+    )
 
 
 class OrderEventSerializer(serializers.Serializer):

@@ -9,6 +9,8 @@ from orders.domain import (
     PricedLine,
     PricingRules,
     Status,
+    VoucherKind,
+    VoucherTerms,
     can_change_payment,
     can_transition,
     compute_totals,
@@ -92,7 +94,9 @@ def test_zero_decimal_currency_rounds_to_whole_units() -> None:
     assert totals.total == Decimal("1195")
 
 
-def test_discount_never_exceeds_subtotal() -> None:
-    totals = compute_totals([PricedLine("A", "a", Decimal("5.00"), 1)], "EUR", PricingRules(), discount=Decimal("9"))
+def test_fixed_voucher_larger_than_the_subtotal_discounts_exactly_the_subtotal() -> None:
+    voucher = VoucherTerms(code="BIG", kind=VoucherKind.FIXED, value=Decimal("9"))
+    totals = compute_totals([PricedLine("A", "a", Decimal("5.00"), 1)], "EUR", PricingRules(), voucher=voucher)
     assert totals.discount == Decimal("5.00")
     assert totals.total == Decimal("0.00")
+    assert totals.voucher_code == "BIG"
