@@ -40,7 +40,9 @@ class ReserveResult:
 
 @dataclass
 class StockOrderInput:
-    """Input of release / fulfil / restock: they act on whatever the ledger says the order holds."""
+    """Input of release / fulfil / restock: they act on whatever the ledger says the order holds, or only on
+    ``lines`` (units per sku: a shipment, an edit's freed units). Histories recorded before it decode as None."""
 
     order_number: str
     idempotency_key: str
+    lines: list[StockLine] | None = None

@@ -46,6 +46,8 @@ class ErrorCode(StrEnum):
     DELIVERY_NOT_RETRYABLE = "delivery_not_retryable"
     WEBHOOK_ENDPOINT_LIMIT = "webhook_endpoint_limit"
     REFUND_EXCEEDS_CAPTURED = "refund_exceeds_captured"
+    SHIPMENT_REQUIRED = "shipment_required"
+    NOT_EDITABLE = "not_editable"
 
 
 HTTP_STATUS: dict[str, int] = {
@@ -83,6 +85,8 @@ HTTP_STATUS: dict[str, int] = {
     ErrorCode.DELIVERY_NOT_RETRYABLE: 409,
     ErrorCode.WEBHOOK_ENDPOINT_LIMIT: 409,
     ErrorCode.REFUND_EXCEEDS_CAPTURED: 409,
+    ErrorCode.SHIPMENT_REQUIRED: 409,
+    ErrorCode.NOT_EDITABLE: 409,
 }
 
 

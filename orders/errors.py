@@ -56,3 +56,15 @@ class DeliveryNotChangeable(DomainError):
 class DeliveryEventNotAllowed(DomainError):
     code = ErrorCode.DELIVERY_EVENT_NOT_ALLOWED
     default_message = "This delivery event is not allowed in the order's current status."
+
+
+@register_error
+class ShipmentRequired(DomainError):
+    code = ErrorCode.SHIPMENT_REQUIRED
+    default_message = "The order has several shipments: post the delivery event to one of them."
+
+
+@register_error
+class OrderNotEditable(DomainError):
+    code = ErrorCode.NOT_EDITABLE
+    default_message = "The order's lines can no longer change."

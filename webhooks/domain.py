@@ -14,6 +14,7 @@ ORDER_FAILED = "order.failed"
 ORDER_CANCELLED = "order.cancelled"
 ORDER_SHIPPED = "order.shipped"
 ORDER_DELIVERED = "order.delivered"
+ORDER_UPDATED = "order.updated"  # after an edit, a shipment or a refund: sent each time (not once per order)
 EVENT_TYPES: tuple[str, ...] = (
     ORDER_CREATED,
     ORDER_CONFIRMED,
@@ -21,7 +22,10 @@ EVENT_TYPES: tuple[str, ...] = (
     ORDER_CANCELLED,
     ORDER_SHIPPED,
     ORDER_DELIVERED,
+    ORDER_UPDATED,
 )
+# Event types an order may publish many times: deduplicated per write, not per order.
+REPEATABLE_EVENT_TYPES: frozenset[str] = frozenset({ORDER_UPDATED})
 
 SIGNATURE_HEADER = "OMS-Signature"
 EVENT_ID_HEADER = "OMS-Event-Id"
