@@ -31,7 +31,10 @@ def stock_reserve(inp: ReserveInput) -> ReserveResult:
 def stock_release(inp: StockOrderInput) -> ReserveResult:
     return ReserveResult(
         allocations=stock.stock_release(
-            order_number=inp.order_number, idempotency_key=inp.idempotency_key, lines=inp.lines
+            order_number=inp.order_number,
+            idempotency_key=inp.idempotency_key,
+            lines=inp.lines,
+            reserved_by=inp.reserved_by,
         )
     )
 

@@ -46,3 +46,6 @@ class StockOrderInput:
     order_number: str
     idempotency_key: str
     lines: list[StockLine] | None = None
+    # release only: give back exactly what the reserve with this idempotency key took (nothing if it never ran),
+    # the compensation of an edit's extra units.
+    reserved_by: str = ""

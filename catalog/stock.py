@@ -273,16 +273,35 @@ def _move_order_stock(
         raise
 
 
+def _reserved_by(reserve_key: str) -> Callable[[str], _Holdings]:
+    """What the reserve with ``reserve_key`` took and the order still holds, per stock row."""
+    prefix = _key_prefix(reserve_key, Kind.RESERVE)
+
+    def holdings(order_number: str) -> _Holdings:
+        held = _held(order_number)
+        taken = StockMovement.objects.filter(idempotency_key__startswith=prefix, reference=order_number)
+        return {
+            (row.variant_id, row.warehouse_id): min(
+                row.allocated_delta, held.get((row.variant_id, row.warehouse_id), 0)
+            )
+            for row in taken
+            if held.get((row.variant_id, row.warehouse_id), 0) > 0
+        }
+
+    return holdings
+
+
 def stock_release(
-    *, order_number: str, idempotency_key: str, lines: Sequence[StockLine] | None = None
+    *, order_number: str, idempotency_key: str, lines: Sequence[StockLine] | None = None, reserved_by: str = ""
 ) -> list[Allocation]:
-    """Give back whatever the order still holds allocated (or only ``lines``: an edit's freed units). Nothing
+    """Give back whatever the order still holds allocated (or only ``lines``: an edit's freed units; or only
+    what the reserve keyed ``reserved_by`` took: undoing an edit's extra units, nothing if it never ran). Nothing
     held (never reserved, already released or shipped): a no-op returning []."""
     return _move_order_stock(
         order_number=order_number,
         idempotency_key=idempotency_key,
         kind=Kind.RELEASE,
-        quantities=_limited(_held, lines),
+        quantities=_reserved_by(reserved_by) if reserved_by else _limited(_held, lines),
         on_hand_sign=0,
         allocated_sign=-1,
     )

@@ -221,6 +221,7 @@ class EditInput:
     service (kept lines keep their price; a new line takes today's), validated by the order's validator."""
 
     lines: list[LineInput]
+    totals: dict[str, str]  # subtotal, discount, shipping, tax, total (decimal strings)
     actor: str
 
 

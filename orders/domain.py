@@ -168,7 +168,9 @@ def ship_refusal(status: str, pending: str = "") -> str | None:
         return None  # a repeat: answered with the shipment's outcome
     if pending == PendingAction.CANCEL:
         return "is being cancelled; it cannot ship"
-    if Status(status) not in SHIPPABLE or pending:
+    if pending:
+        return f"is {status} and its {pending} is running; try again when it has finished"
+    if Status(status) not in SHIPPABLE:
         return f"is {status}; only confirmed or partially shipped orders ship"
     return None
 

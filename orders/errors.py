@@ -8,6 +8,7 @@ from oms_project.errors import DomainError, ErrorCode, register_error
 from oms_project.errors import IdempotencyInFlight as IdempotencyInFlight
 from oms_project.errors import IdempotencyKeyMissing as IdempotencyKeyMissing
 from oms_project.errors import IdempotencyKeyReused as IdempotencyKeyReused
+from payments.errors import PaymentDeclined
 
 
 @register_error
@@ -68,3 +69,12 @@ class ShipmentRequired(DomainError):
 class OrderNotEditable(DomainError):
     code = ErrorCode.NOT_EDITABLE
     default_message = "The order's lines can no longer change."
+
+
+class EditPaymentDeclined(PaymentDeclined):
+    """API.md "Order edits": the card declined the difference. Code ``payment_declined`` like a checkout's, but a
+    conflict with the order as it stands (409, nothing changed), not a failed payment of a new order (402)."""
+
+    @property
+    def http_status(self) -> int:
+        return 409

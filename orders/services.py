@@ -29,6 +29,7 @@ from orders.contracts import (
     UPDATE_CANCEL,
     UPDATE_CHANGE_DELIVERY,
     UPDATE_DELIVERY_EVENT,
+    UPDATE_EDIT,
     UPDATE_RECORDED,
     UPDATE_SHIP,
     ApplyInput,
@@ -36,6 +37,7 @@ from orders.contracts import (
     ChangeDeliveryInput,
     DeliveryEventInput,
     DeliveryEventResult,
+    EditInput,
     LineInput,
     PaymentInput,
     PlaceOrderInput,
@@ -49,8 +51,10 @@ from orders.errors import (
     CurrencyMismatch,
     DeliveryEventNotAllowed,
     DeliveryNotChangeable,
+    EditPaymentDeclined,
     InvalidQuantity,
     OrderNotCancellable,
+    OrderNotEditable,
     OrderNotShippable,
     ShipmentRequired,
     TooManyLines,
@@ -59,6 +63,7 @@ from orders.errors import (
 from orders.models import Order, OrderEvent, OrderLine, Shipment
 from orders.numbers import cart_order_key, order_number_for, order_number_for_cart
 from partners.models import Partner
+from payments.errors import PaymentDeclined
 from webhooks.contracts import order_event_dedupe_key
 from webhooks.domain import REPEATABLE_EVENT_TYPES
 from webhooks.services import webhook_event_publish
@@ -661,6 +666,85 @@ def order_remaining(order: Order) -> dict[str, int]:
         for line in shipment.lines:
             shipped[line["sku"]] = shipped.get(line["sku"], 0) + int(line["quantity"])
     return {line.sku: line.quantity - shipped.get(line.sku, 0) for line in order.lines.all()}
+
+
+def order_edit_prepare(*, order: Order, lines: list[dict[str, Any]], actor: str) -> EditInput:
+    """Price an edit of the order's lines (no writes): the complete new lines, a line left out or at 0 removed. A
+    kept line keeps its unit price and name; a new one takes today's price. Totals are recomputed with the one
+    pricing function (``domain.compute_totals``). ``OrderNotEditable`` (409) when the order may not change now,
+    when a line would fall below what has shipped, or when a partly shipped order's shipping (already captured
+    with its first shipment) would change; ``InvalidInput``/``UnknownSku``/``InvalidQuantity`` for bad lines."""
+    if refusal := domain.edit_refusal(order.status, order.pending_action):
+        raise OrderNotEditable(f"Order {order.number} {refusal}.")
+    for index, line in enumerate(lines):
+        quantity = line.get("quantity")
+        if isinstance(quantity, bool) or not isinstance(quantity, int) or quantity < 0:
+            raise InvalidQuantity(field=f"lines[{index}].quantity")
+    kept_lines = [line for line in lines if line.get("quantity")]
+    if not kept_lines:
+        raise InvalidInput("An order keeps at least one line; cancel it instead.", field="lines")
+    priced, currency = _price_lines(kept_lines)
+    if currency != order.currency:
+        raise CurrencyMismatch(field="lines")
+    current = {line.sku: line for line in order.lines.all()}
+    priced = [
+        PricedLine(sku=p.sku, name=current[p.sku].name, unit_price=current[p.sku].unit_price, quantity=p.quantity)
+        if p.sku in current
+        else p
+        for p in priced
+    ]
+    shipped = {sku: current[sku].quantity - left for sku, left in order_remaining(order).items()}
+    shipped = {sku: units for sku, units in shipped.items() if units}
+    new_units = {p.sku: p.quantity for p in priced}
+    for sku, units in shipped.items():
+        if new_units.get(sku, 0) < units:
+            raise OrderNotEditable(
+                f"Order {order.number} has shipped {units} of {sku}; that line cannot go below it.",
+                field="lines",
+            )
+    # The seam for voucher re-pricing (helper "price", issue #16): today the order's discount is not a voucher.
+    totals = domain.compute_totals(priced, currency, pricing_rules(), priority=order.delivery_priority)
+    if shipped and totals.shipping != order.shipping:
+        raise OrderNotEditable(
+            f"Order {order.number} has shipped with its shipping charged; this edit would change the shipping.",
+            field="lines",
+        )
+    return EditInput(
+        lines=[
+            LineInput(
+                sku=line.sku,
+                name=line.name,
+                unit_price=format_amount(line.unit_price, currency),
+                quantity=line.quantity,
+                line_total=format_amount(share.line_total, currency),
+                discount=format_amount(share.discount, currency),
+                tax=format_amount(share.tax, currency),
+                total=format_amount(share.total, currency),
+            )
+            for line, share in zip(priced, totals.lines, strict=True)
+        ],
+        totals={
+            name: format_amount(getattr(totals, name), currency)
+            for name in ("subtotal", "discount", "shipping", "tax", "total")
+        },
+        actor=actor,
+    )
+
+
+def order_edit(
+    *, number: str, lines: list[dict[str, Any]], actor: str, wait_seconds: float | None = None
+) -> ActionAnswer:
+    """Edit a confirmed or partially shipped order's lines (API.md "Order edits"): priced here
+    (``order_edit_prepare``), then one all-or-nothing step of the order's process: reserve the extra units,
+    authorize the difference when the total grows past what is authorized, release the freed units, record the
+    new lines and totals (webhook ``order.updated``). Out of stock (409 ``insufficient_stock``) or declined (409
+    ``payment_declined``): nothing changed."""
+    order = Order.objects.get(number=number)
+    edit = order_edit_prepare(order=order, lines=lines, actor=actor)
+    try:
+        return _order_action(order, UPDATE_EDIT, edit, action=domain.PendingAction.EDIT, wait_seconds=wait_seconds)
+    except PaymentDeclined as declined:
+        raise EditPaymentDeclined(declined.message, details=declined.details) from None
 
 
 # A delivery event for an order that has already ended this way is a late repeat: accepted, nothing changes.

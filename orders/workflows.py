@@ -57,6 +57,7 @@ with workflow.unsafe.imports_passed_through():
         SHIPMENT_WORKFLOW,
         SIGNAL_SHIPMENT_DELIVERY,
         SIGNAL_SHIPMENT_REPORT,
+        UPDATE_EDIT,
         ApplyInput,
         CancelInput,
         ChangeDeliveryInput,
@@ -64,6 +65,7 @@ with workflow.unsafe.imports_passed_through():
         DeliveryEventResult,
         DeliveryRequestInput,
         DeliveryRequestResult,
+        EditInput,
         EventInput,
         OrderProgress,
         PlaceOrderInput,
@@ -98,10 +100,12 @@ with workflow.unsafe.imports_passed_through():
     )
     from payments.contracts import (
         PAYMENT_AUTHORIZE,
+        PAYMENT_AUTHORIZE_MORE,
         PAYMENT_CAPTURE,
         PAYMENT_REFUND,
         PAYMENT_VOID,
         AuthorizeInput,
+        AuthorizeMoreInput,
         PaymentOrderInput,
         PaymentResult,
     )
@@ -122,6 +126,7 @@ SHIP = "ship"
 DELIVERY_EVENT = "delivery_event"
 CHANGE_DELIVERY = "change_delivery"
 SHIPMENT_SLA = "shipment_sla"  # a shipment reported its SLA passed
+EDIT = "edit"
 EXPIRY_CANCEL_ID = "authorization-expired"  # the command id of the cancel the expiry timer makes
 # Orders whose shipments run as child workflows (one or several per order); histories recorded before it ship
 # everything in one step of the order itself (docs/orders.md "Shipments", ADR 0120).
@@ -139,6 +144,7 @@ class Command:
     delivery_event: DeliveryEventInput | None = None
     change_delivery: ChangeDeliveryInput | None = None
     report: ShipmentReport | None = None
+    edit: EditInput | None = None
 
 
 @dataclass
@@ -192,6 +198,9 @@ class OrderState:
     shipments: list[ShipmentState] = field(default_factory=list)  # made (captured), in order
     reports: list[ShipmentReport] = field(default_factory=list)  # from the shipments, not yet recorded
     refunded: Decimal = Decimal(0)  # the order's refunds added up (Order.refunded_amount)
+    authorized: Decimal = Decimal(0)  # what the payment authorizes in all (increments of edits included)
+    total: Decimal = Decimal(0)
+    edits: int = 0  # edits applied or refused (each one's activity keys)
 
     def shipped(self) -> dict[str, int]:
         units: dict[str, int] = {}
@@ -240,6 +249,7 @@ class OrderWorkflow:
         self._inp = inp
         state.number = inp.number
         state.lines, state.shipping, state.currency = _line_shares(inp), Decimal(inp.shipping), inp.currency
+        state.total = Decimal(inp.total)
         state.step = "record"
         state.status_since = workflow.now().isoformat()
         created = await workflow.execute_local_activity(ORDER_RECORD, inp, result_type=WriteResult, **LOCAL_STEP)
@@ -296,6 +306,7 @@ class OrderWorkflow:
             **PAYMENT_STEP,
         )
         self.state.authorization = auth
+        self.state.authorized = Decimal(auth.amount)
         self.state.payment_status = PaymentStatus.AUTHORIZED
         self._defer(
             "payment_authorized",
@@ -402,6 +413,7 @@ class OrderWorkflow:
             DELIVERY_EVENT: self._delivery_event,
             CHANGE_DELIVERY: self._change_delivery,
             SHIPMENT_SLA: self._shipment_sla,
+            EDIT: self._edit,
         }[command.kind]
         state = self.state
         try:
@@ -409,6 +421,8 @@ class OrderWorkflow:
         except _Refused as refusal:
             state.outcomes[command.id] = Outcome(refusal=refusal.payload)
             # The refused action is not in progress any more: the next one of its kind is a new request.
+            if command.kind == EDIT:
+                state.pending_action = ""
             if command.id in (state.cancel_id, state.ship_id):
                 state.cancel_id = "" if command.id == state.cancel_id else state.cancel_id
                 state.ship_id = "" if command.id == state.ship_id else state.ship_id
@@ -594,6 +608,86 @@ class OrderWorkflow:
             pending_action="",
         )
         state.step = "awaiting_delivery" if done else "awaiting_shipment"
+
+    async def _edit(self, command: Command) -> None:
+        """An edit as one all-or-nothing step: reserve the extra units, authorize the difference when the total
+        grows past what is authorized, then release the freed units and record the new lines and totals. A
+        refusal (no stock, declined) undoes what this edit did and leaves the order exactly as it was."""
+        state, edit = self.state, command.edit
+        assert edit is not None
+        refusal = domain.edit_refusal(state.status)
+        if refusal:
+            raise _Refused("not_editable", f"Order {state.number} {refusal}.")
+        old = {line.sku: line.quantity for line in state.lines}
+        new = {line.sku: line.quantity for line in edit.lines}
+        shipped = state.shipped()
+        if any(new.get(sku, 0) < units for sku, units in shipped.items()):
+            raise _Refused("not_editable", f"Order {state.number}: a line cannot go below what has shipped.")
+        extra = [StockLine(sku, units - old.get(sku, 0)) for sku, units in new.items() if units > old.get(sku, 0)]
+        freed = [StockLine(sku, units - new.get(sku, 0)) for sku, units in old.items() if units > new.get(sku, 0)]
+        total = Decimal(edit.totals["total"])
+        state.edits += 1
+        step = f"edit-{state.edits}"
+        state.step = "editing"
+        await self._write(
+            "edit_started", {"lines": _line_units(edit.lines)}, actor=edit.actor, pending_action=PendingAction.EDIT
+        )
+        undo = Saga()
+        try:
+            if extra:
+                undo.add_compensation(
+                    "edit_reserve",
+                    STOCK_RELEASE,
+                    StockOrderInput(
+                        state.number, self._key(f"{step}:release"), reserved_by=self._key(f"{step}:stock.reserve")
+                    ),
+                    local=True,
+                )
+                await workflow.execute_local_activity(
+                    STOCK_RESERVE,
+                    ReserveInput(state.number, extra, self._key(f"{step}:stock.reserve")),
+                    result_type=ReserveResult,
+                    **LOCAL_STEP,
+                )
+            if total > state.authorized:
+                more = await workflow.execute_activity(
+                    PAYMENT_AUTHORIZE_MORE,
+                    AuthorizeMoreInput(
+                        state.number, self._key(f"{step}:payment.authorize_more"), str(total - state.authorized)
+                    ),
+                    result_type=PaymentResult,
+                    **PAYMENT_STEP,
+                )
+                state.authorized = Decimal(more.amount)
+        except FailureError as error:
+            await undo.compensate()
+            cause = root_cause(error)
+            code = cause.type if isinstance(cause, ApplicationError) and cause.type else "invalid_transition"
+            state.step = "awaiting_shipment" if not state.shipments else "awaiting_delivery"
+            await self._write(
+                "edit_refused", {"reason": code, "detail": cause.message}, actor=edit.actor, pending_action=""
+            )
+            raise _Refused(code, f"Order {state.number}: the edit was refused ({cause.message}).") from None
+        if freed:
+            await workflow.execute_local_activity(
+                STOCK_RELEASE,
+                StockOrderInput(state.number, self._key(f"{step}:stock.release"), freed),
+                result_type=ReserveResult,
+                **LOCAL_STEP,
+            )
+        previous = {"lines": _line_units(state.lines), "total": str(state.total)}
+        state.lines = [OrderLineShare(line.sku, line.quantity, Decimal(line.total)) for line in edit.lines]
+        state.shipping, state.total = Decimal(edit.totals["shipping"]), total
+        await self._write(
+            "edited",
+            {"from": previous, "to": {"lines": _line_units(edit.lines), "total": str(total)}},
+            actor=edit.actor,
+            publish="order.updated",
+            lines=edit.lines,
+            totals=edit.totals,
+            pending_action="",
+        )
+        state.step = "awaiting_shipment"
 
     async def _report(self, seq: int, kinds: tuple[str, ...]) -> ShipmentReport:
         """Wait for the shipment's report of one of ``kinds`` and take it."""
@@ -861,6 +955,27 @@ class OrderWorkflow:
         if refusal:
             raise business_error("delivery_not_changeable", f"Order {self.state.number} {refusal}.")
 
+    @workflow.update(name=UPDATE_EDIT)
+    async def edit(self, inp: EditInput) -> str:
+        """Answers once the edit is recorded or refused (the order as it was)."""
+        state = self.state
+        command_id = self._record(Command(EDIT, _update_id(), edit=inp))
+        state.pending_action = PendingAction.EDIT
+        await self._outcome(command_id)
+        return state.status
+
+    @edit.validator
+    def validate_edit(self, inp: EditInput) -> None:
+        state = self.state
+        refusal = domain.edit_refusal(state.status, self._pending())
+        if refusal:
+            raise business_error("not_editable", f"Order {state.number} {refusal}.")
+        if not inp.lines:
+            raise business_error("validation_error", "An order keeps at least one line.")
+        new = {line.sku: line.quantity for line in inp.lines}
+        if any(new.get(sku, 0) < units for sku, units in state.shipped().items()):
+            raise business_error("not_editable", f"Order {state.number}: a line cannot go below what has shipped.")
+
     @workflow.query
     def progress(self) -> OrderProgress:
         state = self.state
@@ -998,6 +1113,7 @@ class OrderWorkflow:
 
 _REFUSAL_CODES = {
     SHIPMENT_SLA: "invalid_transition",
+    EDIT: "not_editable",
     CANCEL: "not_cancellable",
     SHIP: "not_shippable",
     DELIVERY_EVENT: "delivery_event_not_allowed",
@@ -1019,6 +1135,10 @@ def _line_shares(inp: PlaceOrderInput) -> list[OrderLineShare]:
         )
         totals = [share.total for share in shares]
     return [OrderLineShare(line.sku, line.quantity, total) for line, total in zip(inp.lines, totals, strict=True)]
+
+
+def _line_units(lines: list[Any]) -> list[dict[str, Any]]:
+    return [{"sku": line.sku, "quantity": line.quantity} for line in lines]
 
 
 def _event_key(inp: DeliveryEventInput) -> str:

@@ -187,6 +187,20 @@ class ShipmentCreateInputSerializer(ShipInputSerializer):
     )
 
 
+class OrderEditLineSerializer(serializers.Serializer):
+    sku = serializers.CharField(max_length=64)
+    quantity = integer_with_documented_range(
+        minimum=0, maximum=MAX_QUANTITY, help_text="The line's new quantity; 0 (or leaving the line out) removes it."
+    )
+
+
+class OrderEditInputSerializer(RefusesServerOwnedFields):
+    server_owned_fields = SERVER_OWNED_ORDER_FIELDS
+    lines = OrderEditLineSerializer(
+        many=True, help_text="The order's complete new lines: a kept line keeps its price, a new one takes today's."
+    )
+
+
 class DeliveryEventInputSerializer(serializers.Serializer):
     event_id = serializers.CharField(max_length=100, help_text="The carrier's event id; a repeat is ignored.")
     status = ChoiceField(choices=list(DELIVERY_EVENT_STATUSES))

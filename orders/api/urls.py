@@ -9,6 +9,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("orders/<str:number>/", views.OrderDetailApi.as_view(), name="order-detail"),
     path("orders/<str:number>/cancel/", views.OrderCancelApi.as_view(), name="order-cancel"),
     path("orders/<str:number>/ship/", views.OrderShipApi.as_view(), name="order-ship"),
+    path("orders/<str:number>/edit/", views.OrderEditApi.as_view(), name="order-edit"),
     path("orders/<str:number>/delivery-events/", views.OrderDeliveryEventApi.as_view(), name="order-delivery-events"),
     path("orders/<str:number>/shipments/", views.OrderShipmentCreateApi.as_view(), name="order-shipments"),
     path(

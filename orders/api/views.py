@@ -20,6 +20,7 @@ from orders.api.serializers import (
     DeliveryPatchSerializer,
     ErrorSerializer,
     OrderCreateSerializer,
+    OrderEditInputSerializer,
     OrderFilterSerializer,
     OrderSerializer,
     ShipInputSerializer,
@@ -172,6 +173,40 @@ class OrderCancelApi(APIView):
             number=order.number, reason=serializer.validated_data["reason"], actor=actor_of(request)
         )
         return action_response(answer)
+
+
+class OrderEditApi(APIView):
+    """API.md "Order edits": the order's complete new lines, all or nothing."""
+
+    permission_classes = [HasOrdersScope]
+
+    @extend_schema(
+        operation_id="orders_edit",
+        parameters=[IDEMPOTENCY_KEY_PARAMETER],
+        request=OrderEditInputSerializer,
+        responses={
+            **ACTION_ANSWERS,
+            **ERRORS,
+            409: OpenApiResponse(
+                ErrorSerializer,
+                description="`not_editable` (not confirmed or partially shipped, another action running, a line "
+                "below what has shipped), `insufficient_stock`, `payment_declined` (the card declined the "
+                "difference): nothing changed.",
+            ),
+        },
+    )
+    def post(self, request: Request, number: str) -> Response:
+        order = selectors.order_get_for_partner(number=number, partner=request.user.partner)
+
+        def edit(service_key: str) -> Response:
+            serializer = OrderEditInputSerializer(data=request.data)
+            serializer.is_valid(raise_exception=True)
+            answer = services.order_edit(
+                number=order.number, lines=serializer.validated_data["lines"], actor=actor_of(request)
+            )
+            return action_response(answer)
+
+        return idempotent_response(request, scope=f"orders.edit:{order.number}", work=edit)
 
 
 class OrderShipApi(APIView):
