@@ -29,6 +29,14 @@ EVENT_LABELS = {
     "capture_failed": "Payment could not be taken",
     "payment_refunded": "Payment refunded",
     "stock_restocked": "Items returned to stock",
+    "shipment_started": "Shipment started",
+    "shipment_refused": "Shipment refused",
+    "shipment_returned": "Shipment not delivered: refunded and restocked",
+    "edit_started": "Change of items requested",
+    "edited": "Items changed",
+    "edit_refused": "Change of items refused (nothing changed)",
+    "authorization_expired": "Card authorization expired",
+    "remainder_dropped": "Unshipped items dropped",
 }
 
 # Event data keys whose plain name would read poorly; the others are shown as "Their name".

@@ -47,6 +47,7 @@ with workflow.unsafe.imports_passed_through():
     )
     from notifications.contracts import DISPATCH as EMAIL_DISPATCH
     from notifications.contracts import DispatchInput as EmailDispatchInput
+    from oms_project.money import quantize
     from orders import domain
     from orders.contracts import (
         DELIVERY_CANCEL,
@@ -67,6 +68,7 @@ with workflow.unsafe.imports_passed_through():
         DeliveryRequestResult,
         EditInput,
         EventInput,
+        LineInput,
         OrderProgress,
         PlaceOrderInput,
         ShipInput,
@@ -127,6 +129,7 @@ DELIVERY_EVENT = "delivery_event"
 CHANGE_DELIVERY = "change_delivery"
 SHIPMENT_SLA = "shipment_sla"  # a shipment reported its SLA passed
 EDIT = "edit"
+DROP_REMAINDER = "drop_remainder"  # the authorization expired with units still to ship
 EXPIRY_CANCEL_ID = "authorization-expired"  # the command id of the cancel the expiry timer makes
 # Orders whose shipments run as child workflows (one or several per order); histories recorded before it ship
 # everything in one step of the order itself (docs/orders.md "Shipments", ADR 0120).
@@ -193,6 +196,7 @@ class OrderState:
     writes: int = 0  # the write sequence (each write's idempotency key)
     deferred: list[EventInput] = field(default_factory=list)  # events recorded by the next write
     lines: list[OrderLineShare] = field(default_factory=list)  # the order's lines: units and share of the total
+    line_inputs: list[LineInput] = field(default_factory=list)  # the same lines as recorded (names, prices)
     shipping: Decimal = Decimal(0)
     currency: str = ""
     shipments: list[ShipmentState] = field(default_factory=list)  # made (captured), in order
@@ -250,6 +254,7 @@ class OrderWorkflow:
         state.number = inp.number
         state.lines, state.shipping, state.currency = _line_shares(inp), Decimal(inp.shipping), inp.currency
         state.total = Decimal(inp.total)
+        state.line_inputs = list(inp.lines)
         state.step = "record"
         state.status_since = workflow.now().isoformat()
         created = await workflow.execute_local_activity(ORDER_RECORD, inp, result_type=WriteResult, **LOCAL_STEP)
@@ -374,6 +379,8 @@ class OrderWorkflow:
                 if not is_expiry:
                     await self._flag_sla()
                     continue
+                if state.status == Status.PARTIALLY_SHIPPED:
+                    return Command(DROP_REMAINDER, EXPIRY_CANCEL_ID)
                 if not state.cancel_id:
                     state.cancel_id, state.pending_action = EXPIRY_CANCEL_ID, PendingAction.CANCEL
                     return Command(
@@ -388,7 +395,8 @@ class OrderWorkflow:
         """(the nearest deadline, whether it is the authorization's expiry)."""
         state = self.state
         expiry = None
-        if state.status == Status.CONFIRMED and state.authorization and state.authorization.expires_at:
+        expiring = (Status.CONFIRMED, Status.PARTIALLY_SHIPPED)
+        if state.status in expiring and state.authorization and state.authorization.expires_at:
             expiry = datetime.fromisoformat(state.authorization.expires_at)  # external payments never expire
         sla = None
         hours = self._inp.sla_hours.get(state.status) if self._inp and self._inp.sla_hours else None
@@ -414,6 +422,7 @@ class OrderWorkflow:
             CHANGE_DELIVERY: self._change_delivery,
             SHIPMENT_SLA: self._shipment_sla,
             EDIT: self._edit,
+            DROP_REMAINDER: self._drop_remainder,
         }[command.kind]
         state = self.state
         try:
@@ -677,6 +686,7 @@ class OrderWorkflow:
             )
         previous = {"lines": _line_units(state.lines), "total": str(state.total)}
         state.lines = [OrderLineShare(line.sku, line.quantity, Decimal(line.total)) for line in edit.lines]
+        state.line_inputs = list(edit.lines)
         state.shipping, state.total = Decimal(edit.totals["shipping"]), total
         await self._write(
             "edited",
@@ -688,6 +698,49 @@ class OrderWorkflow:
             pending_action="",
         )
         state.step = "awaiting_shipment"
+
+    async def _drop_remainder(self, command: Command) -> None:
+        """The authorization expired while units were still to ship (docs/orders.md "Shipments"): what shipped
+        stands, the rest is dropped. Its stock is released, the payment's capture is closed (the PSP lets the
+        expired hold go), and the order is cut to what shipped: each line keeps its shipped units at exactly what
+        their shipments captured, so the order's total equals its captures; it is then ``shipped``."""
+        state = self.state
+        remaining = state.remaining()
+        freed = [StockLine(sku, units) for sku, units in remaining.items() if units]
+        state.step = "dropping_remainder"
+        await self._write(
+            "authorization_expired", {"dropped": [line.__dict__ for line in freed]}, pending_action=PendingAction.EDIT
+        )
+        await workflow.execute_local_activity(
+            STOCK_RELEASE,
+            StockOrderInput(state.number, self._key("remainder:stock.release"), freed),
+            result_type=ReserveResult,
+            **LOCAL_STEP,
+        )
+        closed = await workflow.execute_activity(
+            PAYMENT_CAPTURE,
+            PaymentOrderInput(state.number, self._key("remainder:payment.close"), amount="0", final=True),
+            result_type=PaymentResult,
+            **CAPTURE_STEP,
+        )
+        lines, totals = _cut_to_shipped(
+            state.line_inputs, state.shipped(), state.captured_by_sku(), state.shipping, state.currency
+        )
+        state.line_inputs = lines
+        state.lines = [OrderLineShare(line.sku, line.quantity, Decimal(line.total)) for line in lines]
+        state.total = Decimal(totals["total"])
+        await self._write(
+            "remainder_dropped",
+            {"lines": _line_units(lines), "total": totals["total"]},
+            publish=["order.updated", "order.shipped"],
+            status=Status.SHIPPED,
+            payment_status=closed.status,
+            lines=lines,
+            totals=totals,
+            pending_action="",
+        )
+        state.step = "awaiting_delivery"
+        await self._end_when_settled()
 
     async def _report(self, seq: int, kinds: tuple[str, ...]) -> ShipmentReport:
         """Wait for the shipment's report of one of ``kinds`` and take it."""
@@ -1114,6 +1167,7 @@ class OrderWorkflow:
 _REFUSAL_CODES = {
     SHIPMENT_SLA: "invalid_transition",
     EDIT: "not_editable",
+    DROP_REMAINDER: "invalid_transition",
     CANCEL: "not_cancellable",
     SHIP: "not_shippable",
     DELIVERY_EVENT: "delivery_event_not_allowed",
@@ -1135,6 +1189,33 @@ def _line_shares(inp: PlaceOrderInput) -> list[OrderLineShare]:
         )
         totals = [share.total for share in shares]
     return [OrderLineShare(line.sku, line.quantity, total) for line, total in zip(inp.lines, totals, strict=True)]
+
+
+def _cut_to_shipped(
+    lines: list[LineInput], shipped: dict[str, int], captured: dict[str, Decimal], shipping: Decimal, currency: str
+) -> tuple[list[LineInput], dict[str, str]]:
+    """The order's lines cut to what shipped, each line's total exactly what its shipments captured (its discount
+    the shipped units' share, its tax the rest), and the order's figures added up from them."""
+    cut: list[LineInput] = []
+    for line in lines:
+        units = shipped.get(line.sku, 0)
+        if not units:
+            continue
+        line_total = quantize(Decimal(line.unit_price) * units, currency)
+        discount = quantize(Decimal(line.discount or 0) * units / line.quantity, currency)
+        total = captured.get(line.sku, Decimal(0))
+        tax = total - (line_total - discount)
+        cut.append(
+            LineInput(line.sku, line.name, line.unit_price, units, str(line_total), str(discount), str(tax), str(total))
+        )
+    sums = {
+        "subtotal": sum((Decimal(line.line_total) for line in cut), Decimal(0)),
+        "discount": sum((Decimal(line.discount) for line in cut), Decimal(0)),
+        "shipping": shipping,
+        "tax": sum((Decimal(line.tax) for line in cut), Decimal(0)),
+    }
+    sums["total"] = sums["subtotal"] - sums["discount"] + sums["shipping"] + sums["tax"]
+    return cut, {name: str(quantize(value, currency)) for name, value in sums.items()}
 
 
 def _line_units(lines: list[Any]) -> list[dict[str, Any]]:
