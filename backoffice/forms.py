@@ -80,7 +80,10 @@ class CreateShipmentForm(OrderLinesForm, ShipOrderForm):
 
 class EditLinesForm(OrderLinesForm):
     """Staff change a confirmed order's quantities (0 removes a line) or add a line; the customer's card is asked
-    for the difference when the total grows (the same edit service as the partner API and the storefront)."""
+    for the difference when the total grows (the same edit service as the partner API and the storefront). From
+    the order's page only (an edit names one order's complete lines)."""
+
+    page_only = True
 
     add_sku = forms.CharField(required=False, max_length=64, label="Add a line: SKU")
     add_quantity = forms.IntegerField(required=False, min_value=1, max_value=MAX_QUANTITY, label="Add a line: units")

@@ -238,7 +238,8 @@ class OrderAdmin(admin.ModelAdmin):
         actions = super().get_actions(request)
         for name, (func, _, _) in list(actions.items()):
             action = getattr(func, "order_action", None)
-            if action is not None and not self.has_order_action_permission(request, action):
+            page_only = action is not None and getattr(action.form, "page_only", False)
+            if action is not None and (page_only or not self.has_order_action_permission(request, action)):
                 del actions[name]
         return actions
 

@@ -786,11 +786,14 @@ class OrderWorkflow:
         final = applied and DeliveryStatus(event.status) in DELIVERY_FINAL
         returning = final and event.status == DeliveryStatus.NOT_DELIVERED
         recorded = {"event_id": event.event_id, "status": event.status, "occurred_at": event.occurred_at}
+        # The order's delivery status follows its shipments but, like theirs, never moves backwards (an
+        # "accepted" of the order before it shipped stays until every shipment is past it).
+        order_delivery = domain.order_delivery_status([s.delivery_status for s in state.shipments])
         await self._write(
             "delivery_event",
             {**recorded, "shipment": shipment.seq, "applied": applied},
             actor=event.actor,
-            delivery_status=domain.order_delivery_status([s.delivery_status for s in state.shipments]),
+            delivery_status=order_delivery if domain.delivery_advances(state.delivery_status, order_delivery) else None,
             shipment={"seq": shipment.seq, "delivery_status": shipment.delivery_status},
             pending_action=PendingAction.REFUND if returning else None,
         )
