@@ -201,7 +201,7 @@ class OrderState:
     currency: str = ""
     shipments: list[ShipmentState] = field(default_factory=list)  # made (captured), in order
     reports: list[ShipmentReport] = field(default_factory=list)  # from the shipments, not yet recorded
-    refunded: Decimal = Decimal(0)  # the order's refunds added up (Order.refunded_amount)
+    refunded: Decimal = Decimal(0)  # the payment's refunds added up, as last reported (Order.refunded_amount)
     authorized: Decimal = Decimal(0)  # what the payment authorizes in all (increments of edits included)
     total: Decimal = Decimal(0)
     edits: int = 0  # edits applied or refused (each one's activity keys)
@@ -804,7 +804,8 @@ class OrderWorkflow:
             report = await self._report(shipment.seq, ("returned",))
             assert report.payment is not None
             shipment.refunded = True
-            state.refunded += Decimal(shipment.amount)
+            # Every refund of the payment (returns too, which refund outside this process): the payment's own sum.
+            state.refunded = Decimal(report.payment.refunded_amount)
             await self._write(
                 "shipment_returned",
                 {"shipment": shipment.seq, "refunded": shipment.amount, "currency": state.currency},

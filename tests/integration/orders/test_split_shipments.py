@@ -15,8 +15,10 @@ from oms_project import temporal
 from orders.contracts import OrderProgress, order_workflow_id, shipment_workflow_id
 from orders.models import Order
 from orders.workflows import OrderWorkflow
+from payments.errors import RefundExceedsCaptured
 from payments.models import Payment
 from payments.selectors import sandbox_ledger_summary
+from payments.services import payment_refund
 from tests.integration.orders.helpers import (
     api_client,
     ledger_matches_levels,
@@ -179,3 +181,22 @@ def test_every_shipment_not_delivered_cancels_the_order_refunded(live_oms) -> No
     assert stock("SPL-A") == (5, 0) and stock("SPL-B") == (5, 0)
     summary = sandbox_ledger_summary(order_numbers=[number])
     assert summary.refunded_amounts[number] == summary.captured_amounts[number] == total
+
+
+def test_a_return_refund_and_an_undelivered_shipment_add_up_on_the_order(live_oms) -> None:
+    """A return (another process) refunds through ``payment_refund`` too: the order's ``refunded_amount`` is the
+    payment's own sum, so the undelivered shipment's write never hides the return's refund."""
+    seed_sku("SPL-A", on_hand=5, price="3.35")
+    seed_sku("SPL-B", on_hand=5, price="7.10")
+    shop, carrier = api_client("shop"), api_client("logistics", scopes=("fulfilment",))
+    number = two_line_order(shop, "spl-4")["number"]
+    one = shipment(carrier, number, "T1", [{"sku": "SPL-B", "quantity": 1}]).json()
+    shipment(carrier, number, "T2")
+    payment_refund(order_number=number, idempotency_key="return-1:refund", amount="1.00")  # as a return would
+
+    body = shipment_event(carrier, number, 2, "n1", "not_delivered").json()
+    two = body["shipments"][1]["amount_captured"]
+    assert D(body["refunded_amount"]) == D(two) + D("1.00")
+    assert Payment.objects.get(order_number=number).refunded_amount == D(two) + D("1.00")
+    with pytest.raises(RefundExceedsCaptured):  # never more than captured, whoever asks
+        payment_refund(order_number=number, idempotency_key="return-2:refund", amount=one["amount_captured"])
