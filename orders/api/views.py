@@ -191,8 +191,9 @@ class OrderEditApi(APIView):
                 ErrorSerializer,
                 description="`not_editable` (not confirmed or partially shipped, another action running, a line "
                 "below what has shipped), `insufficient_stock`, `payment_declined` (the card declined the "
-                "difference): nothing changed.",
+                "difference): nothing changed. Also `idempotency_request_in_flight`.",
             ),
+            422: OpenApiResponse(ErrorSerializer, description="The key was used with a different body."),
         },
     )
     def post(self, request: Request, number: str) -> Response:

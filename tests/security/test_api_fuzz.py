@@ -41,6 +41,7 @@ REAL_IDS: dict[str, Callable[[PartnerOwner], str]] = {
     "endpoint_id": lambda owner: str(owner.webhook_id or owner.register_webhook()),
     "product_id": lambda owner: str(owner_product_id()),
     "sku": lambda owner: SKU,
+    "shipment": lambda owner: "1",
 }
 
 
