@@ -11,6 +11,7 @@ import pytest
 from django.test import Client
 from django.utils import timezone
 
+from notifications.models import Email
 from oms_project import temporal
 from orders.contracts import OrderProgress, order_workflow_id, shipment_workflow_id
 from orders.models import Order
@@ -125,6 +126,8 @@ def test_two_shipments_capture_the_total_to_the_cent_and_end_delivered(live_oms)
     # order.updated after each shipment (recorded with the write, for every one of them), order.shipped once.
     assert WebhookEvent.objects.filter(type="order.updated", dedupe_key__startswith=number).count() == 2
     assert WebhookEvent.objects.filter(type="order.shipped", dedupe_key__startswith=number).count() == 1
+    # One "shipped" e-mail per shipment (API.md "Customer e-mails"), each for its own event.
+    assert Email.objects.filter(order__number=number, kind="shipped").count() == 2
     progress = temporal.query(order_workflow_id(number), OrderWorkflow.progress, result_type=OrderProgress)
     assert progress.status == "delivered"
     # Each shipment ran as its own workflow, a child of the order's (visible under it in the Temporal UI).
