@@ -14,9 +14,10 @@ from django import forms
 from django.utils import timezone
 
 from backoffice import permissions
-from backoffice.forms import CancelOrderForm, DeliveryEventForm, ShipOrderForm
+from backoffice.forms import CancelOrderForm, CreateShipmentForm, DeliveryEventForm, EditLinesForm, ShipOrderForm
 from orders import domain, services
 from orders.domain import Status
+from orders.errors import OrderNotEditable
 from orders.models import Order
 
 
@@ -67,6 +68,32 @@ def _ship(order: Order, data: dict[str, Any], actor: str, wait_seconds: float | 
     return _outcome(answer, f" is {answer.order.status} (payment {answer.order.payment_status}, {tracking}).")
 
 
+def _create_shipment(order: Order, data: dict[str, Any], actor: str, wait_seconds: float | None) -> str:
+    lines = [{"sku": name[4:], "quantity": units} for name, units in data.items() if name.startswith("qty_") and units]
+    answer = services.order_ship(
+        number=order.number,
+        carrier=data["carrier"],
+        tracking_number=data["tracking_number"],
+        actor=actor,
+        lines=lines or None,
+        wait_seconds=wait_seconds,
+    )
+    shipped = ", ".join(f"{line['quantity']} x {line['sku']}" for line in lines) or "everything left"
+    return _outcome(
+        answer, f" is {answer.order.status} (shipment of {shipped}; payment {answer.order.payment_status})."
+    )
+
+
+def _edit_lines(order: Order, data: dict[str, Any], actor: str, wait_seconds: float | None) -> str:
+    lines = [{"sku": name[4:], "quantity": units or 0} for name, units in data.items() if name.startswith("qty_")]
+    if not lines:  # several orders selected: the form had no lines, and an edit names the order's complete lines
+        raise OrderNotEditable(f"Order {order.number}: edit the lines of one order at a time, from its page.")
+    if data.get("add_sku") and data.get("add_quantity"):
+        lines.append({"sku": data["add_sku"].strip(), "quantity": data["add_quantity"]})
+    answer = services.order_edit(number=order.number, lines=lines, actor=actor, wait_seconds=wait_seconds)
+    return _outcome(answer, f": items changed; total {answer.order.total} {answer.order.currency}.")
+
+
 def _delivery_event(order: Order, data: dict[str, Any], actor: str, wait_seconds: float | None) -> str:
     # One event per order: the same form may be applied to several selected orders.
     answer = services.order_record_delivery_event(
@@ -108,13 +135,31 @@ ORDER_ACTIONS: dict[str, OrderAction] = {
             offered=lambda order: not order.pending_action and domain.ship_refusal(order.status) is None,
         ),
         OrderAction(
+            name="create_shipment",
+            verb="Create shipment",
+            description="Ship some lines and quantities (default: everything left; captures their share)…",
+            permission=permissions.SHIP_ORDER,
+            form=CreateShipmentForm,
+            perform=_create_shipment,
+            offered=lambda order: not order.pending_action and domain.ship_refusal(order.status) is None,
+        ),
+        OrderAction(
+            name="edit_lines",
+            verb="Edit lines",
+            description="Change quantities, remove or add lines before dispatch (re-prices the order)…",
+            permission=permissions.CANCEL_ORDER,
+            form=EditLinesForm,
+            perform=_edit_lines,
+            offered=lambda order: domain.edit_refusal(order.status, order.pending_action) is None,
+        ),
+        OrderAction(
             name="delivery_event",
             verb="Record delivery event",
             description="Record a delivery event (accepted, in transit, delivered, not delivered)…",
             permission=permissions.RECORD_DELIVERY_EVENT,
             form=DeliveryEventForm,
             perform=_delivery_event,
-            offered=lambda order: order.status in (Status.CONFIRMED, Status.SHIPPED),
+            offered=lambda order: order.status in (Status.CONFIRMED, Status.PARTIALLY_SHIPPED, Status.SHIPPED),
         ),
     ]
 }

@@ -7,7 +7,9 @@ from typing import Any
 
 from django import forms
 
-from orders.domain import DELIVERY_EVENT_STATUSES
+from orders.domain import DELIVERY_EVENT_STATUSES, MAX_QUANTITY
+from orders.models import Order
+from orders.services import order_remaining
 
 
 # Staff-facing wording says what the customer will see: these values reach the customer's order page and the
@@ -43,3 +45,58 @@ class DeliveryEventForm(forms.Form):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         kwargs.setdefault("initial", {}).setdefault("event_id", f"staff-{uuid.uuid4().hex}")
         super().__init__(*args, **kwargs)
+
+
+class OrderLinesForm(forms.Form):
+    """A quantity field per line of one order (``qty_<sku>``); shown for one order at a time (``per_order``)."""
+
+    per_order = True
+
+    def quantities(self) -> dict[str, int]:
+        return {name[4:]: value for name, value in self.cleaned_data.items() if name.startswith("qty_") and value}
+
+
+class CreateShipmentForm(OrderLinesForm, ShipOrderForm):
+    """Staff pick the lines and quantities of a shipment; the default is everything not yet shipped."""
+
+    def __init__(self, *args: Any, order: Order | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for sku, left in (order_remaining(order) if order is not None else {}).items():
+            if left:
+                self.fields[f"qty_{sku}"] = forms.IntegerField(
+                    label=f"{sku}: units in this shipment",
+                    min_value=0,
+                    max_value=left,
+                    initial=left,
+                    help_text=f"{left} left to ship.",
+                )
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        if any(name.startswith("qty_") for name in self.fields) and not self.quantities():
+            raise forms.ValidationError("Put at least one unit in the shipment.")
+        return cleaned
+
+
+class EditLinesForm(OrderLinesForm):
+    """Staff change a confirmed order's quantities (0 removes a line) or add a line; the customer's card is asked
+    for the difference when the total grows (the same edit service as the partner API and the storefront). From
+    the order's page only (an edit names one order's complete lines)."""
+
+    page_only = True
+
+    add_sku = forms.CharField(required=False, max_length=64, label="Add a line: SKU")
+    add_quantity = forms.IntegerField(required=False, min_value=1, max_value=MAX_QUANTITY, label="Add a line: units")
+
+    def __init__(self, *args: Any, order: Order | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for line in order.lines.all() if order is not None else []:
+            self.fields[f"qty_{line.sku}"] = forms.IntegerField(
+                label=f"{line.sku} ({line.name})", min_value=0, max_value=MAX_QUANTITY, initial=line.quantity
+            )
+
+    def edit_lines(self) -> list[dict[str, Any]]:
+        lines = [{"sku": sku, "quantity": units} for sku, units in self.quantities().items()]
+        if self.cleaned_data.get("add_sku") and self.cleaned_data.get("add_quantity"):
+            lines.append({"sku": self.cleaned_data["add_sku"].strip(), "quantity": self.cleaned_data["add_quantity"]})
+        return lines

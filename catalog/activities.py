@@ -30,7 +30,12 @@ def stock_reserve(inp: ReserveInput) -> ReserveResult:
 @orm_activity
 def stock_release(inp: StockOrderInput) -> ReserveResult:
     return ReserveResult(
-        allocations=stock.stock_release(order_number=inp.order_number, idempotency_key=inp.idempotency_key)
+        allocations=stock.stock_release(
+            order_number=inp.order_number,
+            idempotency_key=inp.idempotency_key,
+            lines=inp.lines,
+            reserved_by=inp.reserved_by,
+        )
     )
 
 
@@ -38,7 +43,9 @@ def stock_release(inp: StockOrderInput) -> ReserveResult:
 @orm_activity
 def stock_fulfil(inp: StockOrderInput) -> ReserveResult:
     return ReserveResult(
-        allocations=stock.stock_fulfil(order_number=inp.order_number, idempotency_key=inp.idempotency_key)
+        allocations=stock.stock_fulfil(
+            order_number=inp.order_number, idempotency_key=inp.idempotency_key, lines=inp.lines
+        )
     )
 
 
@@ -46,5 +53,7 @@ def stock_fulfil(inp: StockOrderInput) -> ReserveResult:
 @orm_activity
 def stock_restock(inp: StockOrderInput) -> ReserveResult:
     return ReserveResult(
-        allocations=stock.stock_restock(order_number=inp.order_number, idempotency_key=inp.idempotency_key)
+        allocations=stock.stock_restock(
+            order_number=inp.order_number, idempotency_key=inp.idempotency_key, lines=inp.lines
+        )
     )

@@ -40,7 +40,12 @@ class ReserveResult:
 
 @dataclass
 class StockOrderInput:
-    """Input of release / fulfil / restock: they act on whatever the ledger says the order holds."""
+    """Input of release / fulfil / restock: they act on whatever the ledger says the order holds, or only on
+    ``lines`` (units per sku: a shipment, an edit's freed units). Histories recorded before it decode as None."""
 
     order_number: str
     idempotency_key: str
+    lines: list[StockLine] | None = None
+    # release only: give back exactly what the reserve with this idempotency key took (nothing if it never ran),
+    # the compensation of an edit's extra units.
+    reserved_by: str = ""

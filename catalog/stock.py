@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import hashlib
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 from django.db import IntegrityError, transaction
@@ -210,6 +210,30 @@ def _shipped(order_number: str) -> _Holdings:
     return {k: -q for k, q in _holdings(order_number, _SHIPPED_KINDS, "on_hand_delta").items() if q < 0}
 
 
+def _limited(holdings: Callable[[str], _Holdings], lines: Sequence[StockLine] | None) -> Callable[[str], _Holdings]:
+    """``holdings`` cut down to ``lines`` (units per sku; None: all of it), warehouse by warehouse in pk order.
+    Asking for more of a sku than the order holds is a bug in the caller (the workflow checked the lines)."""
+    if lines is None:
+        return holdings
+    wanted = {line.sku: line.quantity for line in lines if line.quantity > 0}
+    variants = dict(Variant.objects.filter(sku__in=wanted).values_list("pk", "sku"))
+
+    def cut(order_number: str) -> _Holdings:
+        left = dict(wanted)
+        limited: _Holdings = {}
+        for (variant_id, warehouse_id), quantity in sorted(holdings(order_number).items()):
+            sku = variants.get(variant_id)
+            take = min(quantity, left.get(sku, 0)) if sku else 0
+            if take > 0:
+                limited[(variant_id, warehouse_id)] = take
+                left[sku] -= take
+        if any(left.values()):
+            raise InvalidInput(f"Order {order_number} does not hold {left} to move.", field="lines")
+        return limited
+
+    return cut
+
+
 def _move_order_stock(
     *, order_number: str, idempotency_key: str, kind: str, quantities: Any, on_hand_sign: int, allocated_sign: int
 ) -> list[Allocation]:
@@ -249,39 +273,65 @@ def _move_order_stock(
         raise
 
 
-def stock_release(*, order_number: str, idempotency_key: str) -> list[Allocation]:
-    """Give back whatever the order still holds allocated. Nothing held (never reserved, already released or
-    shipped): a no-op returning []."""
+def _reserved_by(reserve_key: str) -> Callable[[str], _Holdings]:
+    """What the reserve with ``reserve_key`` took and the order still holds, per stock row."""
+    prefix = _key_prefix(reserve_key, Kind.RESERVE)
+
+    def holdings(order_number: str) -> _Holdings:
+        held = _held(order_number)
+        taken = StockMovement.objects.filter(idempotency_key__startswith=prefix, reference=order_number)
+        return {
+            (row.variant_id, row.warehouse_id): min(
+                row.allocated_delta, held.get((row.variant_id, row.warehouse_id), 0)
+            )
+            for row in taken
+            if held.get((row.variant_id, row.warehouse_id), 0) > 0
+        }
+
+    return holdings
+
+
+def stock_release(
+    *, order_number: str, idempotency_key: str, lines: Sequence[StockLine] | None = None, reserved_by: str = ""
+) -> list[Allocation]:
+    """Give back whatever the order still holds allocated (or only ``lines``: an edit's freed units; or only
+    what the reserve keyed ``reserved_by`` took: undoing an edit's extra units, nothing if it never ran). Nothing
+    held (never reserved, already released or shipped): a no-op returning []."""
     return _move_order_stock(
         order_number=order_number,
         idempotency_key=idempotency_key,
         kind=Kind.RELEASE,
-        quantities=_held,
+        quantities=_reserved_by(reserved_by) if reserved_by else _limited(_held, lines),
         on_hand_sign=0,
         allocated_sign=-1,
     )
 
 
-def stock_fulfil(*, order_number: str, idempotency_key: str) -> list[Allocation]:
-    """At shipment the held units leave the building: on_hand and allocated both drop by them."""
+def stock_fulfil(
+    *, order_number: str, idempotency_key: str, lines: Sequence[StockLine] | None = None
+) -> list[Allocation]:
+    """At shipment the held units (or only ``lines``: one shipment's) leave the building: on_hand and allocated
+    both drop by them."""
     return _move_order_stock(
         order_number=order_number,
         idempotency_key=idempotency_key,
         kind=Kind.FULFIL,
-        quantities=_held,
+        quantities=_limited(_held, lines),
         on_hand_sign=-1,
         allocated_sign=-1,
     )
 
 
-def stock_restock(*, order_number: str, idempotency_key: str) -> list[Allocation]:
+def stock_restock(
+    *, order_number: str, idempotency_key: str, lines: Sequence[StockLine] | None = None
+) -> list[Allocation]:
     """After a failed delivery the shipped units come back: on_hand rises by what was fulfilled and not yet
-    restocked, into the warehouse they left from."""
+    restocked (or only ``lines``: one shipment's), into the warehouse they left from."""
     return _move_order_stock(
         order_number=order_number,
         idempotency_key=idempotency_key,
         kind=Kind.RESTOCK,
-        quantities=_shipped,
+        quantities=_limited(_shipped, lines),
         on_hand_sign=1,
         allocated_sign=0,
     )

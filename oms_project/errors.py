@@ -50,6 +50,8 @@ class ErrorCode(StrEnum):
     NOT_RETURNABLE = "not_returnable"
     RETURN_WINDOW_CLOSED = "return_window_closed"
     REFUND_EXCEEDS_CAPTURED = "refund_exceeds_captured"
+    SHIPMENT_REQUIRED = "shipment_required"
+    NOT_EDITABLE = "not_editable"
 
 
 HTTP_STATUS: dict[str, int] = {
@@ -91,6 +93,8 @@ HTTP_STATUS: dict[str, int] = {
     ErrorCode.NOT_RETURNABLE: 409,
     ErrorCode.RETURN_WINDOW_CLOSED: 409,
     ErrorCode.REFUND_EXCEEDS_CAPTURED: 409,
+    ErrorCode.SHIPMENT_REQUIRED: 409,
+    ErrorCode.NOT_EDITABLE: 409,
 }
 
 

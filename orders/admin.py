@@ -8,6 +8,7 @@ own permission, confirmed on an intermediate page and reported per order.
 from __future__ import annotations
 
 from collections.abc import Callable
+from decimal import Decimal
 from typing import Any
 
 from django.contrib import admin, messages
@@ -32,6 +33,7 @@ from oms_project.admin import RecordAdmin
 from oms_project.errors import DomainError
 from orders.models import IdempotencyRecord, Order, OrderLine, SandboxDelivery
 from orders.timeline import timeline_entries
+from payments.selectors import payment_get
 from returns.admin import order_returns_summary
 
 
@@ -102,10 +104,18 @@ class OrderAdmin(admin.ModelAdmin):
     show_full_result_count = False  # a second COUNT over a large filtered list buys nothing
     inlines = [EmailInline]
     actions = [_admin_action(action) for action in ORDER_ACTIONS.values()]
-    readonly_fields = ["items", "live_workflow", "timeline", "returns_and_refunds"]
+    readonly_fields = ["items", "shipments", "live_workflow", "timeline", "returns_and_refunds"]
     fieldsets = [
         (None, {"fields": ["number", "channel", "partner", "customer", "external_ref", "created_at", "updated_at"]}),
         ("Items", {"fields": ["items"]}),
+        (
+            "Shipments and payment",
+            {
+                "description": "Each shipment captures its items' share of the total (shipping with the first); "
+                "changes of items are on the timeline.",
+                "fields": ["shipments", "refunded_amount"],
+            },
+        ),
         (
             "Status (changed only by the order workflow)",
             {
@@ -170,7 +180,7 @@ class OrderAdmin(admin.ModelAdmin):
         return False
 
     def get_readonly_fields(self, request: HttpRequest, obj: Order | None = None) -> list[str]:
-        computed = ["items", "live_workflow", "timeline", "returns_and_refunds"]
+        computed = ["items", "shipments", "live_workflow", "timeline", "returns_and_refunds"]
         return [field.name for field in Order._meta.fields] + computed
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Order]:
@@ -222,6 +232,19 @@ class OrderAdmin(admin.ModelAdmin):
         lines = list(obj.lines.order_by("position"))
         return render_to_string("backoffice/order_lines.html", {"lines": lines, "order": obj})
 
+    @admin.display(description="shipments")
+    def shipments(self, obj: Order) -> SafeString | str:
+        if obj.pk is None:
+            return ""
+        shipments = list(obj.shipments.order_by("seq"))
+        context = {
+            "shipments": shipments,
+            "order": obj,
+            "payment": payment_get(order_number=obj.number),
+            "captured": sum((s.amount_captured for s in shipments), Decimal(0)),
+        }
+        return render_to_string("backoffice/order_shipments.html", context)
+
     @admin.display(description="events")
     def timeline(self, obj: Order) -> SafeString | str:
         """Every event in order, as sentences with who did it (the raw event data is never shown as JSON)."""
@@ -245,7 +268,8 @@ class OrderAdmin(admin.ModelAdmin):
         actions = super().get_actions(request)
         for name, (func, _, _) in list(actions.items()):
             action = getattr(func, "order_action", None)
-            if action is not None and not self.has_order_action_permission(request, action):
+            page_only = action is not None and getattr(action.form, "page_only", False)
+            if action is not None and (page_only or not self.has_order_action_permission(request, action)):
                 del actions[name]
         return actions
 
@@ -309,7 +333,7 @@ class OrderAdmin(admin.ModelAdmin):
             queryset.select_related(None).order_by("created_at").only("pk", "number", "status", "payment_status")
         )
         if request.method == "POST" and "apply" in request.POST:
-            form = action.form(request.POST)
+            form = action.form(request.POST, **self._form_kwargs(action, orders))
             if form.is_valid():
                 actor = staff_actor(request.user)
                 # One order: wait for the outcome a few seconds. Several: only until each is accepted, so the
@@ -324,7 +348,7 @@ class OrderAdmin(admin.ModelAdmin):
                         self.message_user(request, outcome, messages.SUCCESS)
                 return None
         else:
-            form = action.form()
+            form = action.form(**self._form_kwargs(action, orders))
         context = {
             **self.admin_site.each_context(request),
             "opts": self.opts,
@@ -337,6 +361,13 @@ class OrderAdmin(admin.ModelAdmin):
             "admin_action_name": f"{action.name}_orders",
         }
         return TemplateResponse(request, "backoffice/order_action_confirm.html", context)
+
+    @staticmethod
+    def _form_kwargs(action: OrderAction, orders: list[Order]) -> dict[str, Any]:
+        """A per-order form (lines and quantities) gets its order when one is selected; for several it shows no
+        line fields (a shipment then takes everything left)."""
+        per_order = getattr(action.form, "per_order", False)
+        return {"order": Order.objects.get(pk=orders[0].pk)} if per_order and len(orders) == 1 else {}
 
     # --- dashboard and export -------------------------------------------------------------------------------
     def dashboard_view(self, request: HttpRequest) -> HttpResponse:

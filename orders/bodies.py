@@ -15,7 +15,7 @@ from typing import Any
 from django.utils import timezone
 
 from oms_project.money import format_amount
-from orders.models import Order, OrderEvent, OrderLine
+from orders.models import Order, OrderEvent, OrderLine, Shipment
 from orders.selectors import order_get_for_partner
 from returns.models import Return
 
@@ -66,11 +66,39 @@ def order_bodies(orders: Sequence[Order]) -> list[dict[str, Any]]:
         Return.objects.filter(order_id__in=ids).order_by("created_at", "id").values_list("order_id", "id")
     ):
         returns[order_id].append(return_id)
-    return [_order_body(order, lines[order.pk], events[order.pk], returns[order.pk]) for order in orders]
+    shipments: dict[int, list[dict[str, Any]]] = defaultdict(list)
+    for shipment in Shipment.objects.filter(order_id__in=ids).order_by("order_id", "seq"):
+        shipments[shipment.order_id].append(shipment_body(shipment, currency=shipment_currency(orders, shipment)))
+    return [
+        _order_body(order, lines[order.pk], events[order.pk], shipments[order.pk], returns[order.pk])
+        for order in orders
+    ]
+
+
+def shipment_currency(orders: Sequence[Order], shipment: Shipment) -> str:
+    return next(order.currency for order in orders if order.pk == shipment.order_id)
+
+
+def shipment_body(shipment: Shipment, *, currency: str) -> dict[str, Any]:
+    """One shipment as the API shows it (API.md "Shipments"): ``id`` is its number within the order."""
+    return {
+        "id": shipment.seq,
+        "lines": [{"sku": _text(line["sku"]), "quantity": int(line["quantity"])} for line in shipment.lines],
+        "carrier": _text(shipment.carrier),
+        "tracking_number": _text(shipment.tracking_number),
+        "delivery_status": _text(shipment.delivery_status),
+        "amount_captured": format_amount(shipment.amount_captured, currency),
+        "amount_refunded": format_amount(shipment.amount_refunded, currency),
+        "created_at": _when(shipment.created_at),
+    }
 
 
 def _order_body(
-    order: Order, lines: list[tuple[Any, ...]], events: list[tuple[Any, ...]], returns: list[str]
+    order: Order,
+    lines: list[tuple[Any, ...]],
+    events: list[tuple[Any, ...]],
+    shipments: list[dict[str, Any]],
+    returns: list[str],
 ) -> dict[str, Any]:
     currency = order.currency
     return {
@@ -130,5 +158,6 @@ def _order_body(
         "sla_breached": bool(order.sla_breached_status),
         "sla_breached_at": _when(order.sla_breached_at),
         "pending_action": _text(order.pending_action) or None,
+        "shipments": shipments,
         "returns": returns,
     }

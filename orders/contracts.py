@@ -10,6 +10,8 @@ from typing import Any
 
 from temporalio.exceptions import ApplicationError
 
+from payments.contracts import PaymentResult
+
 # Activity names are fixed strings: workflow histories hold them, so never rename one.
 ORDER_RECORD = "order.record"
 ORDER_APPLY = "order.apply"  # orders of OrderWorkflowV1: the write also starts its webhook deliveries
@@ -27,11 +29,21 @@ UPDATE_CANCEL = "cancel"
 UPDATE_SHIP = "ship"
 UPDATE_DELIVERY_EVENT = "delivery_event"
 UPDATE_CHANGE_DELIVERY = "change_delivery"
+UPDATE_EDIT = "edit"
 QUERY_PROGRESS = "progress"
+
+# Each shipment is a child workflow of its order (docs/adr/0120-shipments-as-child-workflows.md).
+SHIPMENT_WORKFLOW = "ShipmentProcess"
+SIGNAL_SHIPMENT_REPORT = "shipment_report"  # shipment -> order: what happened (the order writes it)
+SIGNAL_SHIPMENT_DELIVERY = "delivery"  # order -> shipment: a final delivery status arrived
 
 
 def order_workflow_id(number: str) -> str:
     return f"order-{number}"
+
+
+def shipment_workflow_id(number: str, seq: int) -> str:
+    return f"order-{number}-shipment-{seq}"
 
 
 def activity_key(workflow_id: str, step: str) -> str:
@@ -121,6 +133,13 @@ class ApplyInput:
     # histories recorded before it decode as [] (those orders publish through the ``webhooks.publish`` activity).
     publish: list[str] = field(default_factory=list)
     pending_action: str | None = None  # the long-running action now in progress ("" clears it)
+    # A shipment created or changed by this write ({seq, lines, carrier, tracking_number, amount_captured,
+    # delivery_status, amount_refunded}: the keys present are written).
+    shipment: dict[str, Any] | None = None
+    refunded_amount: str | None = None  # the order's refunds added up
+    lines: list[LineInput] | None = None  # an edit: the order's complete new lines
+    totals: dict[str, str] | None = None  # an edit: subtotal, discount, shipping, tax, total
+    voucher_code: str | None = None  # an edit that dropped the order's voucher: ""
 
 
 @dataclass
@@ -151,10 +170,66 @@ class CancelInput:
 
 
 @dataclass
+class ShipLine:
+    sku: str
+    quantity: int
+
+
+@dataclass
 class ShipInput:
+    """A shipment. ``lines`` None: everything not yet shipped (the only shape before split shipments, so
+    histories recorded before it decode as one shipment of everything)."""
+
     carrier: str
     tracking_number: str
     actor: str
+    lines: list[ShipLine] | None = None
+
+
+@dataclass
+class ShipmentInput:
+    """The input of one shipment's child workflow: what it ships and captures (decided by the order)."""
+
+    number: str
+    seq: int
+    lines: list[ShipLine]
+    amount: str  # what this shipment captures (decimal string)
+    final: bool  # the order's last shipment: its capture releases what stays uncaptured
+    currency: str
+    carrier: str
+    tracking_number: str
+    sla_hours: float | None = None  # shipped -> delivered within this, else the order is flagged
+
+
+@dataclass
+class ShipmentReport:
+    """A shipment tells its order what happened; the order (the row's single writer) records it.
+    ``kind``: ``shipped`` (captured and fulfilled), ``capture_failed``, ``returned`` (not delivered: restocked
+    and refunded), ``sla_breached``."""
+
+    seq: int
+    kind: str
+    payment: PaymentResult | None = None  # after the capture or the refund
+    allocations: list[dict[str, Any]] = field(default_factory=list)
+    detail: str = ""
+
+
+@dataclass
+class ShipmentDelivery:
+    status: str  # delivered | not_delivered
+
+
+@dataclass
+class EditInput:
+    """An edit of a confirmed order's lines: the complete new lines (a line left out is removed), priced by the
+    service (kept lines keep their price; a new line takes today's), validated by the order's validator."""
+
+    lines: list[LineInput]
+    totals: dict[str, str]  # subtotal, discount, shipping, tax, total (decimal strings)
+    actor: str
+    # The order's voucher after the edit: "" when the edit dropped it (its use is given back); None in edits
+    # recorded before vouchers were re-priced (the voucher stays as it was).
+    voucher_code: str | None = None
 
 
 @dataclass
@@ -163,6 +238,7 @@ class DeliveryEventInput:
     status: str
     occurred_at: str  # ISO 8601
     actor: str
+    shipment: int = 0  # the shipment's id (seq); 0: the order's only shipment (the order-level route)
 
 
 @dataclass

@@ -120,6 +120,7 @@ class PendingAction(StrEnum):
 
     CANCEL = "cancel"  # compensations running (release stock, void payment, cancel delivery)
     SHIPMENT = "shipment"  # capturing the payment and taking the stock off the shelf
+    EDIT = "edit"  # an edit's all-or-nothing step (reserve, release, authorize the difference)
     COMPENSATION = "compensation"  # a failed checkout undoing its earlier steps
     REFUND = "refund"  # the parcel was not delivered: refunding and restocking
 
@@ -160,13 +161,50 @@ def cancel_refusal(status: str, pending: str = "") -> str | None:
     return None
 
 
+# An order ships (in one or several shipments) while confirmed or partly shipped (API.md "Shipments").
+SHIPPABLE: frozenset[Status] = frozenset({Status.CONFIRMED, Status.PARTIALLY_SHIPPED})
+
+
 def ship_refusal(status: str, pending: str = "") -> str | None:
     if pending == PendingAction.SHIPMENT:
         return None  # a repeat: answered with the shipment's outcome
     if pending == PendingAction.CANCEL:
         return "is being cancelled; it cannot ship"
-    if status != Status.CONFIRMED or pending:
-        return f"is {status}; only confirmed orders ship"
+    if pending:
+        return f"is {status} and its {pending} is running; try again when it has finished"
+    if Status(status) not in SHIPPABLE:
+        return f"is {status}; only confirmed or partially shipped orders ship"
+    return None
+
+
+def shipment_refusal(
+    status: str, pending: str, remaining: dict[str, int], requested: dict[str, int] | None
+) -> str | None:
+    """May a shipment of ``requested`` units per sku (None: everything left) start now? ``remaining``: units per
+    sku not yet shipped. A sku not on the order or more than remains to ship of a line refuses it all."""
+    if pending == PendingAction.SHIPMENT:
+        # Everything-left again while a shipment runs is a repeat (answered with its outcome, as ``ship`` was).
+        return None if requested is None else "is being shipped; wait for that shipment to finish"
+    if refusal := ship_refusal(status, pending):
+        return refusal
+    if requested is None:
+        return None if any(remaining.values()) else "has nothing left to ship"
+    if not requested or any(quantity < 1 for quantity in requested.values()):
+        return "needs at least one unit per shipment line"
+    for sku, quantity in requested.items():
+        if sku not in remaining:
+            return f"has no line {sku}"
+        if quantity > remaining[sku]:
+            return f"has only {remaining[sku]} of {sku} left to ship"
+    return None
+
+
+def edit_refusal(status: str, pending: str = "") -> str | None:
+    """May the order's lines change now? While confirmed or partly shipped, and no other action is running."""
+    if pending:
+        return f"is {status} and its {pending} is running; try again when it has finished"
+    if Status(status) not in SHIPPABLE:
+        return f"is {status}; only confirmed or partially shipped orders can be edited"
     return None
 
 
@@ -233,7 +271,7 @@ DELIVERY_EVENTS_BEFORE_SHIPMENT: frozenset[DeliveryStatus] = frozenset(
 
 def delivery_event_allowed(order_status: str, event_status: str) -> bool:
     """May an event with ``event_status`` arrive while the order is ``order_status`` (not counting repeats)?"""
-    if order_status == Status.SHIPPED:
+    if order_status in (Status.SHIPPED, Status.PARTIALLY_SHIPPED):
         return True
     return order_status == Status.CONFIRMED and DeliveryStatus(event_status) in DELIVERY_EVENTS_BEFORE_SHIPMENT
 
@@ -382,3 +420,67 @@ def compute_totals(
         lines=line_shares(line_totals, discount=discount, tax=tax, currency=currency),
         voucher_code=voucher.code if voucher is not None else "",
     )
+
+
+# --- Shipments (API.md "Shipments (split fulfilment)"; docs/orders.md "Shipments") ---------------------------
+@dataclass(frozen=True)
+class OrderLineShare:
+    """What a shipment needs of an order line: its units and its share of the order's total."""
+
+    sku: str
+    quantity: int
+    total: Decimal
+
+
+def remaining_to_ship(lines: Sequence[OrderLineShare], shipped: dict[str, int]) -> dict[str, int]:
+    """Units per sku not yet shipped (lines of the order in their order)."""
+    return {line.sku: line.quantity - shipped.get(line.sku, 0) for line in lines}
+
+
+def shipment_amount(
+    lines: Sequence[OrderLineShare],
+    *,
+    shipped: dict[str, int],
+    captured: dict[str, Decimal],
+    ship: dict[str, int],
+    shipping: Decimal,
+    first: bool,
+    currency: str,
+) -> tuple[Decimal, dict[str, Decimal]]:
+    """What a shipment captures: for each line its units' share of the line ``total`` (pro rata, rounded half-up
+    to the cent, never more than the line has left), the shipment that completes a line taking exactly the
+    line's remainder; plus the order's shipping on the first shipment. Returns (amount, per sku). So the
+    captures of all shipments add up to the line totals plus shipping, i.e. the order total, to the cent."""
+    per_sku: dict[str, Decimal] = {}
+    for line in lines:
+        units = ship.get(line.sku, 0)
+        if not units:
+            continue
+        left = line.total - captured.get(line.sku, Decimal(0))
+        if shipped.get(line.sku, 0) + units >= line.quantity:
+            per_sku[line.sku] = left
+        else:
+            per_sku[line.sku] = min(quantize(line.total * units / line.quantity, currency), left)
+    amount = sum(per_sku.values(), Decimal(0)) + (shipping if first else Decimal(0))
+    return quantize(amount, currency), per_sku
+
+
+def order_delivery_status(shipment_statuses: Sequence[str]) -> str:
+    """The order's delivery status from its shipments': the least advanced one, and once all are final,
+    ``delivered`` if any was delivered, else ``not_delivered``."""
+    if not shipment_statuses:
+        return DeliveryStatus.NONE
+    if all(DeliveryStatus(s) in DELIVERY_FINAL for s in shipment_statuses):
+        delivered = DeliveryStatus.DELIVERED in shipment_statuses
+        return DeliveryStatus.DELIVERED if delivered else DeliveryStatus.NOT_DELIVERED
+    return min(shipment_statuses, key=lambda s: DELIVERY_RANK[DeliveryStatus(s)])
+
+
+def order_end(all_shipped: bool, shipment_statuses: Sequence[str]) -> Status | None:
+    """The order ends when every unit has shipped and every shipment is delivered or not delivered:
+    ``delivered`` if any was delivered, else ``cancelled`` (``delivery_failed``). None: not yet."""
+    if not all_shipped or not shipment_statuses:
+        return None
+    if not all(DeliveryStatus(s) in DELIVERY_FINAL for s in shipment_statuses):
+        return None
+    return Status.DELIVERED if DeliveryStatus.DELIVERED in shipment_statuses else Status.CANCELLED

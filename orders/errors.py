@@ -8,6 +8,7 @@ from oms_project.errors import DomainError, ErrorCode, register_error
 from oms_project.errors import IdempotencyInFlight as IdempotencyInFlight
 from oms_project.errors import IdempotencyKeyMissing as IdempotencyKeyMissing
 from oms_project.errors import IdempotencyKeyReused as IdempotencyKeyReused
+from payments.errors import PaymentDeclined
 
 
 @register_error
@@ -56,3 +57,24 @@ class DeliveryNotChangeable(DomainError):
 class DeliveryEventNotAllowed(DomainError):
     code = ErrorCode.DELIVERY_EVENT_NOT_ALLOWED
     default_message = "This delivery event is not allowed in the order's current status."
+
+
+@register_error
+class ShipmentRequired(DomainError):
+    code = ErrorCode.SHIPMENT_REQUIRED
+    default_message = "The order has several shipments: post the delivery event to one of them."
+
+
+@register_error
+class OrderNotEditable(DomainError):
+    code = ErrorCode.NOT_EDITABLE
+    default_message = "The order's lines can no longer change."
+
+
+class EditPaymentDeclined(PaymentDeclined):
+    """API.md "Order edits": the card declined the difference. Code ``payment_declined`` like a checkout's, but a
+    conflict with the order as it stands (409, nothing changed), not a failed payment of a new order (402)."""
+
+    @property
+    def http_status(self) -> int:
+        return 409

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django import forms
 
-from orders.domain import Priority
+from orders.domain import MAX_QUANTITY, Priority
 
 # The sandbox payment provider's test tokens (payments/sandbox.py); the storefront runs in test mode only.
 TEST_CARDS = [
@@ -13,6 +15,7 @@ TEST_CARDS = [
     ("pm_card_insufficient_funds", "Test card: insufficient funds"),
     ("pm_card_flaky", "Test card: provider fails briefly, then approves"),
     ("pm_card_slow", "Test card: slow approval"),
+    ("pm_card_limit_100", "Test card: approves up to 100.00 in all"),
 ]
 
 COUNTRIES = [
@@ -74,3 +77,28 @@ class CheckoutForm(forms.Form):
     def shipping_address(self) -> dict[str, str]:
         data = self.cleaned_data
         return {k: data[k] for k in ("line1", "line2", "city", "postal_code", "country")} | {"name": data["name"]}
+
+
+class OrderEditForm(forms.Form):
+    """The customer's change of a confirmed order: a quantity per line (0 removes it). Shape only; the edit service
+    decides (prices, stock, the card)."""
+
+    def __init__(self, *args: Any, lines: list[Any], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for line in lines:
+            self.fields[f"qty_{line.sku}"] = forms.IntegerField(
+                label=line.name, min_value=0, max_value=MAX_QUANTITY, initial=line.quantity
+            )
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        if not any(value for name, value in cleaned.items() if name.startswith("qty_")):
+            raise forms.ValidationError("Keep at least one item, or cancel the order instead.")
+        return cleaned
+
+    def edit_lines(self) -> list[dict[str, Any]]:
+        return [
+            {"sku": name[4:], "quantity": value or 0}
+            for name, value in self.cleaned_data.items()
+            if name.startswith("qty_")
+        ]

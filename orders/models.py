@@ -113,6 +113,36 @@ class OrderLine(models.Model):
         return f"{self.quantity} x {self.sku}"
 
 
+class Shipment(models.Model):
+    """One shipment of an order (API.md "Shipments"): its lines, carrier and tracking, its own delivery status and
+    what it captured. Written only by the order process (the order row's single writer), from what the
+    shipment's child workflow reports; listed once its capture is made."""
+
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="shipments")
+    seq = models.PositiveSmallIntegerField()  # the shipment's id within its order: 1, 2, ...
+    lines = models.JSONField(default=list)  # [{"sku": ..., "quantity": ...}]
+    carrier = models.CharField(max_length=100)
+    tracking_number = models.CharField(max_length=100)
+    delivery_status = models.CharField(max_length=16, choices=_choices(DeliveryStatus), default=DeliveryStatus.NONE)
+    amount_captured = models.DecimalField(max_digits=14, decimal_places=2)
+    amount_refunded = models.DecimalField(max_digits=14, decimal_places=2, default=Decimal("0"))
+    created_at = models.DateTimeField()
+    updated_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["order", "seq"]
+        constraints = [
+            models.UniqueConstraint(fields=["order", "seq"], name="shipment_unique_seq"),
+            models.CheckConstraint(
+                condition=models.Q(amount_refunded__gte=0) & models.Q(amount_captured__gte=models.F("amount_refunded")),
+                name="shipment_refund_within_capture",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.order_id} #{self.seq}"
+
+
 class OrderEvent(models.Model):
     """The timeline. A replayed activity inserts the same ``idempotency_key`` and is ignored."""
 

@@ -19,7 +19,7 @@ from catalog.selectors import variant_snapshots
 from customers.models import Customer
 from notifications.services import emails_record_for_order_events
 from oms_project import observability, temporal
-from oms_project.errors import InvalidInput, InvalidTransition
+from oms_project.errors import InvalidInput, InvalidTransition, NotFound
 from oms_project.money import format_amount
 from oms_project.timestamps import TimestampError, timestamp_parse
 from orders import domain
@@ -29,6 +29,7 @@ from orders.contracts import (
     UPDATE_CANCEL,
     UPDATE_CHANGE_DELIVERY,
     UPDATE_DELIVERY_EVENT,
+    UPDATE_EDIT,
     UPDATE_RECORDED,
     UPDATE_SHIP,
     ApplyInput,
@@ -36,10 +37,12 @@ from orders.contracts import (
     ChangeDeliveryInput,
     DeliveryEventInput,
     DeliveryEventResult,
+    EditInput,
     LineInput,
     PaymentInput,
     PlaceOrderInput,
     ShipInput,
+    ShipLine,
     WriteResult,
     order_workflow_id,
 )
@@ -48,18 +51,23 @@ from orders.errors import (
     CurrencyMismatch,
     DeliveryEventNotAllowed,
     DeliveryNotChangeable,
+    EditPaymentDeclined,
     InvalidQuantity,
     OrderNotCancellable,
+    OrderNotEditable,
     OrderNotShippable,
+    ShipmentRequired,
     TooManyLines,
     UnknownSku,
 )
-from orders.models import Order, OrderEvent, OrderLine
+from orders.models import Order, OrderEvent, OrderLine, Shipment
 from orders.numbers import cart_order_key, order_number_for, order_number_for_cart
 from orders.pricing import pricing_rules
 from partners.models import Partner
-from vouchers.services import voucher_check
+from payments.errors import PaymentDeclined
+from vouchers.services import voucher_check, voucher_terms_of_order
 from webhooks.contracts import order_event_dedupe_key
+from webhooks.domain import REPEATABLE_EVENT_TYPES
 from webhooks.services import webhook_event_publish
 
 log = logging.getLogger(__name__)
@@ -407,7 +415,9 @@ def _line_shares(inp: PlaceOrderInput) -> list[domain.LineShare]:
     )
 
 
-def _publish_webhook_events(*, order: Order, event_types: list[str], start_deliveries: bool = False) -> list[int]:
+def _publish_webhook_events(
+    *, order: Order, event_types: list[str], start_deliveries: bool = False, write_key: str = ""
+) -> list[int]:
     """Record the partner's webhook events for this order write inside the caller's transaction, so an event
     exists exactly when its transition does (an outbox; delivery workflows start after the commit). The body is
     the API order as this transaction sees it, rendered from ``order`` (the row just written, not read again).
@@ -423,7 +433,8 @@ def _publish_webhook_events(*, order: Order, event_types: list[str], start_deliv
             partner_id=order.partner_id,
             event_type=event_type,
             data=data,
-            dedupe_key=order_event_dedupe_key(order.number, event_type),
+            dedupe_key=order_event_dedupe_key(order.number, event_type)
+            + (f":{write_key}" if event_type in REPEATABLE_EVENT_TYPES else ""),
             start_deliveries=start_deliveries,
         )
     return pending
@@ -451,7 +462,9 @@ def order_write(*, inp: ApplyInput, start_deliveries: bool = False) -> WriteResu
             # Applied before: the same deliveries and e-mails again, so a retried write still gets them started.
             written = [f"{inp.idempotency_key}:{index}" for index in range(len(inp.events))]
             return WriteResult(
-                delivery_ids=_publish_webhook_events(order=order, event_types=inp.publish, **start),
+                delivery_ids=_publish_webhook_events(
+                    order=order, event_types=inp.publish, write_key=inp.idempotency_key, **start
+                ),
                 email_ids=emails_record_for_order_events(
                     order=order,
                     events=OrderEvent.objects.filter(idempotency_key__in=written),
@@ -490,6 +503,17 @@ def order_write(*, inp: ApplyInput, start_deliveries: bool = False) -> WriteResu
             if value is not None and value != getattr(order, name):
                 setattr(order, name, value)
                 changed.append(name)
+        if inp.refunded_amount is not None:
+            order.refunded_amount = Decimal(inp.refunded_amount)
+            changed.append("refunded_amount")
+        if inp.shipment is not None:
+            _shipment_write(order, inp.shipment, at=at)
+        if inp.lines is not None and inp.totals is not None:
+            _lines_replace(order, inp.lines, inp.totals)
+            changed += list(inp.totals)
+        if inp.voucher_code is not None and inp.voucher_code != order.voucher_code:
+            order.voucher_code = inp.voucher_code
+            changed.append("voucher_code")
         order.updated_at = timezone.now()
         order.save(update_fields=[*dict.fromkeys(changed), "updated_at"])
         events = OrderEvent.objects.bulk_create(
@@ -503,10 +527,53 @@ def order_write(*, inp: ApplyInput, start_deliveries: bool = False) -> WriteResu
             )
             for index, event in enumerate(inp.events)
         )
-        delivery_ids = _publish_webhook_events(order=order, event_types=inp.publish, **start)
+        delivery_ids = _publish_webhook_events(
+            order=order, event_types=inp.publish, write_key=inp.idempotency_key, **start
+        )
         email_ids = emails_record_for_order_events(order=order, events=events, start_after_commit=start_deliveries)
     log.info("order updated: %s", ", ".join(f"{name}={getattr(order, name)}" for name in changed) or "events only")
     return WriteResult(delivery_ids=delivery_ids, email_ids=email_ids)
+
+
+_SHIPMENT_FIELDS = ("lines", "carrier", "tracking_number", "delivery_status", "amount_captured", "amount_refunded")
+
+
+def _shipment_write(order: Order, shipment: dict[str, Any], *, at: datetime) -> None:
+    """Create or change one shipment row inside the order's write (the keys present are written)."""
+    values = {name: shipment[name] for name in _SHIPMENT_FIELDS if name in shipment}
+    for name in ("amount_captured", "amount_refunded"):
+        if name in values:
+            values[name] = Decimal(values[name])
+    row, created = Shipment.objects.get_or_create(
+        order=order, seq=shipment["seq"], defaults={**values, "created_at": at, "updated_at": at}
+    )
+    if not created:
+        for name, value in values.items():
+            setattr(row, name, value)
+        row.updated_at = at
+        row.save()
+
+
+def _lines_replace(order: Order, lines: list[LineInput], totals: dict[str, str]) -> None:
+    """An edit: the order's complete new lines and figures (priced and checked by the order process)."""
+    order.lines.all().delete()
+    OrderLine.objects.bulk_create(
+        OrderLine(
+            order=order,
+            position=position,
+            sku=line.sku,
+            name=line.name,
+            unit_price=Decimal(line.unit_price),
+            quantity=line.quantity,
+            line_total=Decimal(line.line_total),
+            discount=Decimal(line.discount or 0),
+            tax=Decimal(line.tax or 0),
+            total=Decimal(line.total or line.line_total),
+        )
+        for position, line in enumerate(lines, start=1)
+    )
+    for name, value in totals.items():
+        setattr(order, name, Decimal(value))
 
 
 @dataclass(frozen=True)
@@ -551,12 +618,21 @@ def order_cancel(*, number: str, reason: str, actor: str, wait_seconds: float | 
 
 
 def order_ship(
-    *, number: str, carrier: str, tracking_number: str, actor: str, wait_seconds: float | None = None
+    *,
+    number: str,
+    carrier: str,
+    tracking_number: str,
+    actor: str,
+    lines: list[dict[str, Any]] | None = None,
+    wait_seconds: float | None = None,
 ) -> ActionAnswer:
-    """Ship a confirmed order: the process captures the payment, fulfils the stock and records the tracking;
-    the order ends ``shipped`` (or ``cancelled`` with ``capture_failed`` when the PSP refuses the capture).
-    ``OrderNotShippable`` (409 ``not_shippable``) unless ``domain.ship_refusal`` allows it, ``InvalidInput`` for a
-    blank carrier or tracking number. Used by the partner API and the admin.
+    """One shipment of a confirmed or partially shipped order: ``lines`` (sku, quantity) or, None, everything not
+    yet shipped. The process runs the shipment as a child workflow: it captures the shipment's share of the total
+    (``domain.shipment_amount``), fulfils its units and records the shipment and tracking; the order becomes
+    ``partially_shipped`` or ``shipped`` (or ``cancelled`` with ``capture_failed`` when the PSP refuses the
+    first capture). ``OrderNotShippable`` (409 ``not_shippable``) unless ``domain.shipment_refusal`` allows it (a
+    sku not on the order or more than remains of a line: nothing ships), ``InvalidInput`` for a blank carrier or
+    tracking number. Used by the partner API (``ship`` and ``shipments``) and the admin.
     """
     carrier, tracking_number = (carrier or "").strip(), (tracking_number or "").strip()
     if not carrier or len(carrier) > 100:
@@ -564,15 +640,123 @@ def order_ship(
     if not tracking_number or len(tracking_number) > 100:
         raise InvalidInput("A tracking number (1 to 100 characters) is required.", field="tracking_number")
     order = Order.objects.get(number=number)
-    if refusal := domain.ship_refusal(order.status, order.pending_action):
+    requested = _shipment_units(lines)
+    if refusal := domain.shipment_refusal(order.status, order.pending_action, order_remaining(order), requested):
         raise OrderNotShippable(f"Order {number} {refusal}.")
+    ship_lines = None if requested is None else [ShipLine(sku, quantity) for sku, quantity in requested.items()]
     return _order_action(
         order,
         UPDATE_SHIP,
-        ShipInput(carrier=carrier, tracking_number=tracking_number, actor=actor),
+        ShipInput(carrier=carrier, tracking_number=tracking_number, actor=actor, lines=ship_lines),
         action=domain.PendingAction.SHIPMENT,
         wait_seconds=wait_seconds,
     )
+
+
+def _shipment_units(lines: list[dict[str, Any]] | None) -> dict[str, int] | None:
+    """Units per sku a shipment asks for (a sku named twice adds up); None: everything left."""
+    if lines is None:
+        return None
+    if not lines:
+        raise InvalidInput("Name at least one line, or leave lines out to ship everything left.", field="lines")
+    units: dict[str, int] = {}
+    for index, line in enumerate(lines):
+        quantity = line.get("quantity")
+        if not isinstance(quantity, int) or isinstance(quantity, bool) or not 1 <= quantity <= domain.MAX_QUANTITY:
+            raise InvalidInput("Quantities are whole numbers from 1 to 999.", field=f"lines[{index}].quantity")
+        sku = str(line.get("sku") or "")
+        units[sku] = units.get(sku, 0) + quantity
+    return units
+
+
+def order_remaining(order: Order) -> dict[str, int]:
+    """Units per sku of the order not yet shipped (its lines less its shipments)."""
+    shipped: dict[str, int] = {}
+    for shipment in order.shipments.all():
+        for line in shipment.lines:
+            shipped[line["sku"]] = shipped.get(line["sku"], 0) + int(line["quantity"])
+    return {line.sku: line.quantity - shipped.get(line.sku, 0) for line in order.lines.all()}
+
+
+def order_edit_prepare(*, order: Order, lines: list[dict[str, Any]], actor: str) -> EditInput:
+    """Price an edit of the order's lines (no writes): the complete new lines, a line left out or at 0 removed. A
+    kept line keeps its unit price and name; a new one takes today's price. Totals are recomputed with the one
+    pricing function (``domain.compute_totals``). ``OrderNotEditable`` (409) when the order may not change now,
+    when a line would fall below what has shipped, or when a partly shipped order's shipping (already captured
+    with its first shipment) would change; ``InvalidInput``/``UnknownSku``/``InvalidQuantity`` for bad lines."""
+    if refusal := domain.edit_refusal(order.status, order.pending_action):
+        raise OrderNotEditable(f"Order {order.number} {refusal}.")
+    for index, line in enumerate(lines):
+        quantity = line.get("quantity")
+        if isinstance(quantity, bool) or not isinstance(quantity, int) or quantity < 0:
+            raise InvalidQuantity(field=f"lines[{index}].quantity")
+    kept_lines = [line for line in lines if line.get("quantity")]
+    if not kept_lines:
+        raise InvalidInput("An order keeps at least one line; cancel it instead.", field="lines")
+    priced, currency = _price_lines(kept_lines)
+    if currency != order.currency:
+        raise CurrencyMismatch(field="lines")
+    current = {line.sku: line for line in order.lines.all()}
+    priced = [
+        PricedLine(sku=p.sku, name=current[p.sku].name, unit_price=current[p.sku].unit_price, quantity=p.quantity)
+        if p.sku in current
+        else p
+        for p in priced
+    ]
+    shipped = {sku: current[sku].quantity - left for sku, left in order_remaining(order).items()}
+    shipped = {sku: units for sku, units in shipped.items() if units}
+    new_units = {p.sku: p.quantity for p in priced}
+    for sku, units in shipped.items():
+        if new_units.get(sku, 0) < units:
+            raise OrderNotEditable(
+                f"Order {order.number} has shipped {units} of {sku}; that line cannot go below it.",
+                field="lines",
+            )
+    # The redeemed voucher's terms re-price the new lines (dropped when the new subtotal is under its minimum).
+    voucher = voucher_terms_of_order(order_number=order.number, subtotal=domain.subtotal_of(priced, currency))
+    totals = domain.compute_totals(priced, currency, pricing_rules(), priority=order.delivery_priority, voucher=voucher)
+    if shipped and totals.shipping != order.shipping:
+        raise OrderNotEditable(
+            f"Order {order.number} has shipped with its shipping charged; this edit would change the shipping.",
+            field="lines",
+        )
+    return EditInput(
+        lines=[
+            LineInput(
+                sku=line.sku,
+                name=line.name,
+                unit_price=format_amount(line.unit_price, currency),
+                quantity=line.quantity,
+                line_total=format_amount(share.line_total, currency),
+                discount=format_amount(share.discount, currency),
+                tax=format_amount(share.tax, currency),
+                total=format_amount(share.total, currency),
+            )
+            for line, share in zip(priced, totals.lines, strict=True)
+        ],
+        totals={
+            name: format_amount(getattr(totals, name), currency)
+            for name in ("subtotal", "discount", "shipping", "tax", "total")
+        },
+        actor=actor,
+        voucher_code=totals.voucher_code,
+    )
+
+
+def order_edit(
+    *, number: str, lines: list[dict[str, Any]], actor: str, wait_seconds: float | None = None
+) -> ActionAnswer:
+    """Edit a confirmed or partially shipped order's lines (API.md "Order edits"): priced here
+    (``order_edit_prepare``), then one all-or-nothing step of the order's process: reserve the extra units,
+    authorize the difference when the total grows past what is authorized, release the freed units, record the
+    new lines and totals (webhook ``order.updated``). Out of stock (409 ``insufficient_stock``) or declined (409
+    ``payment_declined``): nothing changed."""
+    order = Order.objects.get(number=number)
+    edit = order_edit_prepare(order=order, lines=lines, actor=actor)
+    try:
+        return _order_action(order, UPDATE_EDIT, edit, action=domain.PendingAction.EDIT, wait_seconds=wait_seconds)
+    except PaymentDeclined as declined:
+        raise EditPaymentDeclined(declined.message, details=declined.details) from None
 
 
 # A delivery event for an order that has already ended this way is a late repeat: accepted, nothing changes.
@@ -586,9 +770,12 @@ def order_record_delivery_event(
     status: str,
     occurred_at: datetime | str,
     actor: str,
+    shipment: int = 0,
     wait_seconds: float | None = None,
 ) -> ActionAnswer:
-    """Apply a carrier's delivery event through the workflow (docs/orders.md "Delivery events").
+    """Apply a carrier's delivery event through the workflow (docs/orders.md "Delivery events"), for one
+    ``shipment`` (its id) or, 0, for the order's only one (``ShipmentRequired``, 409, with several; an unknown
+    shipment: ``NotFound``). Deduplicated per shipment; never moving a shipment's status backwards.
 
     A repeated ``event_id`` and an event that would move ``delivery_status`` backwards change nothing (the
     latter is kept on the timeline). ``delivered`` completes the order; ``not_delivered`` refunds, restocks and
@@ -602,6 +789,11 @@ def order_record_delivery_event(
         raise InvalidInput(f"status is one of {', '.join(domain.DELIVERY_EVENT_STATUSES)}.", field="status")
     occurred = _iso_field(occurred_at, "occurred_at")
     order = Order.objects.get(number=number)
+    count = order.shipments.count()
+    if shipment and not order.shipments.filter(seq=shipment).exists():
+        raise NotFound(f"Order {number} has no shipment {shipment}.")
+    if not shipment and count > 1:
+        raise ShipmentRequired(f"Order {number} has {count} shipments: post the event to one of them.")
     ended = _DELIVERY_ENDED.get(Status(order.status))
     if ended is not None and (ended == "" or order.cancel_reason == ended):
         return ActionAnswer(order=order)  # the process has finished; late and repeated events are ignored
@@ -610,7 +802,7 @@ def order_record_delivery_event(
     return _order_action(
         order,
         UPDATE_DELIVERY_EVENT,
-        DeliveryEventInput(event_id=event_id, status=status, occurred_at=occurred, actor=actor),
+        DeliveryEventInput(event_id=event_id, status=status, occurred_at=occurred, actor=actor, shipment=shipment),
         action=domain.PendingAction.REFUND if status == domain.DeliveryStatus.NOT_DELIVERED else "delivery_event",
         wait_seconds=wait_seconds,
         result_type=DeliveryEventResult,

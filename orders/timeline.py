@@ -41,6 +41,14 @@ EVENT_LABELS = {
     "return_refunded": "Return refunded",
     "return_refund_failed": "Return refund refused by the payment provider",
     "goodwill_refund": "Goodwill refund",
+    "shipment_started": "Shipment started",
+    "shipment_refused": "Shipment refused",
+    "shipment_returned": "Shipment not delivered: refunded and restocked",
+    "edit_started": "Change of items requested",
+    "edited": "Items changed",
+    "edit_refused": "Change of items refused (nothing changed)",
+    "authorization_expired": "Card authorization expired",
+    "remainder_dropped": "Unshipped items dropped",
 }
 
 # Event data keys whose plain name would read poorly; the others are shown as "Their name".

@@ -27,11 +27,12 @@ from oms_project.errors import DomainError, IdempotencyInFlight, IdempotencyKeyR
 from oms_project.idempotency import Answer, idempotent
 from orders import domain, selectors, services
 from orders.domain import FailureReason, Priority, Status
-from orders.forms import CheckoutForm
+from orders.forms import CheckoutForm, OrderEditForm
 from orders.lookup import order_lookup_path, order_number_from_token
 from orders.models import Order, OrderEvent
 from orders.pricing import pricing_rules
 from orders.timeline import event_label
+from payments.errors import PaymentDeclined
 
 _NOT_CHARGED = "You have not been charged."
 _FAILURE_TEXT = {
@@ -203,6 +204,7 @@ class OrderUrls:
     status: str
     cancel: str
     reorder: str
+    edit: str = ""
 
 
 def _customer_urls(number: str) -> OrderUrls:
@@ -211,6 +213,7 @@ def _customer_urls(number: str) -> OrderUrls:
         status=reverse("orders:status", args=[number]),
         cancel=reverse("orders:cancel", args=[number]),
         reorder=reverse("orders:reorder", args=[number]),
+        edit=reverse("orders:edit", args=[number]),
     )
 
 
@@ -220,6 +223,7 @@ def _guest_urls(token: str) -> OrderUrls:
         status=reverse("orders:guest-status", args=[token]),
         cancel=reverse("orders:guest-cancel", args=[token]),
         reorder=reverse("orders:guest-reorder", args=[token]),
+        edit=reverse("orders:guest-edit", args=[token]),
     )
 
 
@@ -269,6 +273,10 @@ def _status_context(order: Order, urls: OrderUrls) -> dict[str, object]:
         "pending": order.status == Status.CREATED,
         "cancellable": order.status != Status.CANCELLED
         and domain.cancel_refusal(order.status, order.pending_action) is None,
+        # Before dispatch only (a customer does not edit a partly shipped order; staff and partners may).
+        "editable": order.status == Status.CONFIRMED
+        and domain.edit_refusal(order.status, order.pending_action) is None,
+        "shipments": list(order.shipments.order_by("seq")),
         "failure_text": _FAILURE_TEXT.get(order.failure_reason, "The order could not be completed.")
         if order.status == Status.FAILED
         else "",
@@ -325,6 +333,43 @@ def _cancel(request: HttpRequest, order: Order, urls: OrderUrls, actor: str) -> 
     return redirect(urls.page)
 
 
+_DECLINED_TEXT = (
+    "Your card declined the extra amount, so nothing was changed: your order stays as it was. "
+    "Try fewer items, or contact us to pay another way."
+)
+
+
+def _edit(request: HttpRequest, order: Order, urls: OrderUrls, actor: str) -> HttpResponse:
+    """Change quantities or remove lines of a confirmed order before dispatch (the same edit service as the API):
+    the first POST shows the new total, the second (``confirm``) applies it."""
+    context = _status_context(order, urls)
+    if not context["editable"]:
+        messages.error(request, f"Order {order.number} can no longer be changed.")
+        return redirect(urls.page)
+    lines = list(order.lines.all())
+    form = OrderEditForm(request.POST or None, lines=lines)
+    preview = None
+    if request.method == "POST" and form.is_valid():
+        try:
+            if "confirm" in request.POST:
+                answer = services.order_edit(number=order.number, lines=form.edit_lines(), actor=actor)
+                if answer.pending_action:
+                    messages.info(request, f"Order {order.number} is being changed; this page shows when it is done.")
+                else:
+                    messages.success(
+                        request,
+                        f"Order {order.number} was changed. New total: {answer.order.total} {answer.order.currency}.",
+                    )
+                return redirect(urls.page)
+            preview = services.order_edit_prepare(order=order, lines=form.edit_lines(), actor=actor)
+        except PaymentDeclined:
+            form.add_error(None, _DECLINED_TEXT)
+        except DomainError as error:
+            form.add_error(None, error.message)
+    rows = [(line, form[f"qty_{line.sku}"]) for line in lines]
+    return render(request, "orders/order_edit.html", context | {"form": form, "rows": rows, "preview": preview})
+
+
 def _reorder(request: HttpRequest, order: Order, urls: OrderUrls) -> HttpResponse:
     """Put a failed or cancelled order's lines back into the visitor's cart (what is still sellable)."""
     cart = current_cart(request, create=True)
@@ -370,6 +415,17 @@ def order_status(request: HttpRequest, number: str) -> HttpResponse:
 def order_cancel(request: HttpRequest, number: str) -> HttpResponse:
     order = _own_order(request, number)
     return _cancel(request, order, _customer_urls(number), _actor(order.customer))
+
+
+@require_http_methods(["GET", "POST"])
+def order_edit(request: HttpRequest, number: str) -> HttpResponse:
+    order = _own_order(request, number)
+    return _edit(request, order, _customer_urls(number), _actor(order.customer))
+
+
+@require_http_methods(["GET", "POST"])
+def guest_edit(request: HttpRequest, token: str) -> HttpResponse:
+    return _edit(request, _guest_order(token), _guest_urls(token), "guest")
 
 
 @require_POST

@@ -27,6 +27,7 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from decimal import Decimal
 from typing import Any
 
 from temporalio import workflow
@@ -46,6 +47,7 @@ with workflow.unsafe.imports_passed_through():
     )
     from notifications.contracts import DISPATCH as EMAIL_DISPATCH
     from notifications.contracts import DispatchInput as EmailDispatchInput
+    from oms_project.money import quantize
     from orders import domain
     from orders.contracts import (
         DELIVERY_CANCEL,
@@ -53,6 +55,10 @@ with workflow.unsafe.imports_passed_through():
         ORDER_RECORD,
         ORDER_WORKFLOW,
         ORDER_WRITE,
+        SHIPMENT_WORKFLOW,
+        SIGNAL_SHIPMENT_DELIVERY,
+        SIGNAL_SHIPMENT_REPORT,
+        UPDATE_EDIT,
         ApplyInput,
         CancelInput,
         ChangeDeliveryInput,
@@ -60,13 +66,20 @@ with workflow.unsafe.imports_passed_through():
         DeliveryEventResult,
         DeliveryRequestInput,
         DeliveryRequestResult,
+        EditInput,
         EventInput,
+        LineInput,
         OrderProgress,
         PlaceOrderInput,
         ShipInput,
+        ShipLine,
+        ShipmentDelivery,
+        ShipmentInput,
+        ShipmentReport,
         WriteResult,
         activity_key,
         business_error,
+        shipment_workflow_id,
     )
     from orders.domain import (
         DELIVERY_EVENT_STATUSES,
@@ -74,6 +87,7 @@ with workflow.unsafe.imports_passed_through():
         CancelReason,
         DeliveryStatus,
         FailureReason,
+        OrderLineShare,
         PaymentStatus,
         PendingAction,
         Status,
@@ -88,10 +102,12 @@ with workflow.unsafe.imports_passed_through():
     )
     from payments.contracts import (
         PAYMENT_AUTHORIZE,
+        PAYMENT_AUTHORIZE_MORE,
         PAYMENT_CAPTURE,
         PAYMENT_REFUND,
         PAYMENT_VOID,
         AuthorizeInput,
+        AuthorizeMoreInput,
         PaymentOrderInput,
         PaymentResult,
     )
@@ -116,7 +132,13 @@ CANCEL = "cancel"
 SHIP = "ship"
 DELIVERY_EVENT = "delivery_event"
 CHANGE_DELIVERY = "change_delivery"
+SHIPMENT_SLA = "shipment_sla"  # a shipment reported its SLA passed
+EDIT = "edit"
+DROP_REMAINDER = "drop_remainder"  # the authorization expired with units still to ship
 EXPIRY_CANCEL_ID = "authorization-expired"  # the command id of the cancel the expiry timer makes
+# Orders whose shipments run as child workflows (one or several per order); histories recorded before it ship
+# everything in one step of the order itself (docs/orders.md "Shipments", ADR 0120).
+SPLIT_SHIPMENTS_PATCH = "split-shipments"
 
 
 @dataclass
@@ -129,6 +151,22 @@ class Command:
     ship: ShipInput | None = None
     delivery_event: DeliveryEventInput | None = None
     change_delivery: ChangeDeliveryInput | None = None
+    report: ShipmentReport | None = None
+    edit: EditInput | None = None
+
+
+@dataclass
+class ShipmentState:
+    """One shipment as the order knows it (its child workflow does the work; the order writes the rows)."""
+
+    seq: int
+    lines: dict[str, int]
+    amount: str  # what it captures
+    per_sku: dict[str, Decimal]  # of which, per line
+    carrier: str
+    tracking_number: str
+    delivery_status: str = DeliveryStatus.NONE
+    refunded: bool = False
 
 
 @dataclass
@@ -164,6 +202,33 @@ class OrderState:
     deferred: list[EventInput] = field(default_factory=list)  # events recorded by the next write
     voucher_code: str = ""  # the order's voucher ("" when none)
     voucher_redeemed: bool = False  # its use is taken (given back by the compensations)
+    lines: list[OrderLineShare] = field(default_factory=list)  # the order's lines: units and share of the total
+    line_inputs: list[LineInput] = field(default_factory=list)  # the same lines as recorded (names, prices)
+    shipping: Decimal = Decimal(0)
+    currency: str = ""
+    shipments: list[ShipmentState] = field(default_factory=list)  # made (captured), in order
+    reports: list[ShipmentReport] = field(default_factory=list)  # from the shipments, not yet recorded
+    refunded: Decimal = Decimal(0)  # the payment's refunds added up, as last reported (Order.refunded_amount)
+    authorized: Decimal = Decimal(0)  # what the payment authorizes in all (increments of edits included)
+    total: Decimal = Decimal(0)
+    edits: int = 0  # edits applied or refused (each one's activity keys)
+
+    def shipped(self) -> dict[str, int]:
+        units: dict[str, int] = {}
+        for shipment in self.shipments:
+            for sku, quantity in shipment.lines.items():
+                units[sku] = units.get(sku, 0) + quantity
+        return units
+
+    def captured_by_sku(self) -> dict[str, Decimal]:
+        amounts: dict[str, Decimal] = {}
+        for shipment in self.shipments:
+            for sku, amount in shipment.per_sku.items():
+                amounts[sku] = amounts.get(sku, Decimal(0)) + amount
+        return amounts
+
+    def remaining(self) -> dict[str, int]:
+        return domain.remaining_to_ship(self.lines, self.shipped())
 
 
 class _CancelRequested(Exception):
@@ -186,6 +251,7 @@ class OrderWorkflow:
         self._saga = Saga(on_compensation=self._compensated)  # checkout: release, void, cancel delivery
         self._returns = Saga(on_compensation=self._compensated)  # after shipment: refund, restock
         self._dispatching: list[Any] = []
+        self._children: dict[int, workflow.ChildWorkflowHandle[Any, Any]] = {}  # shipments by seq
 
     # --- the process ---------------------------------------------------------------------------------------
     @workflow.run
@@ -193,6 +259,9 @@ class OrderWorkflow:
         state = self.state
         self._inp = inp
         state.number = inp.number
+        state.lines, state.shipping, state.currency = _line_shares(inp), Decimal(inp.shipping), inp.currency
+        state.total = Decimal(inp.total)
+        state.line_inputs = list(inp.lines)
         state.step = "record"
         state.status_since = workflow.now().isoformat()
         created = await workflow.execute_local_activity(ORDER_RECORD, inp, result_type=WriteResult, **LOCAL_STEP)
@@ -208,6 +277,8 @@ class OrderWorkflow:
             await self._apply(await self._next_command())
         self._refuse_remaining()
         await workflow.wait_condition(workflow.all_handlers_finished)
+        if self._children:
+            await asyncio.gather(*self._children.values(), return_exceptions=True)
         if self._dispatching:
             await asyncio.gather(*self._dispatching, return_exceptions=True)
         return state.status
@@ -249,6 +320,7 @@ class OrderWorkflow:
             **PAYMENT_STEP,
         )
         self.state.authorization = auth
+        self.state.authorized = Decimal(auth.amount)
         self.state.payment_status = PaymentStatus.AUTHORIZED
         self._defer(
             "payment_authorized",
@@ -343,6 +415,8 @@ class OrderWorkflow:
                 if not is_expiry:
                     await self._flag_sla()
                     continue
+                if state.status == Status.PARTIALLY_SHIPPED:
+                    return Command(DROP_REMAINDER, EXPIRY_CANCEL_ID)
                 if not state.cancel_id:
                     state.cancel_id, state.pending_action = EXPIRY_CANCEL_ID, PendingAction.CANCEL
                     return Command(
@@ -357,10 +431,13 @@ class OrderWorkflow:
         """(the nearest deadline, whether it is the authorization's expiry)."""
         state = self.state
         expiry = None
-        if state.status == Status.CONFIRMED and state.authorization and state.authorization.expires_at:
+        expiring = (Status.CONFIRMED, Status.PARTIALLY_SHIPPED)
+        if state.status in expiring and state.authorization and state.authorization.expires_at:
             expiry = datetime.fromisoformat(state.authorization.expires_at)  # external payments never expire
         sla = None
         hours = self._inp.sla_hours.get(state.status) if self._inp and self._inp.sla_hours else None
+        if state.shipments:
+            hours = None  # once shipments exist each one keeps its own SLA timer (its child workflow)
         if hours and state.status not in state.sla_flagged:
             sla = datetime.fromisoformat(state.status_since) + timedelta(hours=hours)
         if expiry is not None and (sla is None or expiry <= sla):
@@ -379,6 +456,9 @@ class OrderWorkflow:
             SHIP: self._ship,
             DELIVERY_EVENT: self._delivery_event,
             CHANGE_DELIVERY: self._change_delivery,
+            SHIPMENT_SLA: self._shipment_sla,
+            EDIT: self._edit,
+            DROP_REMAINDER: self._drop_remainder,
         }[command.kind]
         state = self.state
         try:
@@ -386,6 +466,8 @@ class OrderWorkflow:
         except _Refused as refusal:
             state.outcomes[command.id] = Outcome(refusal=refusal.payload)
             # The refused action is not in progress any more: the next one of its kind is a new request.
+            if command.kind == EDIT:
+                state.pending_action = ""
             if command.id in (state.cancel_id, state.ship_id):
                 state.cancel_id = "" if command.id == state.cancel_id else state.cancel_id
                 state.ship_id = "" if command.id == state.ship_id else state.ship_id
@@ -434,7 +516,11 @@ class OrderWorkflow:
 
     async def _ship(self, command: Command) -> None:
         """Capture the payment, then take the reserved stock off the shelf; a parcel that is not delivered later
-        is refunded and restocked (the ``_returns`` compensations registered here)."""
+        is refunded and restocked (the ``_returns`` compensations registered here). Since split shipments each
+        shipment is a child workflow (``_ship_part``); histories recorded before replay the one-step code."""
+        if workflow.patched(SPLIT_SHIPMENTS_PATCH):
+            await self._ship_part(command)
+            return
         state, ship = self.state, command.ship
         assert ship is not None
         refusal = domain.ship_refusal(state.status)
@@ -488,11 +574,348 @@ class OrderWorkflow:
         )
         state.step = "awaiting_delivery"
 
-    async def _delivery_event(self, command: Command) -> None:
-        """A carrier event: recorded on the timeline; it moves ``delivery_status`` only forward. ``delivered``
-        completes the order; ``not_delivered`` refunds and restocks it, then cancels it (``delivery_failed``)."""
+    async def _ship_part(self, command: Command) -> None:
+        """One shipment (ADR 0120): the order decides its units and its capture (``domain.shipment_amount``),
+        starts its child workflow, waits for the child's report of the capture, then records the shipment, the
+        status (``partially_shipped`` or ``shipped``) and the payment status in one write."""
+        state, ship = self.state, command.ship
+        assert ship is not None
+        requested = _requested(ship.lines)
+        remaining = state.remaining()
+        refusal = domain.shipment_refusal(state.status, "", remaining, requested)
+        if refusal:
+            raise _Refused("not_shippable", f"Order {state.number} {refusal}.")
+        units = requested if requested is not None else {sku: left for sku, left in remaining.items() if left}
+        seq = len(state.shipments) + 1
+        amount, per_sku = domain.shipment_amount(
+            state.lines,
+            shipped=state.shipped(),
+            captured=state.captured_by_sku(),
+            ship=units,
+            shipping=state.shipping,
+            first=seq == 1,
+            currency=state.currency,
+        )
+        last = all(units.get(sku, 0) == left for sku, left in remaining.items())
+        lines = [{"sku": sku, "quantity": quantity} for sku, quantity in units.items()]
+        tracking = {"carrier": ship.carrier, "tracking_number": ship.tracking_number}
+        state.step = "shipping"
+        await self._write(
+            "shipment_started",
+            {**tracking, "shipment": seq, "lines": lines, "amount": str(amount)},
+            actor=ship.actor,
+            pending_action=PendingAction.SHIPMENT,
+        )
+        inp = self._inp
+        assert inp is not None
+        shipped_hours = inp.sla_hours.get(Status.SHIPPED) if inp.sla_hours else None
+        self._children[seq] = await workflow.start_child_workflow(
+            SHIPMENT_WORKFLOW,
+            ShipmentInput(
+                number=state.number,
+                seq=seq,
+                lines=[ShipLine(sku, quantity) for sku, quantity in units.items()],
+                amount=str(amount),
+                final=last,
+                currency=state.currency,
+                carrier=ship.carrier,
+                tracking_number=ship.tracking_number,
+                sla_hours=shipped_hours,
+            ),
+            id=shipment_workflow_id(state.number, seq),
+            task_queue=workflow.info().task_queue,
+        )
+        report = await self._report(seq, ("shipped", "capture_failed"))
+        state.ship_id = ""  # the next shipment is a new request
+        if report.kind == "capture_failed":
+            await self._write("capture_failed", {"shipment": seq, "detail": report.detail}, actor=ship.actor)
+            if seq == 1:  # nothing shipped yet: the order is cancelled, as a single shipment always was
+                state.cancel_id, state.pending_action = f"{command.id}:capture-failed", PendingAction.CANCEL
+                await self._apply(
+                    Command(CANCEL, state.cancel_id, cancel=CancelInput(CancelReason.CAPTURE_FAILED, "system"))
+                )
+                return
+            await self._write("shipment_refused", {"shipment": seq}, pending_action="")
+            state.step = "awaiting_shipment"
+            raise _Refused("payment_declined", f"Order {state.number}: the capture was refused ({report.detail}).")
+        assert report.payment is not None
+        state.shipments.append(ShipmentState(seq, units, str(amount), per_sku, ship.carrier, ship.tracking_number))
+        done = not any(state.remaining().values())
+        await self._write(
+            "payment_captured",
+            {"amount": str(amount), "currency": state.currency, "shipment": seq},
+            more=[
+                EventInput("stock_fulfilled", {"shipment": seq, "allocations": report.allocations}),
+                EventInput("shipped", {**tracking, "shipment": seq, "lines": lines}),
+            ],
+            actor=ship.actor,
+            publish=["order.updated", "order.shipped"] if done else ["order.updated"],
+            status=Status.SHIPPED if done else Status.PARTIALLY_SHIPPED,
+            payment_status=report.payment.status,
+            tracking=tracking,
+            shipment={"seq": seq, **tracking, "lines": lines, "amount_captured": str(amount)},
+            pending_action="",
+        )
+        state.step = "awaiting_delivery" if done else "awaiting_shipment"
+
+    async def _edit(self, command: Command) -> None:
+        """An edit as one all-or-nothing step: reserve the extra units, authorize the difference when the total
+        grows past what is authorized, then release the freed units and record the new lines and totals. A
+        refusal (no stock, declined) undoes what this edit did and leaves the order exactly as it was."""
+        state, edit = self.state, command.edit
+        assert edit is not None
+        refusal = domain.edit_refusal(state.status)
+        if refusal:
+            raise _Refused("not_editable", f"Order {state.number} {refusal}.")
+        old = {line.sku: line.quantity for line in state.lines}
+        new = {line.sku: line.quantity for line in edit.lines}
+        shipped = state.shipped()
+        if any(new.get(sku, 0) < units for sku, units in shipped.items()):
+            raise _Refused("not_editable", f"Order {state.number}: a line cannot go below what has shipped.")
+        extra = [StockLine(sku, units - old.get(sku, 0)) for sku, units in new.items() if units > old.get(sku, 0)]
+        freed = [StockLine(sku, units - new.get(sku, 0)) for sku, units in old.items() if units > new.get(sku, 0)]
+        total = Decimal(edit.totals["total"])
+        state.edits += 1
+        step = f"edit-{state.edits}"
+        state.step = "editing"
+        await self._write(
+            "edit_started", {"lines": _line_units(edit.lines)}, actor=edit.actor, pending_action=PendingAction.EDIT
+        )
+        undo = Saga()
+        try:
+            if extra:
+                undo.add_compensation(
+                    "edit_reserve",
+                    STOCK_RELEASE,
+                    StockOrderInput(
+                        state.number, self._key(f"{step}:release"), reserved_by=self._key(f"{step}:stock.reserve")
+                    ),
+                    local=True,
+                )
+                await workflow.execute_local_activity(
+                    STOCK_RESERVE,
+                    ReserveInput(state.number, extra, self._key(f"{step}:stock.reserve")),
+                    result_type=ReserveResult,
+                    **LOCAL_STEP,
+                )
+            if total > state.authorized:
+                more = await workflow.execute_activity(
+                    PAYMENT_AUTHORIZE_MORE,
+                    AuthorizeMoreInput(
+                        state.number, self._key(f"{step}:payment.authorize_more"), str(total - state.authorized)
+                    ),
+                    result_type=PaymentResult,
+                    **PAYMENT_STEP,
+                )
+                state.authorized = Decimal(more.amount)
+        except FailureError as error:
+            await undo.compensate()
+            cause = root_cause(error)
+            code = cause.type if isinstance(cause, ApplicationError) and cause.type else "invalid_transition"
+            state.step = "awaiting_shipment" if not state.shipments else "awaiting_delivery"
+            await self._write(
+                "edit_refused", {"reason": code, "detail": cause.message}, actor=edit.actor, pending_action=""
+            )
+            raise _Refused(code, f"Order {state.number}: the edit was refused ({cause.message}).") from None
+        if freed:
+            await workflow.execute_local_activity(
+                STOCK_RELEASE,
+                StockOrderInput(state.number, self._key(f"{step}:stock.release"), freed),
+                result_type=ReserveResult,
+                **LOCAL_STEP,
+            )
+        dropped = state.voucher_redeemed and edit.voucher_code == ""
+        if dropped:  # the new subtotal is under the voucher's minimum: its discount is gone, so is its use
+            await self._release_voucher(f"{step}:voucher.release")
+        previous = {"lines": _line_units(state.lines), "total": str(state.total)}
+        state.lines = [OrderLineShare(line.sku, line.quantity, Decimal(line.total)) for line in edit.lines]
+        state.line_inputs = list(edit.lines)
+        state.shipping, state.total = Decimal(edit.totals["shipping"]), total
+        await self._write(
+            "edited",
+            {"from": previous, "to": {"lines": _line_units(edit.lines), "total": str(total)}},
+            actor=edit.actor,
+            publish="order.updated",
+            lines=edit.lines,
+            totals=edit.totals,
+            voucher_code="" if dropped else None,
+            pending_action="",
+        )
+        state.step = "awaiting_shipment"
+
+    async def _drop_remainder(self, command: Command) -> None:
+        """The authorization expired while units were still to ship (docs/orders.md "Shipments"): what shipped
+        stands, the rest is dropped. Its stock is released, the payment's capture is closed (the PSP lets the
+        expired hold go), and the order is cut to what shipped: each line keeps its shipped units at exactly what
+        their shipments captured, so the order's total equals its captures; it is then ``shipped``."""
+        state = self.state
+        remaining = state.remaining()
+        freed = [StockLine(sku, units) for sku, units in remaining.items() if units]
+        state.step = "dropping_remainder"
+        await self._write(
+            "authorization_expired", {"dropped": [line.__dict__ for line in freed]}, pending_action=PendingAction.EDIT
+        )
+        await workflow.execute_local_activity(
+            STOCK_RELEASE,
+            StockOrderInput(state.number, self._key("remainder:stock.release"), freed),
+            result_type=ReserveResult,
+            **LOCAL_STEP,
+        )
+        closed = await workflow.execute_activity(
+            PAYMENT_CAPTURE,
+            PaymentOrderInput(state.number, self._key("remainder:payment.close"), amount="0", final=True),
+            result_type=PaymentResult,
+            **CAPTURE_STEP,
+        )
+        lines, totals = _cut_to_shipped(
+            state.line_inputs, state.shipped(), state.captured_by_sku(), state.shipping, state.currency
+        )
+        state.line_inputs = lines
+        state.lines = [OrderLineShare(line.sku, line.quantity, Decimal(line.total)) for line in lines]
+        state.total = Decimal(totals["total"])
+        await self._write(
+            "remainder_dropped",
+            {"lines": _line_units(lines), "total": totals["total"]},
+            publish=["order.updated", "order.shipped"],
+            status=Status.SHIPPED,
+            payment_status=closed.status,
+            lines=lines,
+            totals=totals,
+            pending_action="",
+        )
+        state.step = "awaiting_delivery"
+        await self._end_when_settled()
+
+    async def _report(self, seq: int, kinds: tuple[str, ...]) -> ShipmentReport:
+        """Wait for the shipment's report of one of ``kinds`` and take it."""
+        state = self.state
+
+        def arrived() -> ShipmentReport | None:
+            return next((r for r in state.reports if r.seq == seq and r.kind in kinds), None)
+
+        await workflow.wait_condition(lambda: arrived() is not None)
+        report = arrived()
+        assert report is not None
+        state.reports.remove(report)
+        return report
+
+    async def _shipment_sla(self, command: Command) -> None:
+        """A shipment stayed in transit past its SLA: flag the order (once per status, as the order's own timer)."""
+        state, report = self.state, command.report
+        assert report is not None
+        if Status.SHIPPED in state.sla_flagged or state.status in domain.TERMINAL:
+            return
+        state.sla_flagged.append(Status.SHIPPED)
+        hours = self._inp.sla_hours.get(Status.SHIPPED) if self._inp else None
+        await self._write(
+            "sla_breached",
+            {"status": Status.SHIPPED.value, "hours": hours, "shipment": report.seq},
+            sla_breached_status=Status.SHIPPED.value,
+        )
+
+    async def _shipment_event(self, command: Command) -> None:
+        """A carrier event for one shipment: it moves that shipment's delivery status only forward (a repeat was
+        dropped by the handler); a final status is passed to the shipment's workflow. ``not_delivered``: the
+        shipment restocks and refunds itself, the order records it. The order ends when every unit shipped and
+        every shipment is final (``domain.order_end``)."""
         state, event = self.state, command.delivery_event
         assert event is not None
+        refusal = domain.delivery_event_refusal(state.status, event.status)
+        if refusal:
+            raise _Refused("delivery_event_not_allowed", f"Order {state.number} {refusal}.")
+        shipment = self._shipment(event.shipment)
+        applied = domain.delivery_advances(shipment.delivery_status, event.status)
+        if applied:
+            shipment.delivery_status = event.status
+        final = applied and DeliveryStatus(event.status) in DELIVERY_FINAL
+        returning = final and event.status == DeliveryStatus.NOT_DELIVERED
+        recorded = {"event_id": event.event_id, "status": event.status, "occurred_at": event.occurred_at}
+        # The order's delivery status follows its shipments but, like theirs, never moves backwards (an
+        # "accepted" of the order before it shipped stays until every shipment is past it).
+        order_delivery = domain.order_delivery_status([s.delivery_status for s in state.shipments])
+        await self._write(
+            "delivery_event",
+            {**recorded, "shipment": shipment.seq, "applied": applied},
+            actor=event.actor,
+            delivery_status=order_delivery if domain.delivery_advances(state.delivery_status, order_delivery) else None,
+            shipment={"seq": shipment.seq, "delivery_status": shipment.delivery_status},
+            pending_action=PendingAction.REFUND if returning else None,
+        )
+        if final:
+            await self._children[shipment.seq].signal(SIGNAL_SHIPMENT_DELIVERY, ShipmentDelivery(event.status))
+        if returning:
+            state.step = "returning"
+            report = await self._report(shipment.seq, ("returned",))
+            assert report.payment is not None
+            shipment.refunded = True
+            # Every refund of the payment (returns too, which refund outside this process): the payment's own sum.
+            state.refunded = Decimal(report.payment.refunded_amount)
+            await self._write(
+                "shipment_returned",
+                {"shipment": shipment.seq, "refunded": shipment.amount, "currency": state.currency},
+                more=[EventInput("stock_restocked", {"shipment": shipment.seq}), EventInput("payment_refunded", {})],
+                publish=["order.updated"],
+                payment_status=report.payment.status,
+                refunded_amount=str(state.refunded),
+                shipment={"seq": shipment.seq, "amount_refunded": shipment.amount},
+                pending_action="",
+            )
+            state.step = "awaiting_delivery"
+        await self._end_when_settled()
+        state.outcomes[command.id] = Outcome(
+            delivery=DeliveryEventResult(applied, shipment.delivery_status, state.status)
+        )
+
+    async def _end_when_settled(self) -> None:
+        state = self.state
+        shipped_all = not any(state.remaining().values())
+        end = domain.order_end(shipped_all, [s.delivery_status for s in state.shipments])
+        if end == Status.DELIVERED:
+            state.step = "delivered"
+            await self._write("delivered", {}, publish="order.delivered", status=Status.DELIVERED)
+        elif end == Status.CANCELLED:
+            state.step = "cancelled"
+            state.cancel_reason = CancelReason.DELIVERY_FAILED
+            await self._release_voucher("voucher.release")  # nothing was delivered: the use comes back too
+            await self._write(
+                "cancelled",
+                {"reason": CancelReason.DELIVERY_FAILED.value},
+                publish="order.cancelled",
+                status=Status.CANCELLED,
+                cancel_reason=CancelReason.DELIVERY_FAILED.value,
+            )
+
+    async def _release_voucher(self, step: str) -> None:
+        """Give the order's voucher use back outside the checkout saga (an edit dropped the voucher, or no
+        shipment was delivered); exactly once, whatever the retries (``voucher_release`` is keyed by order)."""
+        state = self.state
+        if not state.voucher_redeemed:
+            return
+        await workflow.execute_local_activity(
+            VOUCHER_RELEASE, ReleaseInput(state.number, self._key(step)), **LOCAL_STEP
+        )
+        state.voucher_redeemed = False
+        self._defer("voucher_released", {"code": state.voucher_code})
+
+    def _shipment(self, seq: int) -> ShipmentState:
+        """The shipment an event names (0: the order's only shipment)."""
+        shipments = self.state.shipments
+        if seq == 0 and len(shipments) == 1:
+            return shipments[0]
+        found = next((s for s in shipments if s.seq == seq), None)
+        if found is None:
+            raise _Refused("shipment_required", f"Order {self.state.number}: name one of its shipments.")
+        return found
+
+    async def _delivery_event(self, command: Command) -> None:
+        """A carrier event: recorded on the timeline; it moves ``delivery_status`` only forward. ``delivered``
+        completes the order; ``not_delivered`` refunds and restocks it, then cancels it (``delivery_failed``).
+        Orders with shipments (child workflows) take their events per shipment (``_shipment_event``)."""
+        state, event = self.state, command.delivery_event
+        assert event is not None
+        if state.shipments:
+            await self._shipment_event(command)
+            return
         refusal = domain.delivery_event_refusal(state.status, event.status)
         if refusal:
             raise _Refused("delivery_event_not_allowed", f"Order {state.number} {refusal}.")
@@ -592,18 +1015,27 @@ class OrderWorkflow:
     def validate_ship(self, inp: ShipInput) -> None:
         if not inp.carrier.strip() or not inp.tracking_number.strip():
             raise business_error("validation_error", "carrier and tracking_number are required.")
-        refusal = domain.ship_refusal(self.state.status, self._pending())
+        state = self.state
+        refusal = domain.shipment_refusal(state.status, self._pending(), state.remaining(), _requested(inp.lines))
         if refusal:
-            raise business_error("not_shippable", f"Order {self.state.number} {refusal}.")
+            raise business_error("not_shippable", f"Order {state.number} {refusal}.")
+
+    @workflow.signal(name=SIGNAL_SHIPMENT_REPORT)
+    def shipment_report(self, report: ShipmentReport) -> None:
+        """A shipment's report: recorded for the run loop (the order's only writer), never written here."""
+        if report.kind == "sla_breached":
+            self.state.pending.append(Command(SHIPMENT_SLA, f"shipment-{report.seq}-sla", report=report))
+        else:
+            self.state.reports.append(report)
 
     @workflow.update
     async def delivery_event(self, inp: DeliveryEventInput) -> DeliveryEventResult:
         """A carrier event. A repeated ``event_id`` changes nothing; an event ranked at or below the current
         delivery status is recorded on the timeline but never moves it backwards."""
         state = self.state
-        if inp.event_id in state.delivery_event_ids:
+        if _event_key(inp) in state.delivery_event_ids:
             return DeliveryEventResult(False, state.delivery_status, state.status)
-        state.delivery_event_ids.append(inp.event_id)
+        state.delivery_event_ids.append(_event_key(inp))
         outcome = await self._outcome(self._record(Command(DELIVERY_EVENT, _update_id(), delivery_event=inp)))
         assert outcome.delivery is not None
         return outcome.delivery
@@ -612,11 +1044,19 @@ class OrderWorkflow:
     def validate_delivery_event(self, inp: DeliveryEventInput) -> None:
         if inp.status not in DELIVERY_EVENT_STATUSES or not inp.event_id:
             raise business_error("validation_error", "event_id and a known delivery status are required.")
-        if inp.event_id in self.state.delivery_event_ids:
+        state = self.state
+        if _event_key(inp) in state.delivery_event_ids:
             return  # a repeat is accepted and ignored
-        refusal = domain.delivery_event_refusal(self.state.status, inp.status, self._pending())
+        if state.shipments or inp.shipment:
+            if inp.shipment == 0 and len(state.shipments) > 1:
+                raise business_error(
+                    "shipment_required", f"Order {state.number} has several shipments; post the event to one."
+                )
+            if inp.shipment and all(s.seq != inp.shipment for s in state.shipments):
+                raise business_error("not_found", f"Order {state.number} has no shipment {inp.shipment}.")
+        refusal = domain.delivery_event_refusal(state.status, inp.status, self._pending())
         if refusal:
-            raise business_error("delivery_event_not_allowed", f"Order {self.state.number} {refusal}.")
+            raise business_error("delivery_event_not_allowed", f"Order {state.number} {refusal}.")
 
     @workflow.update
     async def change_delivery(self, inp: ChangeDeliveryInput) -> str:
@@ -628,6 +1068,27 @@ class OrderWorkflow:
         refusal = domain.delivery_change_refusal(self.state.status, self._pending())
         if refusal:
             raise business_error("delivery_not_changeable", f"Order {self.state.number} {refusal}.")
+
+    @workflow.update(name=UPDATE_EDIT)
+    async def edit(self, inp: EditInput) -> str:
+        """Answers once the edit is recorded or refused (the order as it was)."""
+        state = self.state
+        command_id = self._record(Command(EDIT, _update_id(), edit=inp))
+        state.pending_action = PendingAction.EDIT
+        await self._outcome(command_id)
+        return state.status
+
+    @edit.validator
+    def validate_edit(self, inp: EditInput) -> None:
+        state = self.state
+        refusal = domain.edit_refusal(state.status, self._pending())
+        if refusal:
+            raise business_error("not_editable", f"Order {state.number} {refusal}.")
+        if not inp.lines:
+            raise business_error("validation_error", "An order keeps at least one line.")
+        new = {line.sku: line.quantity for line in inp.lines}
+        if any(new.get(sku, 0) < units for sku, units in state.shipped().items()):
+            raise business_error("not_editable", f"Order {state.number}: a line cannot go below what has shipped.")
 
     @workflow.query
     def progress(self) -> OrderProgress:
@@ -708,7 +1169,7 @@ class OrderWorkflow:
         *,
         more: list[EventInput] | None = None,
         actor: str = "system",
-        publish: str = "",
+        publish: str | list[str] = "",
         status: str | None = None,
         **changes: Any,
     ) -> None:
@@ -729,7 +1190,7 @@ class OrderWorkflow:
                 at=workflow.now().isoformat(),
                 events=events,
                 status=status,
-                publish=[publish] if publish else [],
+                publish=[publish] if isinstance(publish, str) and publish else list(publish or []),
                 **changes,
             ),
             result_type=WriteResult,
@@ -767,11 +1228,76 @@ class OrderWorkflow:
 
 
 _REFUSAL_CODES = {
+    SHIPMENT_SLA: "invalid_transition",
+    EDIT: "not_editable",
+    DROP_REMAINDER: "invalid_transition",
     CANCEL: "not_cancellable",
     SHIP: "not_shippable",
     DELIVERY_EVENT: "delivery_event_not_allowed",
     CHANGE_DELIVERY: "delivery_not_changeable",
 }
+
+
+def _line_shares(inp: PlaceOrderInput) -> list[OrderLineShare]:
+    """The order's lines with their share of the total; an input recorded before line shares carries none, so
+    its discount and tax are split with the pricing rule (``domain.line_shares``)."""
+    if all(line.total for line in inp.lines):
+        totals = [Decimal(line.total) for line in inp.lines]
+    else:
+        shares = domain.line_shares(
+            [Decimal(line.line_total) for line in inp.lines],
+            discount=Decimal(inp.discount),
+            tax=Decimal(inp.tax),
+            currency=inp.currency,
+        )
+        totals = [share.total for share in shares]
+    return [OrderLineShare(line.sku, line.quantity, total) for line, total in zip(inp.lines, totals, strict=True)]
+
+
+def _cut_to_shipped(
+    lines: list[LineInput], shipped: dict[str, int], captured: dict[str, Decimal], shipping: Decimal, currency: str
+) -> tuple[list[LineInput], dict[str, str]]:
+    """The order's lines cut to what shipped, each line's total exactly what its shipments captured (its discount
+    the shipped units' share, its tax the rest), and the order's figures added up from them."""
+    cut: list[LineInput] = []
+    for line in lines:
+        units = shipped.get(line.sku, 0)
+        if not units:
+            continue
+        line_total = quantize(Decimal(line.unit_price) * units, currency)
+        discount = quantize(Decimal(line.discount or 0) * units / line.quantity, currency)
+        total = captured.get(line.sku, Decimal(0))
+        tax = total - (line_total - discount)
+        cut.append(
+            LineInput(line.sku, line.name, line.unit_price, units, str(line_total), str(discount), str(tax), str(total))
+        )
+    sums = {
+        "subtotal": sum((Decimal(line.line_total) for line in cut), Decimal(0)),
+        "discount": sum((Decimal(line.discount) for line in cut), Decimal(0)),
+        "shipping": shipping,
+        "tax": sum((Decimal(line.tax) for line in cut), Decimal(0)),
+    }
+    sums["total"] = sums["subtotal"] - sums["discount"] + sums["shipping"] + sums["tax"]
+    return cut, {name: str(quantize(value, currency)) for name, value in sums.items()}
+
+
+def _line_units(lines: list[Any]) -> list[dict[str, Any]]:
+    return [{"sku": line.sku, "quantity": line.quantity} for line in lines]
+
+
+def _event_key(inp: DeliveryEventInput) -> str:
+    """Carrier event ids are deduplicated per shipment (an order-level event keeps its plain id, as before)."""
+    return f"{inp.shipment}:{inp.event_id}" if inp.shipment else inp.event_id
+
+
+def _requested(lines: list[ShipLine] | None) -> dict[str, int] | None:
+    """Units per sku a shipment asks for (a sku named twice adds up); None: everything left."""
+    if lines is None:
+        return None
+    units: dict[str, int] = {}
+    for line in lines:
+        units[line.sku] = units.get(line.sku, 0) + line.quantity
+    return units
 
 
 def _update_id() -> str:

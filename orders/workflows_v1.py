@@ -44,6 +44,7 @@ with workflow.unsafe.imports_passed_through():
         DELIVERY_REQUEST,
         ORDER_APPLY,
         ORDER_RECORD,
+        UPDATE_EDIT,
         ApplyInput,
         CancelInput,
         ChangeDeliveryInput,
@@ -51,6 +52,7 @@ with workflow.unsafe.imports_passed_through():
         DeliveryEventResult,
         DeliveryRequestInput,
         DeliveryRequestResult,
+        EditInput,
         EventInput,
         OrderProgress,
         PlaceOrderInput,
@@ -450,6 +452,18 @@ class OrderWorkflowV1:
             )
         if self._shipment is not None:
             raise business_error("not_shippable", f"Order {self._number} is already being shipped.")
+        if inp.lines is not None:  # split shipments came after this process (validators never enter history)
+            raise business_error(
+                "not_shippable", f"Order {self._number} was placed before split shipments; ship it in one shipment."
+            )
+
+    @workflow.update(name=UPDATE_EDIT)
+    async def edit(self, inp: EditInput) -> str:
+        return self._written_status  # never reached: the validator refuses every edit
+
+    @edit.validator
+    def validate_edit(self, inp: EditInput) -> None:
+        raise business_error("not_editable", f"Order {self._number} was placed before order edits existed.")
 
     @workflow.update
     async def delivery_event(self, inp: DeliveryEventInput) -> DeliveryEventResult:

@@ -157,16 +157,22 @@ def voucher_definition_problem(
     return None
 
 
-def voucher_terms_of_order(*, order_number: str) -> VoucherTerms | None:
+def voucher_terms_of_order(*, order_number: str, subtotal: Decimal | None = None) -> VoucherTerms | None:
     """The terms of the voucher an order redeemed (its use is live), whatever its validity now: an order edit
     re-prices with them (``orders.domain.compute_totals(..., voucher=...)``) without taking another use. None
-    when the order has no live redemption."""
+    when the order has no live redemption, or when the edit's new ``subtotal`` is under the voucher's minimum
+    (API.md "Order edits": the voucher is dropped and the order process gives its use back)."""
     redemption = (
         VoucherRedemption.objects.select_related("voucher")
         .filter(order_number=order_number, released_at__isnull=True)
         .first()
     )
-    return voucher_terms(redemption.voucher) if redemption is not None else None
+    if redemption is None:
+        return None
+    minimum = redemption.voucher.min_subtotal
+    if subtotal is not None and minimum is not None and subtotal < minimum:
+        return None
+    return voucher_terms(redemption.voucher)
 
 
 def voucher_create(

@@ -14,7 +14,7 @@ ORDER_FAILED = "order.failed"
 ORDER_CANCELLED = "order.cancelled"
 ORDER_SHIPPED = "order.shipped"
 ORDER_DELIVERED = "order.delivered"
-ORDER_UPDATED = "order.updated"
+ORDER_UPDATED = "order.updated"  # after an edit, a shipment or a refund: sent each time (not once per order)
 RETURN_REQUESTED = "return.requested"
 RETURN_APPROVED = "return.approved"
 RETURN_REJECTED = "return.rejected"
@@ -32,6 +32,8 @@ EVENT_TYPES: tuple[str, ...] = (
     RETURN_REJECTED,
     RETURN_REFUNDED,
 )
+# Event types an order may publish many times: deduplicated per write, not per order.
+REPEATABLE_EVENT_TYPES: frozenset[str] = frozenset({ORDER_UPDATED})
 
 SIGNATURE_HEADER = "OMS-Signature"
 EVENT_ID_HEADER = "OMS-Event-Id"

@@ -12,7 +12,15 @@ from rest_framework import serializers
 from carts.api.serializers import ErrorSerializer  # noqa: F401
 from oms_project.api import ChoiceField, RefusesServerOwnedFields, TimestampField, integer_with_documented_range
 from oms_project.money import format_amount
-from orders.domain import DELIVERY_EVENT_STATUSES, MAX_QUANTITY, MIN_QUANTITY, PaymentStatus, Priority, Status
+from orders.domain import (
+    DELIVERY_EVENT_STATUSES,
+    MAX_QUANTITY,
+    MIN_QUANTITY,
+    DeliveryStatus,
+    PaymentStatus,
+    Priority,
+    Status,
+)
 
 # Fields the server computes; a request that tries to set one is refused with 400 naming the field.
 SERVER_OWNED_ORDER_FIELDS = frozenset(
@@ -29,6 +37,7 @@ SERVER_OWNED_ORDER_FIELDS = frozenset(
         "shipping",
         "total",
         "refunded_amount",
+        "shipments",
         "currency",
         "tracking",
         "events",
@@ -171,6 +180,35 @@ class ShipInputSerializer(RefusesServerOwnedFields):
     tracking_number = serializers.CharField(max_length=100)
 
 
+class ShipmentLineInputSerializer(serializers.Serializer):
+    sku = serializers.CharField(max_length=64)
+    quantity = integer_with_documented_range(
+        minimum=MIN_QUANTITY, maximum=MAX_QUANTITY, help_text="Units of this sku in the shipment."
+    )
+
+
+class ShipmentCreateInputSerializer(ShipInputSerializer):
+    lines = ShipmentLineInputSerializer(
+        many=True,
+        required=False,
+        help_text="What this shipment ships (units per sku). Left out: everything not yet shipped.",
+    )
+
+
+class OrderEditLineSerializer(serializers.Serializer):
+    sku = serializers.CharField(max_length=64)
+    quantity = integer_with_documented_range(
+        minimum=0, maximum=MAX_QUANTITY, help_text="The line's new quantity; 0 (or leaving the line out) removes it."
+    )
+
+
+class OrderEditInputSerializer(RefusesServerOwnedFields):
+    server_owned_fields = SERVER_OWNED_ORDER_FIELDS
+    lines = OrderEditLineSerializer(
+        many=True, help_text="The order's complete new lines: a kept line keeps its price, a new one takes today's."
+    )
+
+
 class DeliveryEventInputSerializer(serializers.Serializer):
     event_id = serializers.CharField(max_length=100, help_text="The carrier's event id; a repeat is ignored.")
     status = ChoiceField(choices=list(DELIVERY_EVENT_STATUSES))
@@ -225,6 +263,24 @@ class OrderLineSerializer(serializers.Serializer):
     total = MoneyField(
         help_text="line_total - discount + tax; the lines' totals plus the order's shipping equal its total."
     )
+
+
+class ShipmentLineSerializer(serializers.Serializer):
+    sku = serializers.CharField()
+    quantity = serializers.IntegerField()
+
+
+class ShipmentSerializer(serializers.Serializer):
+    """A shipment (API.md "Shipments"): listed on its order once its capture is made."""
+
+    id = serializers.IntegerField(source="seq", help_text="The shipment's number within its order (1, 2, ...).")
+    lines = ShipmentLineSerializer(many=True)
+    carrier = serializers.CharField()
+    tracking_number = serializers.CharField()
+    delivery_status = ChoiceField(choices=[s.value for s in DeliveryStatus])
+    amount_captured = MoneyField(help_text="Its units' share of their lines' total, plus shipping on the first.")
+    amount_refunded = MoneyField(help_text="Refunded when it was not delivered; amount_captured stays.")
+    created_at = serializers.DateTimeField()
 
 
 class OrderEventSerializer(serializers.Serializer):
@@ -299,6 +355,9 @@ class OrderSerializer(serializers.Serializer):
         data = super().to_representation(instance)
         data["voucher_code"] = data["voucher_code"] or None
         return data
+
+    # API.md "Shipments": every shipment whose capture is made (an order being shipped answers pending_action).
+    shipments = ShipmentSerializer(many=True)
 
     def get_pending_action(self, order: Any) -> str | None:
         return order.pending_action or None

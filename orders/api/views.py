@@ -20,11 +20,14 @@ from orders.api.serializers import (
     DeliveryPatchSerializer,
     ErrorSerializer,
     OrderCreateSerializer,
+    OrderEditInputSerializer,
     OrderFilterSerializer,
     OrderSerializer,
     ShipInputSerializer,
+    ShipmentCreateInputSerializer,
+    ShipmentSerializer,
 )
-from orders.bodies import order_bodies
+from orders.bodies import order_bodies, shipment_body
 from orders.domain import Channel
 from orders.models import Order
 from partners.models import Partner
@@ -173,6 +176,41 @@ class OrderCancelApi(APIView):
         return action_response(answer)
 
 
+class OrderEditApi(APIView):
+    """API.md "Order edits": the order's complete new lines, all or nothing."""
+
+    permission_classes = [HasOrdersScope]
+
+    @extend_schema(
+        operation_id="orders_edit",
+        parameters=[IDEMPOTENCY_KEY_PARAMETER],
+        request=OrderEditInputSerializer,
+        responses={
+            **ACTION_ANSWERS,
+            **ERRORS,
+            409: OpenApiResponse(
+                ErrorSerializer,
+                description="`not_editable` (not confirmed or partially shipped, another action running, a line "
+                "below what has shipped), `insufficient_stock`, `payment_declined` (the card declined the "
+                "difference): nothing changed. Also `idempotency_request_in_flight`.",
+            ),
+            422: OpenApiResponse(ErrorSerializer, description="The key was used with a different body."),
+        },
+    )
+    def post(self, request: Request, number: str) -> Response:
+        order = selectors.order_get_for_partner(number=number, partner=request.user.partner)
+
+        def edit(service_key: str) -> Response:
+            serializer = OrderEditInputSerializer(data=request.data)
+            serializer.is_valid(raise_exception=True)
+            answer = services.order_edit(
+                number=order.number, lines=serializer.validated_data["lines"], actor=actor_of(request)
+            )
+            return action_response(answer)
+
+        return idempotent_response(request, scope=f"orders.edit:{order.number}", work=edit)
+
+
 class OrderShipApi(APIView):
     permission_classes = [HasFulfilmentScope]
 
@@ -195,6 +233,66 @@ class OrderShipApi(APIView):
         return action_response(answer)
 
 
+class OrderShipmentCreateApi(APIView):
+    """API.md "Shipments": one shipment of some lines (or of everything left)."""
+
+    permission_classes = [HasFulfilmentScope]
+
+    @extend_schema(
+        operation_id="orders_shipments_create",
+        request=ShipmentCreateInputSerializer,
+        responses={
+            201: ShipmentSerializer,
+            202: OpenApiResponse(
+                OrderSerializer,
+                description="The shipment's capture is still running after a few seconds: the order as it stands, "
+                "with `pending_action` `shipment`; the shipment is listed on the order once its capture is made.",
+            ),
+            **ERRORS,
+            409: OpenApiResponse(
+                ErrorSerializer,
+                description="`not_shippable`: the order is not confirmed or partially shipped, a shipment is "
+                "running, a sku is not on the order, or more than remains to ship of a line (nothing shipped).",
+            ),
+        },
+    )
+    def post(self, request: Request, number: str) -> Response:
+        order = selectors.order_get_for_partner(number=number, partner=None)
+        serializer = ShipmentCreateInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        before = order.shipments.count()
+        answer = services.order_ship(number=order.number, actor=actor_of(request), **serializer.validated_data)
+        shipment = answer.order.shipments.filter(seq__gt=before).order_by("seq").first()
+        if answer.pending_action or shipment is None:
+            return action_response(answer)
+        return Response(shipment_body(shipment, currency=answer.order.currency), status=201)
+
+
+class OrderShipmentDeliveryEventApi(APIView):
+    permission_classes = [HasFulfilmentScope]
+
+    @extend_schema(
+        operation_id="orders_shipments_delivery_events",
+        request=DeliveryEventInputSerializer,
+        responses={
+            **ACTION_ANSWERS,
+            **ERRORS,
+            409: OpenApiResponse(
+                ErrorSerializer,
+                description="`delivery_event_not_allowed`: the order has ended otherwise or is being cancelled.",
+            ),
+        },
+    )
+    def post(self, request: Request, number: str, shipment: int) -> Response:
+        order = selectors.order_get_for_partner(number=number, partner=None)
+        serializer = DeliveryEventInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        answer = services.order_record_delivery_event(
+            number=order.number, actor=actor_of(request), shipment=shipment, **serializer.validated_data
+        )
+        return action_response(answer)
+
+
 class OrderDeliveryEventApi(APIView):
     permission_classes = [HasFulfilmentScope]
 
@@ -207,7 +305,8 @@ class OrderDeliveryEventApi(APIView):
             409: OpenApiResponse(
                 ErrorSerializer,
                 description="`delivery_event_not_allowed`: in_transit/delivered/not_delivered before shipment, "
-                "or any event for an order that was cancelled or failed before shipment.",
+                "or any event for an order that was cancelled or failed before shipment; `shipment_required`: "
+                "the order has several shipments (post to `shipments/{id}/delivery-events/`).",
             ),
         },
     )

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('orders', '0008_merge_line_shares_payments_v2'),
+        ('orders', '0009_shipments'),
     ]
 
     operations = [

@@ -42,6 +42,7 @@ REAL_IDS: dict[str, Callable[[PartnerOwner], str]] = {
     "product_id": lambda owner: str(owner_product_id()),
     "sku": lambda owner: SKU,
     "return_id": lambda owner: owner.return_id or owner.request_return(),
+    "shipment": lambda owner: "1",
 }
 
 

@@ -70,6 +70,9 @@ API_ACCESS: dict[tuple[str, str], Access] = {
     ("order-delivery", "PATCH"): access(ORDERS, ownership="own"),
     ("order-ship", "POST"): access(FULFILMENT, ownership="all"),
     ("order-delivery-events", "POST"): access(FULFILMENT, ownership="all"),
+    ("order-edit", "POST"): access(ORDERS, ownership="own"),
+    ("order-shipments", "POST"): access(FULFILMENT, ownership="all"),
+    ("order-shipment-delivery-events", "POST"): access(FULFILMENT, ownership="all"),
     ("api-webhooks", "GET"): access(ORDERS, ownership="collection"),
     ("api-webhooks", "POST"): access(ORDERS, ownership="collection"),
     ("api-webhook", "DELETE"): access(ORDERS, ownership="own"),
@@ -103,6 +106,13 @@ BODIES: dict[tuple[str, str], dict[str, Any]] = {
     ("api-webhooks", "POST"): {"url": "http://127.0.0.1:9/other", "events": ["order.created"]},
     ("order-returns", "POST"): {"lines": [{"sku": SKU, "quantity": 1}], "reason": "damaged"},
     ("return-reject", "POST"): {"reason": "not ours"},
+    ("order-edit", "POST"): {"lines": [{"sku": SKU, "quantity": 2}]},
+    ("order-shipments", "POST"): {"carrier": "DHL", "tracking_number": "00340434161094042558"},
+    ("order-shipment-delivery-events", "POST"): {
+        "event_id": "ev-2",
+        "status": "accepted",
+        "occurred_at": "2026-01-01T10:00:00+00:00",
+    },
 }
 
 
@@ -119,6 +129,7 @@ def call(client: Client, route: Route, method: str, owner: PartnerOwner, idempot
         sku=SKU,
         product_id=Variant.objects.get(sku=SKU).product_id,
         return_id=owner.return_id or "R-NONE",
+        shipment=1,
     )
     body = BODIES.get((route.name, method))
     kwargs: dict[str, Any] = {"content_type": "application/json", "HTTP_IDEMPOTENCY_KEY": idempotency_key}
@@ -215,6 +226,8 @@ PAGE_ACCESS: dict[str, tuple[str, str]] = {
     "orders:status": ("order", "GET"),
     "orders:cancel": ("order", "POST"),
     "orders:reorder": ("order", "POST"),
+    "orders:edit": ("order", "GET"),
+    "orders:guest-edit": ("guest", "GET"),
     "orders:guest-detail": ("guest", "GET"),
     "orders:guest-status": ("guest", "GET"),
     "orders:guest-cancel": ("guest", "POST"),

@@ -195,7 +195,8 @@ def test_system_records_are_read_only_and_show_no_json(boss: Client) -> None:
 @pytest.mark.parametrize(
     ("status", "pending", "offered"),
     [
-        ("confirmed", "", {"cancel", "ship", "delivery_event"}),
+        ("confirmed", "", {"cancel", "ship", "create_shipment", "edit_lines", "delivery_event"}),
+        ("partially_shipped", "", {"ship", "create_shipment", "edit_lines", "delivery_event"}),
         ("confirmed", "shipment", {"delivery_event"}),  # shipping: no cancel, no second shipment
         ("shipped", "", {"delivery_event"}),
         ("delivered", "", set()),

@@ -54,7 +54,7 @@ def test_support_sees_cancel_only() -> None:
 
 def test_warehouse_cannot_cancel_but_adjusts_stock() -> None:
     client = _client(WAREHOUSE)
-    assert _actions(client) == {"ship_orders", "delivery_event_orders"}
+    assert _actions(client) == {"ship_orders", "create_shipment_orders", "delivery_event_orders"}
     order = bulk_orders(1)[0]
     order.status = "confirmed"  # the page offers only what the order allows now: a confirmed order ships
     order.save(update_fields=["status"])
@@ -77,7 +77,8 @@ def test_warehouse_cannot_cancel_but_adjusts_stock() -> None:
 
 def test_manager_sees_every_action_and_the_dashboard(temporal_down) -> None:
     client = _client(MANAGER)
-    assert _actions(client) == {"cancel_orders", "ship_orders", "delivery_event_orders"}
+    # "Edit lines" is on the order's page only (an edit names one order's complete lines), not a list action.
+    assert _actions(client) == {"cancel_orders", "ship_orders", "create_shipment_orders", "delivery_event_orders"}
     assert client.get(reverse("admin:orders_order_dashboard")).status_code == 200
     assert client.get(reverse("admin:catalog_stocklevel_adjust")).status_code == 200
 

@@ -241,3 +241,37 @@ def test_concurrent_orders_over_several_skus_do_not_deadlock_or_oversell() -> No
 
     assert all(isinstance(r, list | InsufficientStock) for r in results), results
     assert_ledger_matches_levels()
+
+
+def test_a_shipment_fulfils_and_restocks_only_its_own_units() -> None:
+    stock("SKU-A", "main", 5, priority=10)
+    stock("SKU-B", "main", 5, priority=10)
+    reserve("1001", ("SKU-A", 3), ("SKU-B", 2))
+
+    first = stock_fulfil(order_number="1001", idempotency_key="s1", lines=[StockLine("SKU-A", 2)])
+    assert first == [Allocation("SKU-A", "main", 2)]
+    assert [(a.sku, a.quantity) for a in stock_held_by_order("1001")] == [("SKU-A", 1), ("SKU-B", 2)]
+    with pytest.raises(InvalidInput):  # more than the order holds: a bug in the caller, nothing moves
+        stock_fulfil(order_number="1001", idempotency_key="s-bad", lines=[StockLine("SKU-A", 2)])
+    stock_fulfil(order_number="1001", idempotency_key="s2", lines=[StockLine("SKU-A", 1), StockLine("SKU-B", 2)])
+    # The first shipment was not delivered: only its two units come back.
+    assert stock_restock(order_number="1001", idempotency_key="r1", lines=[StockLine("SKU-A", 2)]) == first
+    assert (level("SKU-A", "main").on_hand, level("SKU-B", "main").on_hand) == (4, 3)
+    assert_ledger_matches_levels()
+
+
+def test_an_edit_releases_its_freed_units_and_undoes_exactly_its_own_reservation() -> None:
+    stock("SKU-A", "main", 5, priority=10)
+    stock("SKU-B", "main", 5, priority=10)
+    reserve("1001", ("SKU-A", 3))
+    # Undoing a reservation that never ran gives back nothing (never the order's earlier units).
+    assert stock_release(order_number="1001", idempotency_key="u0", reserved_by="edit-1:reserve") == []
+    reserve("1001", ("SKU-A", 1), ("SKU-B", 2), key="edit-1:reserve")
+    assert level("SKU-A", "main").allocated == 4
+    undone = stock_release(order_number="1001", idempotency_key="u1", reserved_by="edit-1:reserve")
+    assert sorted((a.sku, a.quantity) for a in undone) == [("SKU-A", 1), ("SKU-B", 2)]
+    assert [(a.sku, a.quantity) for a in stock_held_by_order("1001")] == [("SKU-A", 3)]
+    freed = stock_release(order_number="1001", idempotency_key="f1", lines=[StockLine("SKU-A", 2)])
+    assert freed == [Allocation("SKU-A", "main", 2)]
+    assert [(a.sku, a.quantity) for a in stock_held_by_order("1001")] == [("SKU-A", 1)]
+    assert_ledger_matches_levels()

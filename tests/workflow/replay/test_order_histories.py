@@ -25,8 +25,17 @@ from temporalio.worker import Replayer
 
 from oms_project import workers
 from orders import services
-from orders.contracts import CancelInput, DeliveryEventInput, DeliveryEventResult, ShipInput, order_workflow_id
+from orders.contracts import (
+    CancelInput,
+    DeliveryEventInput,
+    DeliveryEventResult,
+    ShipInput,
+    ShipLine,
+    order_workflow_id,
+    shipment_workflow_id,
+)
 from orders.workflows import OrderWorkflow
+from orders.workflows_shipment import ShipmentWorkflow
 from orders.workflows_v1 import OrderWorkflowV1
 from partners.models import Partner
 from tests.integration.orders.helpers import order_arguments, order_body, seed_sku
@@ -41,7 +50,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 def replayer() -> Replayer:
     # The project's payload codec too: plain recorded histories pass through it unchanged.
-    return workers.replayer([OrderWorkflow, OrderWorkflowV1])
+    return workers.replayer([OrderWorkflow, OrderWorkflowV1, ShipmentWorkflow])
 
 
 @pytest.mark.parametrize("path", sorted(HISTORIES.glob("order_*.json")), ids=lambda p: p.stem)
@@ -124,6 +133,17 @@ def _prepare_with_voucher(sku: str, key: str, code: str):  # type: ignore[no-unt
     )
 
 
+def prepare_two_units(sku: str, key: str):  # type: ignore[no-untyped-def]
+    partner = Partner.objects.create(name=f"partner-{key}")
+    return services.order_prepare(
+        partner=partner,
+        channel="api",
+        **order_arguments(order_body(sku, quantity=2)),
+        idempotency_key=key,
+        actor="partner:test",
+    )
+
+
 def _uses(code: str) -> int:
     return Voucher.objects.get(code=code).used_count
 
@@ -167,6 +187,42 @@ async def test_fresh_voucher_histories_replay(skip_env) -> None:  # type: ignore
     for name, wf_handle in zip(
         ("order_process_voucher_cancelled", "order_process_voucher_not_delivered"), handles, strict=True
     ):
+        history = await wf_handle.fetch_history()
+        await replayer().replay_workflow(history)
+        path = HISTORIES / f"{name}.json"
+        if record == "all" or (record and not path.exists()):
+            path.write_text(history.to_json())
+
+
+async def test_fresh_two_shipment_history_replays(skip_env) -> None:  # type: ignore[no-untyped-def]
+    """An order shipped in two shipments (each a child workflow), one not delivered, one delivered: the order's
+    history and a shipment's replay with today's code (stored as ``order_process_two_shipments`` and
+    ``order_shipment_returned``)."""
+    await sync_to_async(seed_sku)("RPL-4", 2)
+    inp = await sync_to_async(prepare_two_units)("RPL-4", "replay-two-shipments")
+    async with workers_on(skip_env.client) as queues:
+        handle = await skip_env.client.start_workflow(
+            OrderWorkflow.run, on_test_queues(inp, queues), id=order_workflow_id(inp.number), task_queue=queues["order"]
+        )
+        for _ in range(200):
+            if (await handle.query(OrderWorkflow.progress)).step == "awaiting_shipment":
+                break
+            await asyncio.sleep(0.05)
+        one = ShipInput("DHL", "R-1", "test", lines=[ShipLine("RPL-4", 1)])
+        assert await handle.execute_update(OrderWorkflow.ship, one) == "partially_shipped"
+        assert await handle.execute_update(OrderWorkflow.ship, ShipInput("UPS", "R-2", "test")) == "shipped"
+        for shipment, status in ((1, "not_delivered"), (2, "in_transit"), (2, "delivered")):
+            await handle.execute_update(
+                OrderWorkflow.delivery_event,
+                DeliveryEventInput(f"e-{status}", status, "2026-12-02T11:00:00+00:00", "test", shipment=shipment),
+                result_type=DeliveryEventResult,
+            )
+        assert await handle.result() == "delivered"
+        child = skip_env.client.get_workflow_handle(shipment_workflow_id(inp.number, 1))
+        assert await child.result() == "returned"
+
+    record = os.environ.get("OMS_RECORD_HISTORIES", "")
+    for name, wf_handle in (("order_process_two_shipments", handle), ("order_shipment_returned", child)):
         history = await wf_handle.fetch_history()
         await replayer().replay_workflow(history)
         path = HISTORIES / f"{name}.json"

@@ -11,11 +11,19 @@ from pathlib import Path
 import pytest
 from asgiref.sync import sync_to_async
 from django.conf import settings
-from temporalio.client import Client, WorkflowHandle
+from temporalio.client import Client, WorkflowHandle, WorkflowUpdateFailedError
 from temporalio.worker import Worker
 
 from oms_project.workers import ORDER, activity_thread_pool, collect_components, replayer, workflow_runner
-from orders.contracts import DeliveryEventInput, DeliveryEventResult, OrderProgress, ShipInput, order_workflow_id
+from orders.contracts import (
+    DeliveryEventInput,
+    DeliveryEventResult,
+    EditInput,
+    OrderProgress,
+    ShipInput,
+    ShipLine,
+    order_workflow_id,
+)
 from orders.models import Order
 from orders.workflows_v1 import OrderWorkflowV1
 from tests.integration.orders.helpers import seed_sku, stock
@@ -65,6 +73,12 @@ async def test_order_started_by_old_code_ships_and_delivers_on_new_code(skip_env
 
         # ... and takes over the running order: ship, delivery events, delivered.
         async with order_worker(skip_env.client, queue, OrderWorkflowV1, executor):
+            # Split shipments and edits came after this process: refused by validators (never in its history).
+            partial = ShipInput("DHL", "U-0", "test", lines=[ShipLine("UPG-1", 1)])
+            with pytest.raises(WorkflowUpdateFailedError):
+                await handle.execute_update(OrderWorkflowV1.ship, partial)
+            with pytest.raises(WorkflowUpdateFailedError):
+                await handle.execute_update("edit", EditInput(lines=[], totals={}, actor="test"))
             assert await handle.execute_update(OrderWorkflowV1.ship, ShipInput("DHL", "U-1", "test")) == "shipped"
             result = await handle.execute_update(
                 OrderWorkflowV1.delivery_event,
