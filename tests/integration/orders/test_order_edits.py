@@ -29,6 +29,8 @@ from tests.integration.orders.helpers import (
     wait_for,
     wait_for_all,
 )
+from vouchers.models import Voucher
+from vouchers.services import voucher_create
 from webhooks.models import WebhookEvent
 
 pytestmark = [pytest.mark.integration, pytest.mark.postgres]
@@ -243,3 +245,37 @@ def test_edit_against_cancel_never_interleaves(live_oms) -> None:
             assert [(a.sku, a.quantity) for a in stock_held_by_order(number)] == [("EDT-A", 4)]
     assert ledger.charged_twice == []
     assert ledger_matches_levels("EDT-A")
+
+
+def test_an_edit_reprices_with_the_voucher_and_drops_it_under_its_minimum(live_oms) -> None:
+    """API.md "Order edits": the voucher is recomputed on the new lines; a voucher whose minimum is no longer met
+    is dropped, and its use is given back (exactly once)."""
+    seed_sku("EDT-V", on_hand=10, price="10.00")
+    voucher_create(code="EDITTEN", kind="percentage", value=D("10"), min_subtotal=D("30.00"), usage_limit=5)
+    shop = api_client("shop")
+    (key,) = fresh_keys("edt-v", 1)
+    response = post_order(shop, order_body("EDT-V", quantity=4, voucher_code="editten"), key=key)
+    assert response.status_code == 201, response.content
+    number = response.json()["number"]
+    assert wait_for(number).status == "confirmed"
+    assert Voucher.objects.get(code="EDITTEN").used_count == 1
+
+    kept = edit(shop, number, [{"sku": "EDT-V", "quantity": 5}], "v1")
+    assert kept.status_code == 200, kept.content
+    body = kept.json()
+    assert (D(body["subtotal"]), D(body["discount"]), body["voucher_code"]) == (D("50.00"), D("5.00"), "EDITTEN")
+    assert sum(D(line["total"]) for line in body["lines"]) + D(body["shipping"]) == D(body["total"])
+    assert Voucher.objects.get(code="EDITTEN").used_count == 1
+
+    dropped = edit(shop, number, [{"sku": "EDT-V", "quantity": 2}], "v2")
+    assert dropped.status_code == 200, dropped.content
+    body = dropped.json()
+    assert (D(body["subtotal"]), D(body["discount"]), body["voucher_code"]) == (D("20.00"), D("0.00"), None)
+    assert Voucher.objects.get(code="EDITTEN").used_count == 0
+    assert "voucher_released" in [event["type"] for event in body["events"]]
+
+    # A cancel afterwards gives nothing back a second time.
+    cancel = shop.post(f"/api/v1/orders/{number}/cancel/", {"reason": "changed mind"}, content_type="application/json")
+    assert cancel.status_code == 200, cancel.content
+    assert wait_for(number).status == "cancelled"
+    assert Voucher.objects.get(code="EDITTEN").used_count == 0
