@@ -26,7 +26,7 @@ from oms_project.errors import InvalidInput, NotFound
 from oms_project.money import format_amount, parse_amount, quantize
 from orders.bodies import order_bodies
 from orders.contracts import ApplyInput, EventInput
-from orders.domain import PaymentStatus, can_change_payment
+from orders.domain import DeliveryStatus, PaymentStatus, can_change_payment
 from orders.domain import Status as OrderStatus
 from orders.models import Order, OrderEvent, OrderLine
 from orders.services import order_write
@@ -97,12 +97,29 @@ def order_return_window_open(order: Order) -> bool:
     return domain.window_is_open(order_delivered_at(order), settings.RETURN_WINDOW_DAYS, now=timezone.now())
 
 
+def delivered_units(order: Order) -> dict[str, int]:
+    """Per sku, the units that reached the customer: those of its delivered shipments (a shipment not delivered
+    was refunded and restocked already). An order shipped before split shipments has no shipment rows: all of
+    its lines were delivered together."""
+    shipments = list(order.shipments.all())
+    lines = order.lines.order_by("position")
+    if not shipments:
+        return {line.sku: line.quantity for line in lines}
+    units = dict.fromkeys((line.sku for line in lines), 0)
+    for shipment in shipments:
+        if shipment.delivery_status == DeliveryStatus.DELIVERED:
+            for line in shipment.lines:
+                units[line["sku"]] = units.get(line["sku"], 0) + int(line["quantity"])
+    return units
+
+
 def returnable_units(order: Order) -> dict[str, int]:
     """Per sku: delivered units less what other open or refunded returns hold (API.md)."""
     if order.status != OrderStatus.DELIVERED:
         return {}
     held = _held_units(order)
-    return {line.sku: line.quantity - held.get(line.pk, 0) for line in order.lines.order_by("position")}
+    delivered = delivered_units(order)
+    return {line.sku: delivered.get(line.sku, 0) - held.get(line.pk, 0) for line in order.lines.order_by("position")}
 
 
 def _requested(lines: list[dict[str, Any]]) -> dict[str, int]:

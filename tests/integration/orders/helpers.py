@@ -22,6 +22,8 @@ from partners.services import api_key_create
 from payments.models import Payment
 from payments.selectors import sandbox_ledger_summary
 from tests.stock_helpers import assert_ledger_matches_levels
+from webhooks import domain as webhook_domain
+from webhooks.models import WebhookEndpoint
 
 FINAL = {"confirmed", "failed", "cancelled"}
 
@@ -46,6 +48,17 @@ def seed_sku(sku: str, on_hand: int, price: str = "12.50", currency: str = "EUR"
 def api_client(partner: str = "shop", scopes: tuple[str, ...] = ("orders",)) -> Client:
     key = api_key_create(partner_name=partner, scopes=list(scopes)).raw_key
     return Client(HTTP_AUTHORIZATION=f"Api-Key {key}")
+
+
+def subscribe_to_every_event(partner: str = "shop") -> None:
+    """Webhook events are stored only for a subscriber (issue #19): tests that read the outbox subscribe the
+    partner first. The endpoint is a closed loopback port: deliveries are recorded and retried, never received."""
+    WebhookEndpoint.objects.create(
+        partner=Partner.objects.get(name=partner),
+        url="http://127.0.0.1:9/hooks",
+        events=list(webhook_domain.EVENT_TYPES),
+        secret="whsec_test",
+    )
 
 
 def order_body(sku: str, quantity: int = 1, token: str = "pm_card_ok", **extra: Any) -> dict[str, Any]:

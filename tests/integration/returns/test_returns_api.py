@@ -20,7 +20,14 @@ from orders.models import Order
 from payments.models import SandboxLedgerEntry
 from returns import services
 from returns.models import Return
-from tests.integration.orders.helpers import api_client, ledger_matches_levels, seed_sku, stock
+from tests.integration.orders.helpers import (
+    api_client,
+    ledger_matches_levels,
+    seed_sku,
+    stock,
+    subscribe_to_every_event,
+)
+from tests.integration.orders.test_split_shipments import shipment, shipment_event, two_line_order
 from tests.integration.returns.helpers import delivered_order, request_return, step, wait_return
 from webhooks.models import WebhookEvent
 
@@ -38,6 +45,7 @@ def refunds_in_ledger(number: str) -> list[Decimal]:
 def test_two_returns_refund_the_line_total_to_the_cent_never_shipping_and_restock_through_the_ledger(live_oms) -> None:
     seed_sku("RET-1", on_hand=5, price="3.33")
     shop, carrier = api_client("shop"), api_client("logistics", scopes=("fulfilment",))
+    subscribe_to_every_event("shop")
     number = delivered_order(shop, carrier, "RET-1", 3, "ret-1")
     order = Order.objects.get(number=number)
     line = order.lines.get()
@@ -168,3 +176,21 @@ def test_concurrent_returns_of_the_same_units_never_exceed_what_was_delivered(li
         outcomes = list(pool.map(request, range(8)))
     assert sorted(outcomes) == ["not_returnable"] * 7 + ["requested"], outcomes
     assert Return.objects.filter(order=order).count() == 1
+
+
+def test_only_units_of_delivered_shipments_can_be_returned(live_oms) -> None:
+    """Split shipments: a shipment not delivered was refunded and restocked already; its units cannot be returned
+    (and refunded) a second time. Only the delivered shipment's units are returnable."""
+    seed_sku("SPL-A", on_hand=5, price="3.35")
+    seed_sku("SPL-B", on_hand=5, price="7.10")
+    shop, carrier = api_client("shop"), api_client("logistics", scopes=("fulfilment",))
+    number = two_line_order(shop, f"ret-split-{uuid.uuid4().hex[:8]}")["number"]
+    assert shipment(carrier, number, "T1", [{"sku": "SPL-B", "quantity": 1}]).status_code == 201
+    assert shipment(carrier, number, "T2").status_code == 201  # the three SPL-A units
+    shipment_event(carrier, number, 1, "n1", "not_delivered")
+    assert shipment_event(carrier, number, 2, "d1", "delivered").json()["status"] == "delivered"
+
+    refused = request_return(shop, number, [{"sku": "SPL-B", "quantity": 1}], key="split-b")
+    assert (refused.status_code, refused.json()["code"]) == (409, "not_returnable")
+    accepted = request_return(shop, number, [{"sku": "SPL-A", "quantity": 3}], key="split-a")
+    assert accepted.status_code == 201, accepted.content
