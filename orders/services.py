@@ -720,6 +720,15 @@ def order_edit_prepare(*, order: Order, lines: list[dict[str, Any]], actor: str)
             f"Order {order.number} has shipped with its shipping charged; this edit would change the shipping.",
             field="lines",
         )
+    captured = sum((s.amount_captured for s in order.shipments.all()), Decimal(0))
+    if shipped and totals.total < captured:
+        # The last shipment captures what is left of the total, so captures can only add up to it while the new
+        # total covers what the shipments already captured (a fixed voucher re-split over fewer lines could not).
+        raise OrderNotEditable(
+            f"Order {order.number} has captured {format_amount(captured, currency)} {currency} already; "
+            "this edit would bring its total below that.",
+            field="lines",
+        )
     return EditInput(
         lines=[
             LineInput(

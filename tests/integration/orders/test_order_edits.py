@@ -279,3 +279,30 @@ def test_an_edit_reprices_with_the_voucher_and_drops_it_under_its_minimum(live_o
     assert cancel.status_code == 200, cancel.content
     assert wait_for(number).status == "cancelled"
     assert Voucher.objects.get(code="EDITTEN").used_count == 0
+
+
+def test_an_edit_never_brings_the_total_below_what_shipments_captured(live_oms) -> None:
+    """A fixed voucher re-split over fewer lines would lower the total under the shipped line's capture: refused,
+    nothing changed (captures must still add up to the total)."""
+    seed_sku("EDT-C", on_hand=10, price="20.00")
+    seed_sku("EDT-D", on_hand=10, price="20.00")
+    voucher_create(code="EDITFIX", kind="fixed", value=D("10.00"), currency="EUR")
+    shop, carrier = api_client("shop"), api_client("logistics", scopes=("fulfilment",))
+    (key,) = fresh_keys("edt-fix", 1)
+    body = order_body("EDT-C", voucher_code="EDITFIX")
+    body["lines"].append({"sku": "EDT-D", "quantity": 1})
+    response = post_order(shop, body, key=key)
+    assert response.status_code == 201, response.content
+    number = response.json()["number"]
+    assert wait_for(number).status == "confirmed"
+    shipped = carrier.post(
+        f"/api/v1/orders/{number}/shipments/",
+        {"carrier": "DHL", "tracking_number": "T1", "lines": [{"sku": "EDT-C", "quantity": 1}]},
+        content_type="application/json",
+    )
+    assert shipped.status_code == 201, shipped.content
+    before = snapshot(number)
+    refused = edit(shop, number, [{"sku": "EDT-C", "quantity": 1}], "fix-1")
+    assert (refused.status_code, refused.json()["code"]) == (409, "not_editable"), refused.content
+    assert "captured" in refused.json()["message"]
+    assert snapshot(number) == before
