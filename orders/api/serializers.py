@@ -348,6 +348,8 @@ class OrderSerializer(serializers.Serializer):
     sla_breached_at = serializers.DateTimeField(allow_null=True)
     # API.md "Long-running actions": the action still running (cancel, shipment, compensation, refund), else null.
     pending_action = serializers.SerializerMethodField()
+    # API.md "Shipments": every shipment whose capture is made (an order being shipped answers pending_action).
+    shipments = ShipmentSerializer(many=True)
     # API.md "Returns and refunds": the order's return ids, oldest first.
     returns = serializers.SerializerMethodField()
 
@@ -355,9 +357,6 @@ class OrderSerializer(serializers.Serializer):
         data = super().to_representation(instance)
         data["voucher_code"] = data["voucher_code"] or None
         return data
-
-    # API.md "Shipments": every shipment whose capture is made (an order being shipped answers pending_action).
-    shipments = ShipmentSerializer(many=True)
 
     def get_pending_action(self, order: Any) -> str | None:
         return order.pending_action or None

@@ -26,6 +26,7 @@ from tests.integration.orders.helpers import (
     post_order,
     seed_sku,
     stock,
+    subscribe_to_every_event,
     wait_for,
     wait_for_all,
 )
@@ -64,6 +65,7 @@ def test_an_edit_reserves_releases_reprices_and_authorizes_the_difference(live_o
     seed_sku("EDT-A", on_hand=10, price="10.00")
     seed_sku("EDT-B", on_hand=10, price="5.00")
     shop = api_client("shop")
+    subscribe_to_every_event("shop")
     order = confirmed(shop, "edt-1")
     number = order["number"]
     assert D(order["total"]) == D("24.90")  # 2 x 10.00 + 4.90 shipping

@@ -27,6 +27,7 @@ from tests.integration.orders.helpers import (
     post_order,
     seed_sku,
     stock,
+    subscribe_to_every_event,
     wait_for,
 )
 from webhooks.models import WebhookEvent
@@ -65,6 +66,7 @@ def test_two_shipments_capture_the_total_to_the_cent_and_end_delivered(live_oms)
     seed_sku("SPL-A", on_hand=5, price="3.35")
     seed_sku("SPL-B", on_hand=5, price="7.10")
     shop, carrier = api_client("shop"), api_client("logistics", scopes=("fulfilment",))
+    subscribe_to_every_event("shop")
     order = two_line_order(shop, "spl-1")
     number, total = order["number"], D(order["total"])
 

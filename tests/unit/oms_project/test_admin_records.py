@@ -31,6 +31,7 @@ EDITABLE = {
     "catalog.stocklevel",  # the form has no editable field: levels change through the adjust action (the ledger)
     "customers.customer",
     "orders.order",  # the form has no editable field: orders change through the staff actions
+    "returns.return",  # the form has no editable field: returns change through the staff actions (their workflow)
     "partners.partner",
     "partners.apikey",
     "webhooks.webhookendpoint",  # staff (de)activate an endpoint; URL and events change through the API
