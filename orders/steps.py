@@ -10,10 +10,14 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
+from temporalio import workflow
 from temporalio.common import RetryPolicy
 from temporalio.exceptions import ActivityError, ApplicationError, FailureError
 
+from notifications.contracts import DISPATCH as EMAIL_DISPATCH
+from notifications.contracts import DispatchInput as EmailDispatchInput
 from orders.domain import FailureReason
+from webhooks.contracts import DISPATCH, DispatchInput
 
 # Database steps: retried (transient faults) until they succeed; a DomainError comes back non-retryable.
 LOCAL_STEP: dict[str, Any] = {
@@ -63,3 +67,39 @@ def failure_reason(error: FailureError) -> str:
     if isinstance(cause, ApplicationError) and cause.type in BUSINESS_FAILURES:
         return cause.type
     return FailureReason.STEP_FAILED
+
+
+# Starting webhook deliveries and e-mails: beside the process (awaited only before its workflow ends), gives up
+# after an hour, so a webhook or mail problem never holds an order or a return back.
+DISPATCH_STEP: dict[str, Any] = {
+    "start_to_close_timeout": timedelta(seconds=30),
+    "schedule_to_close_timeout": timedelta(hours=1),
+    "retry_policy": RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(minutes=1)),
+}
+
+
+def start_dispatches(
+    *, delivery_ids: list[int], email_ids: list[int], webhook_task_queue: str, email_task_queue: str
+) -> list[Any]:
+    """Start what a write recorded (webhook deliveries, e-mails), each on its own queue, from workflow code: the
+    order process and the return process (their writes return the ids, the workflow starts them)."""
+    started = []
+    if delivery_ids:
+        started.append(
+            workflow.start_activity(
+                DISPATCH,
+                DispatchInput(delivery_ids=delivery_ids),
+                task_queue=webhook_task_queue or None,
+                **DISPATCH_STEP,
+            )
+        )
+    if email_ids:
+        started.append(
+            workflow.start_activity(
+                EMAIL_DISPATCH,
+                EmailDispatchInput(email_ids=email_ids),
+                task_queue=email_task_queue or None,
+                **DISPATCH_STEP,
+            )
+        )
+    return started

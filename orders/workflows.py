@@ -31,7 +31,6 @@ from decimal import Decimal
 from typing import Any
 
 from temporalio import workflow
-from temporalio.common import RetryPolicy
 from temporalio.exceptions import ActivityError, ApplicationError, FailureError
 
 with workflow.unsafe.imports_passed_through():
@@ -45,8 +44,6 @@ with workflow.unsafe.imports_passed_through():
         StockLine,
         StockOrderInput,
     )
-    from notifications.contracts import DISPATCH as EMAIL_DISPATCH
-    from notifications.contracts import DispatchInput as EmailDispatchInput
     from oms_project.money import quantize
     from orders import domain
     from orders.contracts import (
@@ -99,6 +96,7 @@ with workflow.unsafe.imports_passed_through():
         PAYMENT_STEP,
         failure_reason,
         root_cause,
+        start_dispatches,
     )
     from payments.contracts import (
         PAYMENT_AUTHORIZE,
@@ -113,19 +111,10 @@ with workflow.unsafe.imports_passed_through():
     )
     from sagas.saga import CompensationRecord, Saga
     from vouchers.contracts import VOUCHER_REDEEM, VOUCHER_RELEASE, RedeemInput, ReleaseInput
-    from webhooks.contracts import DISPATCH, DispatchInput
 
 # Orders placed with a voucher take one use of it as the saga's first step (docs/pricing.md). The step adds
 # commands to the history, so it runs behind this patch (docs/workflow-versioning.md).
 VOUCHER_PATCH = "redeem-voucher"
-
-# Starting webhook deliveries: beside the order (awaited only before the workflow ends), gives up after an hour,
-# so a webhook problem never holds an order back.
-DISPATCH_STEP: dict[str, Any] = {
-    "start_to_close_timeout": timedelta(seconds=30),
-    "schedule_to_close_timeout": timedelta(hours=1),
-    "retry_policy": RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(minutes=1)),
-}
 
 # Command kinds (what an update handler records for the run loop).
 CANCEL = "cancel"
@@ -1207,24 +1196,12 @@ class OrderWorkflow:
         """Start what a write recorded, each on its own queue, beside the order (awaited only before it ends)."""
         inp = self._inp
         assert inp is not None
-        if written.delivery_ids:
-            self._dispatching.append(
-                workflow.start_activity(
-                    DISPATCH,
-                    DispatchInput(delivery_ids=written.delivery_ids),
-                    task_queue=inp.webhook_task_queue or None,
-                    **DISPATCH_STEP,
-                )
-            )
-        if written.email_ids:
-            self._dispatching.append(
-                workflow.start_activity(
-                    EMAIL_DISPATCH,
-                    EmailDispatchInput(email_ids=written.email_ids),
-                    task_queue=inp.email_task_queue or None,
-                    **DISPATCH_STEP,
-                )
-            )
+        self._dispatching += start_dispatches(
+            delivery_ids=written.delivery_ids,
+            email_ids=written.email_ids,
+            webhook_task_queue=inp.webhook_task_queue,
+            email_task_queue=inp.email_task_queue,
+        )
 
 
 _REFUSAL_CODES = {

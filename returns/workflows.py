@@ -24,9 +24,7 @@ from temporalio.common import RetryPolicy
 from temporalio.exceptions import ApplicationError, FailureError
 
 with workflow.unsafe.imports_passed_through():
-    from notifications.contracts import DISPATCH as EMAIL_DISPATCH
-    from notifications.contracts import DispatchInput as EmailDispatchInput
-    from orders.steps import LOCAL_STEP, root_cause
+    from orders.steps import LOCAL_STEP, root_cause, start_dispatches
     from returns import domain
     from returns.contracts import (
         ORDER_UPDATED,
@@ -52,7 +50,6 @@ with workflow.unsafe.imports_passed_through():
         business_error,
     )
     from returns.domain import ReturnStatus
-    from webhooks.contracts import DISPATCH, DispatchInput
 
 # The refund: retried with backoff until the PSP answers (a refund owed is never dropped); a refusal
 # (non-retryable, e.g. refund_exceeds_captured) is recorded for staff.
@@ -60,11 +57,6 @@ REFUND_STEP: dict[str, Any] = {
     "start_to_close_timeout": timedelta(seconds=30),
     "heartbeat_timeout": timedelta(seconds=10),  # a killed worker's attempt is retried after this
     "retry_policy": RetryPolicy(initial_interval=timedelta(milliseconds=500), maximum_interval=timedelta(seconds=30)),
-}
-DISPATCH_STEP: dict[str, Any] = {
-    "start_to_close_timeout": timedelta(seconds=30),
-    "schedule_to_close_timeout": timedelta(hours=1),
-    "retry_policy": RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(minutes=1)),
 }
 
 APPROVE = "approve"
@@ -360,24 +352,12 @@ class ReturnWorkflow:
     def _dispatch(self, written: WriteResult) -> None:
         """Start what a write recorded (webhook deliveries, e-mails), each on its own queue, beside the return."""
         inp = self._inp
-        if written.delivery_ids:
-            self._dispatching.append(
-                workflow.start_activity(
-                    DISPATCH,
-                    DispatchInput(delivery_ids=written.delivery_ids),
-                    task_queue=inp.webhook_task_queue or None,
-                    **DISPATCH_STEP,
-                )
-            )
-        if written.email_ids:
-            self._dispatching.append(
-                workflow.start_activity(
-                    EMAIL_DISPATCH,
-                    EmailDispatchInput(email_ids=written.email_ids),
-                    task_queue=inp.email_task_queue or None,
-                    **DISPATCH_STEP,
-                )
-            )
+        self._dispatching += start_dispatches(
+            delivery_ids=written.delivery_ids,
+            email_ids=written.email_ids,
+            webhook_task_queue=inp.webhook_task_queue,
+            email_task_queue=inp.email_task_queue,
+        )
 
 
 def _payload(error: ApplicationError) -> dict[str, Any]:
