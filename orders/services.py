@@ -150,6 +150,23 @@ def order_place(
     return order
 
 
+def _line_inputs(priced: list[PricedLine], totals: domain.Totals, currency: str) -> list[LineInput]:
+    """The lines as the order process carries them: catalog prices and each line's share of the totals."""
+    return [
+        LineInput(
+            sku=line.sku,
+            name=line.name,
+            unit_price=format_amount(line.unit_price, currency),
+            quantity=line.quantity,
+            line_total=format_amount(share.line_total, currency),
+            discount=format_amount(share.discount, currency),
+            tax=format_amount(share.tax, currency),
+            total=format_amount(share.total, currency),
+        )
+        for line, share in zip(priced, totals.lines, strict=True)
+    ]
+
+
 def order_prepare(
     *,
     partner: Partner | None = None,
@@ -199,19 +216,7 @@ def order_prepare(
         customer_id=customer.pk if customer else None,
         external_ref=external_ref or "",
         currency=currency,
-        lines=[
-            LineInput(
-                sku=line.sku,
-                name=line.name,
-                unit_price=format_amount(line.unit_price, currency),
-                quantity=line.quantity,
-                line_total=format_amount(share.line_total, currency),
-                discount=format_amount(share.discount, currency),
-                tax=format_amount(share.tax, currency),
-                total=format_amount(share.total, currency),
-            )
-            for line, share in zip(priced, totals.lines, strict=True)
-        ],
+        lines=_line_inputs(priced, totals, currency),
         subtotal=format_amount(totals.subtotal, currency),
         discount=format_amount(totals.discount, currency),
         shipping=format_amount(totals.shipping, currency),
@@ -730,19 +735,7 @@ def order_edit_prepare(*, order: Order, lines: list[dict[str, Any]], actor: str)
             field="lines",
         )
     return EditInput(
-        lines=[
-            LineInput(
-                sku=line.sku,
-                name=line.name,
-                unit_price=format_amount(line.unit_price, currency),
-                quantity=line.quantity,
-                line_total=format_amount(share.line_total, currency),
-                discount=format_amount(share.discount, currency),
-                tax=format_amount(share.tax, currency),
-                total=format_amount(share.total, currency),
-            )
-            for line, share in zip(priced, totals.lines, strict=True)
-        ],
+        lines=_line_inputs(priced, totals, currency),
         totals={
             name: format_amount(getattr(totals, name), currency)
             for name in ("subtotal", "discount", "shipping", "tax", "total")
