@@ -136,6 +136,8 @@ def run_level(stack: Stack, key: str, concurrency: int, requests_per_client: int
         "cpu_ms_per_mutation": {name: seconds * 1000 / len(latencies) for name, seconds in cpu.items()},
         "cpu_ms_op": (window.seconds - cpu["load generator"]) * 1000 / len(latencies),
         "busy_pct": window.busy_pct,
+        "sql_web_op": window.statements_per_op("web", len(latencies)),
+        "sql_worker_op": window.statements_per_op("worker", len(latencies)),
     }
 
 

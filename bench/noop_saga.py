@@ -9,9 +9,10 @@ from datetime import timedelta
 
 from temporalio import activity, workflow
 
-# The order saga's shape (ADR 0043): record, reserve | authorize (regular) | delivery, confirm write (which also
-# writes the authorization). Before ADR 0043 the order had a separate authorized write (one local more).
-NOOP_PLAN = ["local", "local", "regular", "local", "local"]
+# The order process's shape from placed to confirmed (orders/workflows.py OrderWorkflow): record, reserve | authorize
+# (regular) | delivery, confirm write (locals), then the confirmation e-mail's dispatch (regular, on its own queue,
+# started from the confirm write's result). Before the e-mails of issue #17 the plan ended with the confirm write.
+NOOP_PLAN = ["local", "local", "regular", "local", "local", "regular"]
 
 
 @activity.defn(name="bench.noop")

@@ -54,6 +54,14 @@ ORDER_BODY = {
 SEED_SKUS = order_bench.SKUS + cart_bench.SKUS
 RUN_TAG = uuid.uuid4().hex[:6]  # no-op cart workflow ids of this run
 PRODUCTS, ORDERS = "product list (API, 20 of 25 products)", "order list (API, 20 rows)"
+PRODUCTS_DRF, ORDERS_DRF = "minimal DRF list, same 20 products (floor)", "minimal DRF list, same 20 orders (floor)"
+PRODUCTS_RAW, ORDERS_RAW = "plain Django view, same 20 products (floor)", "plain Django view, same 20 orders (floor)"
+LIST_FLOORS = (
+    (PRODUCTS_DRF, "/bench/floor/drf/products/"),
+    (ORDERS_DRF, "/bench/floor/drf/orders/"),
+    (PRODUCTS_RAW, "/bench/floor/raw/products/"),
+    (ORDERS_RAW, "/bench/floor/raw/orders/"),
+)
 # 25 products of 3 variants each, stock in two warehouses, like the catalog's own query-count test.
 SEED_CATALOG = """
 from decimal import Decimal
@@ -157,7 +165,13 @@ def closed_loop(stack: Stack, key: str, concurrency: int, seconds: float, reques
         "rate": len(latencies) / elapsed,
         "cpu_ms_op": cpu.ms_per_op(len(latencies)),
         "busy_pct": cpu.busy_pct,
+        **statements_per_op(cpu, len(latencies)),
     }
+
+
+def statements_per_op(cpu: CpuWindow, ops: int) -> dict[str, float]:
+    """SQL statements per operation of the web and the worker processes over the phase (bench/statements.py)."""
+    return {"sql_web_op": cpu.statements_per_op("web", ops), "sql_worker_op": cpu.statements_per_op("worker", ops)}
 
 
 def clients(count: int) -> str:
@@ -195,14 +209,15 @@ class Table:
 
         lines = [
             "| workload | stack | load | requests | errors | p50 ms | p95 ms | p99 ms | throughput /s "
-            "| CPU ms/op (stack) | machine busy % |",
-            "|---|---|---|---|---|---|---|---|---|---|---|",
+            "| CPU ms/op (stack) | SQL/op web | SQL/op worker | machine busy % |",
+            "|---|---|---|---|---|---|---|---|---|---|---|---|---|",
         ]
         for r in self.rows:
             lines.append(
                 f"| {r['workload']} | {r['stack']} | {r.get('load', '')} | {r.get('requests', '')} | "
                 f"{r.get('errors', '')} | {cell(r, 'p50_ms')} | {cell(r, 'p95_ms')} | {cell(r, 'p99_ms')} | "
-                f"{cell(r, 'rate', 1)} | {cell(r, 'cpu_ms_op', 1)} | {cell(r, 'busy_pct')} |"
+                f"{cell(r, 'rate', 1)} | {cell(r, 'cpu_ms_op', 1)} | {cell(r, 'sql_web_op', 1)} | "
+                f"{cell(r, 'sql_worker_op', 1)} | {cell(r, 'busy_pct')} |"
             )
         return lines
 
@@ -219,7 +234,16 @@ def stack_for(tmp: Path, db: BenchDatabase, name: str, **options: Any) -> Stack:
 
 def seed(stack: Stack) -> str:
     stack.manage("shell", "-c", SEED_CATALOG)
-    return stack.manage("shell", "-c", order_bench.SEED % SEED_SKUS, capture=True).strip().splitlines()[-1]
+    key = stack.manage("shell", "-c", order_bench.SEED % SEED_SKUS, capture=True).strip().splitlines()[-1]
+    analyze(stack)
+    return key
+
+
+def analyze(stack: Stack) -> None:
+    """Table statistics for the planner: autovacuum is off on this machine's PostgreSQL, so without this the bench
+    tables are never analyzed and lookups seq-scan (issue #19: half the order list's PostgreSQL CPU)."""
+    with psycopg.connect(stack.env["DATABASE_URL"], autocommit=True) as conn:
+        conn.execute("ANALYZE")
 
 
 def run_carts(table: Table, stack: Stack, key: str, label: str, levels: tuple[int, ...] = (1, 16)) -> dict[int, dict]:
@@ -245,6 +269,8 @@ def run_carts(table: Table, stack: Stack, key: str, label: str, levels: tuple[in
             rate=r["rate"],
             cpu_ms_op=r["cpu_ms_op"],
             busy_pct=r["busy_pct"],
+            sql_web_op=r.get("sql_web_op", float("nan")),
+            sql_worker_op=r.get("sql_worker_op", float("nan")),
         )
     return results
 
@@ -267,11 +293,16 @@ def run_noop_cart(table: Table, stack: Stack, key: str, label: str, seconds: flo
     return results
 
 
-def run_lists(table: Table, stack: Stack, key: str, label: str, seconds: float) -> dict[str, dict]:
+def run_lists(
+    table: Table, stack: Stack, key: str, label: str, seconds: float, *, floors: bool = True
+) -> dict[str, dict]:
+    """The two API lists, then (``floors``) the same rows from a minimal DRF list and a plain Django view."""
+    analyze(stack)  # the orders of the earlier phases: as autovacuum would have, had it been on
     results = {}
     for name, path in (
         (PRODUCTS, "/api/v1/products/?page_size=20"),
         (ORDERS, "/api/v1/orders/?page_size=20"),
+        *(LIST_FLOORS if floors else ()),
     ):
         log(f"{name}: 8 clients for {seconds:.0f}s ...")
         r = closed_loop(stack, key, 8, seconds, get(path))
@@ -291,6 +322,7 @@ def order_row(table: Table, r: dict, label: str, cpu: CpuWindow, what: str = "or
         rate=r["achieved"],
         cpu_ms_op=cpu.ms_per_op(r["sent"]),
         busy_pct=cpu.busy_pct,
+        **statements_per_op(cpu, r["sent"]),
     )
 
 
@@ -324,16 +356,20 @@ def run_sustained(
     return order_row(table, r, label, cpu, "order placed -> confirmed, sustained")
 
 
-async def temporal_ceiling(stack: Stack, rates: list[float], seconds: float) -> list[tuple[str, dict, CpuWindow]]:
-    """The no-op and naive sagas, run by a worker in this process (so its CPU is counted with the stack's)."""
+NOOP_SAGA = f"no-op saga, {NOOP_PLAN.count('local')} local + {NOOP_PLAN.count('regular')} regular"
+
+
+async def temporal_ceiling(
+    stack: Stack, rates: list[float], seconds: float, *, naive: bool = True
+) -> list[tuple[str, dict, CpuWindow]]:
+    """The no-op saga of the order's shape (the order's floor) and the naive saga (``naive``), run by a worker in
+    this process (so its CPU is counted with the stack's)."""
     client = await Client.connect(stack.env["TEMPORAL_ADDRESS"])
     queue = f"bench-noop-{uuid.uuid4().hex[:6]}"
     results = []
+    sagas = [(NoopSaga.run, NOOP_SAGA), (NaiveSaga.run, f"naive saga, {len(NOOP_PLAN)} regular")]
     async with Worker(client, task_queue=queue, workflows=[NoopSaga, NaiveSaga], activities=[noop]):
-        for workflow, label in (
-            (NoopSaga.run, f"no-op saga, {NOOP_PLAN.count('local')} local + {NOOP_PLAN.count('regular')} regular"),
-            (NaiveSaga.run, f"naive saga, {len(NOOP_PLAN)} regular"),
-        ):
+        for workflow, label in sagas if naive else sagas[:1]:
             for rate in rates:
                 log(f"{label} at {rate:g}/s ...")
                 with CpuWindow(stack, include_self=True) as cpu:

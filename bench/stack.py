@@ -75,11 +75,14 @@ class CpuWindow:
     connected at the end; the web and workers keep theirs open, ``CONN_MAX_AGE``), plus this process if
     ``include_self`` (for phases whose workers run in the benchmark process). ``busy_pct`` is the whole
     machine's busy share over the phase (all cores, anyone's processes): near 100 means the phase was CPU bound.
+    ``statements`` are the SQL statements the stack's web and worker processes ran over the phase (read a moment
+    after it, when every process has written its count: bench/statements.py).
     """
 
     def __init__(self, stack: Stack, *, include_self: bool = False) -> None:
         self.stack, self.include_self = stack, include_self
         self.by_process: dict[str, float] = {}
+        self.statements: dict[str, int] = {}
         self.busy_pct = float("nan")
         self.cores = self.core_count()
 
@@ -94,6 +97,8 @@ class CpuWindow:
         self.stop()
 
     def start(self) -> CpuWindow:
+        time.sleep(STATEMENTS_SETTLE_SECONDS)  # every count written before the phase (its load has not begun)
+        self._statements = statement_totals(self.stack.statements_dir)
         self._machine = machine_cpu_seconds()
         self._own = sum(os.times()[:2])
         self._stack = self.stack.cpu_seconds()
@@ -112,6 +117,11 @@ class CpuWindow:
         self.by_process = grouped
         elapsed_total = total - self._machine[1]
         self.busy_pct = 100 * (busy - self._machine[0]) / elapsed_total if elapsed_total else float("nan")
+        time.sleep(STATEMENTS_SETTLE_SECONDS)
+        after_statements = statement_totals(self.stack.statements_dir)
+        self.statements = {
+            role: count - self._statements.get(role, 0) for role, count in sorted(after_statements.items())
+        }
 
     @property
     def seconds(self) -> float:
@@ -119,6 +129,21 @@ class CpuWindow:
 
     def ms_per_op(self, ops: int) -> float:
         return self.seconds * 1000 / ops if ops else float("nan")
+
+    def statements_per_op(self, role: str, ops: int) -> float:
+        return self.statements.get(role, 0) / ops if ops else float("nan")
+
+
+STATEMENTS_SETTLE_SECONDS = 0.6  # the stack's processes write their statement counts every 0.25 s
+
+
+def statement_totals(directory: Path) -> dict[str, int]:
+    """SQL statements so far by role (web, worker), summed over the role's processes (bench/statements.py)."""
+    totals: dict[str, int] = {}
+    for path in directory.glob("*-*[0-9]"):
+        role = path.name.split("-", 1)[0]
+        totals[role] = totals.get(role, 0) + int(path.read_text())
+    return totals
 
 
 def log(message: str) -> None:
@@ -156,11 +181,18 @@ class Stack:
             "DJANGO_DEBUG": "0",
             "DJANGO_SECRET_KEY": "bench-only-secret-key-not-for-production-0123456789",
             "DJANGO_ALLOWED_HOSTS": "127.0.0.1,localhost",
-            "API_RATE_LIMIT": "1000000/min",
+            # Never reached, over a one-second window: the throttle keeps (and pickles on every request) the times
+            # of the window's requests, so a per-minute limit this high would make it the bench's own cost.
+            "API_RATE_LIMIT": "100000/s",
             "LOG_LEVEL": "WARNING",
             "PYTHONUNBUFFERED": "1",
+            "BENCH_STATEMENTS_DIR": str(self.workdir / "statements"),  # bench settings only (bench/statements.py)
             **(extra_env or {}),
         }
+
+    @property
+    def statements_dir(self) -> Path:
+        return Path(self.env["BENCH_STATEMENTS_DIR"])
 
     @property
     def base_url(self) -> str:

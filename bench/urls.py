@@ -2,6 +2,7 @@
 
 ``POST /bench/sync-checkout/``: the order saga's steps without Temporal (bench/sync_checkout.py).
 ``POST /bench/noop-cart/<id>/``: one update of a no-op cart workflow (bench/noop_cart.py), no auth, no database.
+``GET /bench/floor/{drf,raw}/{orders,products}/``: the list benchmarks' floors (bench/floors.py).
 """
 
 from __future__ import annotations
@@ -11,10 +12,13 @@ from django.urls import path
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
+from bench.floors import OrderRowsFloor, ProductRowsFloor, raw_rows
 from bench.noop_cart import NOOP_CART_QUEUE, NoopCart
 from bench.sync_checkout import sync_checkout
+from catalog.models import Product
 from oms_project import temporal
 from oms_project.urls import urlpatterns as project_urls
+from orders.models import Order
 
 
 @csrf_exempt
@@ -35,5 +39,9 @@ def noop_cart_add(request: HttpRequest, cart_id: str) -> JsonResponse:
 urlpatterns = [
     path("bench/sync-checkout/", sync_checkout),
     path("bench/noop-cart/<slug:cart_id>/", noop_cart_add),
+    path("bench/floor/drf/orders/", OrderRowsFloor.as_view()),
+    path("bench/floor/drf/products/", ProductRowsFloor.as_view()),
+    path("bench/floor/raw/orders/", raw_rows(Order)),
+    path("bench/floor/raw/products/", raw_rows(Product)),
     *project_urls,
 ]
