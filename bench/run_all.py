@@ -9,12 +9,15 @@ stack as separate processes with the load from this process over loopback:
 A. gunicorn 2x8, 1 x run_workers: cart adds (concurrency 1 and 16) and the no-op cart update ceiling (the same
    HTTP + bridge + update + local activity path without the cart's work, bench/noop_cart.py); orders placed ->
    confirmed at 5/s, a ramp, the best rate held for ``--sustained-seconds``; the same steps as one synchronous
-   request without Temporal (bench/sync_checkout.py); product list and order list (20 rows); the raw Temporal
-   ceiling (no-op saga with local activities) and a naive saga (the same steps as regular activities).
+   request without Temporal (bench/sync_checkout.py); product list and order list (20 rows) with their floors (the
+   same rows from a minimal DRF list and from a plain Django view, bench/floors.py); the raw Temporal ceiling (the
+   no-op saga of the order's shape, the order's floor) and a naive saga (the same steps as regular activities).
 B. the same with 2 x run_workers: the order ramp and the sustained rate.
 C. granian 2x8 instead of gunicorn: lists and cart adds at concurrency 16.
-Every row also gets the CPU its phase cost the stack per operation and the machine's busy share (CpuWindow in
-bench/stack.py), so a target that is not met shows whether the machine's cores were the limit.
+Every row also gets the CPU its phase cost the stack per operation, the SQL statements per operation of the web and
+of the workers (bench/statements.py), and the machine's busy share (CpuWindow in bench/stack.py), so a target that is
+not met shows whether the machine's cores were the limit. The goals of issue #19 are printed as ratios of CPU per
+operation to the floors of the same run.
 ``--levers`` adds D (DATABASE_POOL=true) and E (WORKER_WORKFLOW_RUNNER=unsandboxed), each against A's numbers.
 """
 
@@ -336,7 +339,8 @@ def run_order_ramp(
         with CpuWindow(stack) as cpu:
             r = order_bench.run_orders(stack, placer, rate, seconds, fetch=db.order_results)
         row = order_row(table, r, label, cpu)
-        r.update({name: row[name] for name in ("load", "cpu_ms_op", "busy_pct")})  # the CPU evidence of targets()
+        # The evidence of targets() and cost_goals().
+        r.update({name: row[name] for name in ("load", "cpu_ms_op", "busy_pct", "sql_web_op", "sql_worker_op")})
         results.append(r)
         if rate != rates[-1] and not order_bench.sustained([r]):
             log("  not sustained: higher rates skipped (their backlog would only slow the next phases)")
@@ -423,8 +427,7 @@ def main() -> None:
             )
             facts["lists_a"] = run_lists(table, stack, key, A, args.list_seconds)
             ceiling = asyncio.run(temporal_ceiling(stack, [5, 10, 20, 40], args.ramp_seconds))
-            for label, r, cpu in ceiling:
-                order_row(table, r, A, cpu, label)
+            facts["noop_rows"] = [order_row(table, r, A, cpu, label) for label, r, cpu in ceiling]
             facts["noop"] = order_bench.sustained([r for label, r, _ in ceiling if label.startswith("no-op")])
             facts["naive"] = order_bench.sustained([r for label, r, _ in ceiling if label.startswith("naive")])
         B = "gunicorn, 2 worker procs"
@@ -453,7 +456,7 @@ def main() -> None:
                     facts[f"lists_{name}"] = run_lists(table, stack, key, label, args.list_seconds)
     elapsed = time.time() - began
     log(f"done in {elapsed / 60:.1f} min")
-    verdicts = targets(facts)
+    verdicts = targets(facts) + cost_goals(facts)
     for line in verdicts:
         log(line)
     if not args.no_write:
@@ -510,6 +513,39 @@ def targets(f: dict) -> list[str]:
         f"reaches {f['sync8']['rate']:.1f}/s (8 clients); the durable order {f['steady']['p50_ms']:.0f} ms placed -> "
         f"confirmed and {best_orders:.1f}/s sustained (ratios {f['steady']['p50_ms'] / f['sync1']['p50_ms']:.1f}x "
         f"latency, {best_orders / f['sync8']['rate'] if f['sync8']['rate'] else float('nan'):.2f}x throughput)",
+    ]
+
+
+def cost_goals(f: dict) -> list[str]:
+    """Issue #19's goals: CPU per operation as a ratio to its floor, measured in the same run (stack A)."""
+
+    def ratio(row: dict, floor: dict, goal: float) -> str:
+        value = row["cpu_ms_op"] / floor["cpu_ms_op"] if floor.get("cpu_ms_op") else float("nan")
+        return (
+            f"{value:.2f}x ({row['cpu_ms_op']:.1f} vs {floor['cpu_ms_op']:.1f} ms CPU/op; "
+            f"goal <= {goal}x: {'met' if value <= goal else 'NOT met'})"
+        )
+
+    lists = f["lists_a"]
+    steady = next(row for row in f["noop_rows"] if row["workload"] == NOOP_SAGA and row["load"].startswith("5/s"))
+    order5 = f["steady"]
+    order10 = next((r for r in f["ramp_a"] if r["offered"] == 10), None)
+    lost = sum(r["errors"] for r in [*f["ramp_a"], *f["ramp_b"]])
+    p99 = f"{order10['p99_ms']:.0f} ms ({'met' if order10['p99_ms'] < 1000 else 'NOT met'})" if order10 else "not run"
+    return [
+        "",
+        "Cost per operation against the floors of this run (issue #19):",
+        f"- order list: {ratio(lists[ORDERS], lists[ORDERS_DRF], 1.3)}; a plain Django view of the same rows "
+        f"{lists[ORDERS_RAW]['cpu_ms_op']:.1f} ms",
+        f"- product list: {ratio(lists[PRODUCTS], lists[PRODUCTS_DRF], 1.3)}; a plain Django view of the same rows "
+        f"{lists[PRODUCTS_RAW]['cpu_ms_op']:.1f} ms",
+        f"- cart add, 1 client: {ratio(f['cart'][1], f['noop_cart'][1], 1.3)}; 16 clients: "
+        f"{ratio(f['cart'][16], f['noop_cart'][16], 1.3)}",
+        f"- order placed -> confirmed at 5/s vs {NOOP_SAGA} at 5/s: {ratio(order5, steady, 1.6)}; p99 at 10/s "
+        f"under 1 s: {p99}; orders not placed or not confirmed in the ramps: {lost}",
+        f"- SQL statements per order: web {order5['sql_web_op']:.1f}, worker {order5['sql_worker_op']:.1f}; per cart "
+        f"add: web {f['cart'][1]['sql_web_op']:.1f}, worker {f['cart'][1]['sql_worker_op']:.1f}; per order list: web "
+        f"{lists[ORDERS]['sql_web_op']:.1f}; per product list: web {lists[PRODUCTS]['sql_web_op']:.1f}",
     ]
 
 
