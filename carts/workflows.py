@@ -17,7 +17,7 @@ from temporalio.common import RetryPolicy
 from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
-    from carts import domain
+    import carts.domain as domain  # not "from app import domain" (test_sandbox_imports)
     from carts.contracts import (
         CART_CHECK_VOUCHER,
         CART_PREPARE_ORDER,

@@ -34,6 +34,7 @@ from temporalio import workflow
 from temporalio.exceptions import ActivityError, ApplicationError, FailureError
 
 with workflow.unsafe.imports_passed_through():
+    import orders.domain as domain  # not "from app import domain" (test_sandbox_imports)
     from catalog.contracts import (
         STOCK_FULFIL,
         STOCK_RELEASE,
@@ -45,7 +46,6 @@ with workflow.unsafe.imports_passed_through():
         StockOrderInput,
     )
     from oms_project.money import quantize
-    from orders import domain
     from orders.contracts import (
         DELIVERY_CANCEL,
         DELIVERY_REQUEST,

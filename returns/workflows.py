@@ -24,8 +24,8 @@ from temporalio.common import RetryPolicy
 from temporalio.exceptions import ApplicationError, FailureError
 
 with workflow.unsafe.imports_passed_through():
+    import returns.domain as domain  # not "from app import domain" (test_sandbox_imports)
     from orders.steps import LOCAL_STEP, root_cause, start_dispatches
-    from returns import domain
     from returns.contracts import (
         ORDER_UPDATED,
         RETURN_APPROVED,

@@ -9,7 +9,7 @@ from temporalio.common import RetryPolicy
 from temporalio.exceptions import ActivityError
 
 with workflow.unsafe.imports_passed_through():
-    from webhooks import contracts
+    import webhooks.contracts as contracts  # not "from app import contracts" (test_sandbox_imports)
 
 
 @workflow.defn(name="WebhookDeliveryWorkflow")
