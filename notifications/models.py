@@ -11,7 +11,7 @@ from notifications.domain import Kind
 
 class Email(models.Model):
     class Status(models.TextChoices):
-        PENDING = "pending"  # recorded; its workflow sends it (retrying while the mail server is away)
+        PENDING = "pending"  # recorded; the dispatch sends it, or its workflow (retrying while the server is away)
         SENT = "sent"  # the mail server accepted it
         FAILED = "failed"  # the retry budget ran out; staff may send it again
 
