@@ -59,6 +59,13 @@ async def history_counts(address: str, numbers: list[str]) -> tuple[collections.
     return counts, len(numbers)
 
 
+async def email_workflows(address: str) -> int:
+    """EmailWorkflow executions on the stack's server (warm-up included): one per e-mail before ADR 0142, one per
+    e-mail whose first attempt failed after it."""
+    client = await Client.connect(address)
+    return (await client.count_workflows("WorkflowType = 'EmailWorkflow'")).count
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--orders", type=int, default=100)
@@ -126,6 +133,10 @@ def main() -> None:
             print(f"  CPU ms {name:<12} {seconds * 1000 / done:7.1f}")
         print(f"  CPU ms {'total':<12} {window.ms_per_op(done):7.1f}  (machine {window.busy_pct:.0f}% busy)")
         print(f"  PostgreSQL commits   {(xact_after - xact_before) / done:7.1f}")
+        for role in ("web", "worker"):
+            print(f"  SQL statements {role:<6} {window.statements_per_op(role, done):7.1f}")
+        total = done + 20  # with the warm-up's orders
+        print(f"  EmailWorkflows       {asyncio.run(email_workflows(stack.env['TEMPORAL_ADDRESS'])) / total:7.2f}")
         print(f"  history events       {counts['events'] / read:7.1f}")
         for event, label in EVENTS_SHOWN.items():
             print(f"  {label:<20} {counts[event] / read:7.1f}")

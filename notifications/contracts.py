@@ -48,6 +48,6 @@ class MarkFailedInput:
 
 @dataclass(frozen=True)
 class DispatchInput:
-    """The e-mails an order write recorded (``emails_record_for_order_events``), to start on EMAIL_TASK_QUEUE."""
+    """The e-mails an order write recorded (``emails_record_for_order_events``), sent on EMAIL_TASK_QUEUE."""
 
     email_ids: list[int]

@@ -1,5 +1,6 @@
 """The e-mail outbox: one row per e-mail the shop owes a customer, written in the same transaction as the order
-event that causes it (``services.emails_record_for_order_events``), sent by its own workflow."""
+event that causes it (``services.emails_record_for_order_events``), sent once by the order's dispatch and, when
+that first attempt fails, by its own retrying workflow (ADR 0142)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from notifications.domain import Kind
 
 class Email(models.Model):
     class Status(models.TextChoices):
-        PENDING = "pending"  # recorded; its workflow sends it (retrying while the mail server is away)
+        PENDING = "pending"  # recorded; the dispatch sends it, or its workflow (retrying while the server is away)
         SENT = "sent"  # the mail server accepted it
         FAILED = "failed"  # the retry budget ran out; staff may send it again
 
@@ -28,6 +29,9 @@ class Email(models.Model):
     requested_by = models.CharField(max_length=150, blank=True)  # the staff member of a resend
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     sent_at = models.DateTimeField(null=True, blank=True)
+    # The claim of the attempt sending it now (the first attempt in the order's dispatch, or its workflow's): no
+    # other attempt starts before this time, when Temporal would itself take the claimer's attempt for dead.
+    claimed_until = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]

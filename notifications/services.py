@@ -1,4 +1,5 @@
-"""E-mail writes: record the e-mails of order events (outbox), send one (the workflow's activity), resend.
+"""E-mail writes: record the e-mails of order events (outbox), send one (the order's dispatch first, then the
+e-mail's workflow while it fails: ADR 0142), resend.
 
 Guarantee (docs/notifications.md): an order event has exactly one e-mail row, whatever the retries of the write
 that recorded it; the row is sent until the mail server accepts it, and marked sent under its row lock, so a
@@ -9,10 +10,13 @@ same e-mail again: same Message-ID, so the duplicate is recognisable (SMTP has n
 from __future__ import annotations
 
 import logging
+import smtplib
+import time
 from collections.abc import Sequence
 from datetime import timedelta
 
 from django.conf import settings
+from django.core.mail import get_connection
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
@@ -97,8 +101,8 @@ def _start_all(email_ids: list[int]) -> None:
 
 
 def emails_start(*, email_ids: Sequence[int]) -> list[int]:
-    """Start (or attach to) the workflow of each of these e-mails still pending; raises if Temporal refuses, so
-    the ``notifications.email_dispatch`` activity is retried. Returns the ids started or attached to."""
+    """Start (or attach to) the workflow of each of these e-mails still pending; raises if Temporal refuses.
+    Returns the ids started or attached to."""
     pending = list(
         Email.objects.filter(pk__in=list(email_ids), status=Email.Status.PENDING)
         .order_by("pk")
@@ -107,6 +111,44 @@ def emails_start(*, email_ids: Sequence[int]) -> list[int]:
     for email_id in pending:
         _start(email_id)
     return pending
+
+
+def emails_dispatch(*, email_ids: Sequence[int], claim_for: timedelta | None = None) -> list[int]:
+    """The order's ``notifications.email_dispatch``: try each of these e-mails still pending once, here (a short
+    SMTP attempt, ``EMAIL_FIRST_ATTEMPT_TIMEOUT``), and start the retrying workflow only of those whose attempt
+    failed (ADR 0142). A mail server that accepts at once thus costs no workflow; one that is away, answers "try
+    later" (4xx) or is slow gets exactly today's backoff and give-up; a permanent refusal (5xx) ends ``failed``
+    at once, as in the workflow. Raises if Temporal refuses a start, so the activity is retried: the e-mails
+    sent meanwhile are not pending any more, the others are tried and started again (both idempotent).
+
+    ``claim_for``: how long this attempt claims each e-mail it sends (the dispatch activity's own timeout).
+    Returns the ids whose workflow was started or attached to.
+    """
+    pending = list(
+        Email.objects.filter(pk__in=list(email_ids), status=Email.Status.PENDING)
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+    budget = float(settings.EMAIL_FIRST_ATTEMPT_TIMEOUT)
+    deadline = time.monotonic() + budget
+    handed_over = []
+    for email_id in pending:
+        if time.monotonic() >= deadline:  # the attempts so far were slow: leave the rest to their workflows
+            handed_over.append(email_id)
+            continue
+        try:
+            email_send(email_id=email_id, claim_for=claim_for, timeout=min(budget, float(settings.EMAIL_TIMEOUT)))
+        except EmailGone:
+            continue
+        except Exception as exc:
+            if refused_for_good(exc):
+                email_mark_failed(email_id=email_id, reason=f"gave up: {exc}")
+                continue
+            log.info("e-mail %s: first attempt failed (%s); its workflow retries it", email_id, type(exc).__name__)
+            handed_over.append(email_id)
+    for email_id in handed_over:
+        _start(email_id)
+    return handed_over
 
 
 def emails_resume(*, older_than: timedelta) -> list[int]:
@@ -146,22 +188,43 @@ class EmailGone(Exception):
     """The e-mail row no longer exists (its order was deleted): nothing to send."""
 
 
-def email_send(*, email_id: int) -> bool:
+class EmailBusy(Exception):
+    """Another attempt is sending this e-mail now (its claim has not expired): try again later."""
+
+
+def refused_for_good(exc: BaseException) -> bool:
+    """The mail server refused every recipient permanently (5xx): no retry can deliver it. 4xx is "try later"."""
+    return isinstance(exc, smtplib.SMTPRecipientsRefused) and all(code >= 500 for code, _ in exc.recipients.values())
+
+
+def email_send(*, email_id: int, claim_for: timedelta | None = None, timeout: float | None = None) -> bool:
     """Send one e-mail unless it was sent; True when this call sent it. Raises on any mail-server problem (the
-    workflow retries). The send itself holds no lock: a slow mail server never blocks an order write."""
+    workflow retries). The send itself holds no lock: a slow mail server never blocks an order write.
+
+    Two attempts never send the same e-mail at once (the order's dispatch and the e-mail's workflow, started
+    again by staff or ``emails_resume``, are two senders): each claims the row for ``claim_for`` (its activity's
+    timeout, after which Temporal retries a dead attempt; default: the workflow's attempt timeout) and raises
+    ``EmailBusy`` while another's claim holds. ``timeout``: the SMTP timeout of this attempt
+    (default ``EMAIL_TIMEOUT``)."""
     with transaction.atomic():
         email = Email.objects.select_for_update().filter(pk=email_id).first()
         if email is None:
             raise EmailGone(f"E-mail {email_id} does not exist.")
         if email.status == Email.Status.SENT:
             return False
+        now = timezone.now()
+        if email.claimed_until is not None and email.claimed_until > now:
+            raise EmailBusy(f"E-mail {email_id} is being sent by another attempt until {email.claimed_until}.")
         email.attempts += 1
-        email.save(update_fields=["attempts"])
+        email.claimed_until = now + (claim_for or timedelta(seconds=retry_schedule().attempt_timeout_seconds))
+        email.save(update_fields=["attempts", "claimed_until"])
     message = rendering.email_message(email)
+    if timeout is not None:
+        message.connection = get_connection(timeout=timeout)
     try:
         message.send(fail_silently=False)
     except Exception as exc:
-        Email.objects.filter(pk=email_id).update(last_error=f"{type(exc).__name__}: {exc}"[:2000])
+        Email.objects.filter(pk=email_id).update(last_error=f"{type(exc).__name__}: {exc}"[:2000], claimed_until=None)
         raise
     with transaction.atomic():
         email = Email.objects.select_for_update().get(pk=email_id)
@@ -170,7 +233,8 @@ def email_send(*, email_id: int) -> bool:
             email.sent_at = timezone.now()
             email.subject = message.subject[:255]
             email.last_error = ""
-            email.save(update_fields=["status", "sent_at", "subject", "last_error"])
+            email.claimed_until = None
+            email.save(update_fields=["status", "sent_at", "subject", "last_error", "claimed_until"])
     log.info("e-mail %s (%s of order %s) sent", email_id, email.kind, email.order_id)
     return True
 

@@ -1,21 +1,26 @@
-"""Order e-mails end to end: partner API / storefront service -> order workflow -> outbox row -> e-mail workflow on
-its own task queue -> a real SMTP server (aiosmtpd). One e-mail per event, subject naming the order, text + HTML."""
+"""Order e-mails end to end: partner API / storefront service -> order workflow -> outbox row -> the dispatch activity
+on the e-mail task queue (its first attempt), or the e-mail's workflow when that fails (ADR 0142) -> a real SMTP
+server (aiosmtpd). One e-mail per event, subject naming the order, text + HTML."""
 
 from __future__ import annotations
 
 import io
+import threading
 import uuid
 from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.core.management import call_command
-from django.db import transaction
+from django.db import connection, transaction
 from django.test import Client
+from temporalio.client import Client as TemporalClient
+from temporalio.service import RPCError, RPCStatusCode
 
 from notifications.activities import notifications_email_dispatch
-from notifications.contracts import DispatchInput
+from notifications.contracts import DispatchInput, email_workflow_id
 from notifications.models import Email
 from notifications.services import emails_record_for_order_events
+from oms_project import temporal
 from orders import services
 from orders.lookup import order_lookup_path
 from orders.models import OrderEvent
@@ -109,9 +114,9 @@ def test_emails_resume_starts_an_email_whose_workflow_never_started(live_oms) ->
     assert message["Message-ID"] == f"<oms-email-{stuck.pk}@oms.localhost>"
 
 
-def test_the_dispatch_activity_starts_what_an_order_write_recorded_once(live_oms) -> None:
+def test_the_dispatch_activity_sends_what_an_order_write_recorded_once(live_oms) -> None:
     """The order process v2 shape: the write returns the pending e-mail ids and never calls Temporal; the
-    ``notifications.email_dispatch`` activity starts them (twice: the second attaches, nothing is sent twice)."""
+    ``notifications.email_dispatch`` activity sends them itself (twice: the second finds nothing pending)."""
     order = recorded_order(f"dispatch-{uuid.uuid4().hex[:8]}")
     event = OrderEvent.objects.create(
         order=order, type="confirmed", at=order.created_at, actor="t", idempotency_key=f"{order.number}:d"
@@ -120,8 +125,93 @@ def test_the_dispatch_activity_starts_what_an_order_write_recorded_once(live_oms
         email_ids = emails_record_for_order_events(order=order, events=[event])
     assert Email.objects.get().pk == email_ids[0]
     with smtp_sink() as sink, settings_override(**sink.settings()):
-        assert notifications_email_dispatch(DispatchInput(email_ids=email_ids)) == email_ids
-        sink.wait_for(lambda got: len(got) == 1, what="the dispatched e-mail")
-        poll_until(lambda: Email.objects.get().status == "sent", timeout=30, what="marked sent")
+        assert notifications_email_dispatch(DispatchInput(email_ids=email_ids)) == []  # sent: nothing handed over
+        assert Email.objects.get().status == "sent"
         assert notifications_email_dispatch(DispatchInput(email_ids=email_ids)) == []  # sent: nothing to start
     assert len(sink.received()) == 1
+    assert not workflow_exists(email_workflow_id(email_ids[0]))
+
+
+def test_an_order_email_the_server_accepts_at_once_costs_no_email_workflow(live_oms) -> None:
+    """ADR 0142: the order's dispatch activity sends it; no EmailWorkflow exists for it on the server."""
+    seed_sku("MAIL-NOWF", on_hand=5)
+    with smtp_sink() as sink, settings_override(**sink.settings()):
+        created = post_order(api_client(), order_body("MAIL-NOWF"), key=f"mail-nowf-{uuid.uuid4().hex[:8]}")
+        assert created.status_code == 201, created.content
+        number = created.json()["number"]
+        assert wait_for(number).status == "confirmed"
+        [message] = sink.wait_for(lambda got: len(got) >= 1, what="the confirmation")
+        poll_until(lambda: Email.objects.get(order__number=number).status == "sent", timeout=30, what="sent")
+    email = Email.objects.get(order__number=number)
+    assert message["Message-ID"] == f"<oms-email-{email.pk}@oms.localhost>" and email.attempts == 1
+    assert not workflow_exists(email_workflow_id(email.pk))
+
+
+def test_an_order_email_whose_first_attempt_fails_gets_its_workflow_and_arrives_once_when_the_server_is_back(
+    live_oms,
+) -> None:
+    seed_sku("MAIL-LATER", on_hand=5)
+    quick = {"EMAIL_RETRY_INITIAL_INTERVAL": timedelta(seconds=0.5), "EMAIL_RETRY_MAX_INTERVAL": timedelta(seconds=1)}
+    with smtp_sink() as sink, settings_override(**sink.settings(), **quick):
+        sink.stop()  # the mail server is away when the order confirms
+        created = post_order(api_client(), order_body("MAIL-LATER"), key=f"mail-later-{uuid.uuid4().hex[:8]}")
+        assert created.status_code == 201, created.content
+        number = created.json()["number"]
+        assert wait_for(number).status == "confirmed"
+        poll_until(lambda: Email.objects.filter(order__number=number).exists(), timeout=30, what="the e-mail row")
+        email = Email.objects.get(order__number=number)
+        poll_until(lambda: workflow_exists(email_workflow_id(email.pk)), timeout=30, what="its workflow")
+        poll_until(lambda: Email.objects.get(pk=email.pk).attempts >= 2, timeout=30, what="a retry")
+        assert Email.objects.get(pk=email.pk).status == "pending"
+        sink.start()  # back on the same port
+        sink.wait_for(lambda got: len(got) >= 1, what="the e-mail, once the server is back")
+        poll_until(lambda: Email.objects.get(pk=email.pk).status == "sent", timeout=30, what="marked sent")
+        assert email_workflow_result(email.pk) == "sent"
+    assert sink.message_ids() == {f"<oms-email-{email.pk}@oms.localhost>": 1}
+
+
+def test_two_dispatches_of_one_email_at_once_send_it_once(live_oms) -> None:
+    """The dispatch activity retried (or run again) while its first attempt is still in the SMTP conversation:
+    the second finds the e-mail claimed, hands it to its workflow, which waits for the claim and finds it sent."""
+    email = pending_email(f"twice-{uuid.uuid4().hex[:8]}")
+    quick = {"EMAIL_RETRY_INITIAL_INTERVAL": timedelta(seconds=0.2), "EMAIL_RETRY_MAX_INTERVAL": timedelta(seconds=1)}
+    with smtp_sink() as sink, settings_override(**sink.settings(), **quick):
+        sink.stall_next_seconds = 3  # the first attempt waits for the answer to DATA
+        first: list[list[int]] = []
+
+        def dispatch_in_a_thread() -> None:
+            try:
+                first.append(notifications_email_dispatch(DispatchInput(email_ids=[email.pk])))
+            finally:
+                connection.close()  # the thread's own connection
+
+        thread = threading.Thread(target=dispatch_in_a_thread)
+        thread.start()
+        assert sink.stalling.wait(30), "the first attempt never reached DATA"
+        assert notifications_email_dispatch(DispatchInput(email_ids=[email.pk])) == [email.pk]  # claimed: handed over
+        thread.join(30)
+        assert first == [[]]  # the first attempt sent it
+        assert email_workflow_result(email.pk) == "sent"
+    email.refresh_from_db()
+    assert (email.status, email.attempts) == ("sent", 1)
+    assert sink.message_ids() == {f"<oms-email-{email.pk}@oms.localhost>": 1}
+
+
+def workflow_exists(workflow_id: str) -> bool:
+    async def call(client: TemporalClient) -> bool:
+        try:
+            await client.get_workflow_handle(workflow_id).describe()
+        except RPCError as error:
+            if error.status == RPCStatusCode.NOT_FOUND:
+                return False
+            raise
+        return True
+
+    return temporal.run(call)
+
+
+def email_workflow_result(email_id: int) -> str:
+    async def call(client: TemporalClient) -> str:
+        return await client.get_workflow_handle(email_workflow_id(email_id)).result()
+
+    return temporal.run(call, timeout=60)
