@@ -10,6 +10,7 @@ the stored answer (same body), get 422 (different body) or 409 (first still in f
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 from collections.abc import Callable
@@ -17,7 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from oms_project.errors import IdempotencyInFlight, IdempotencyKeyMissing, IdempotencyKeyReused
@@ -77,7 +78,9 @@ def idempotency_claim(*, owner: str, key: str | None, scope: str, request_hash: 
     for _ in range(3):
         now = timezone.now()
         try:
-            with transaction.atomic():
+            # One INSERT: in autocommit a failed insert harms nothing, so the savepoint (or BEGIN/COMMIT: two more
+            # round trips per POST, issue #19) is only taken inside a caller's transaction.
+            with transaction.atomic() if connection.in_atomic_block else contextlib.nullcontext():
                 record = IdempotencyRecord.objects.create(
                     owner=owner,
                     partner=partner,

@@ -127,7 +127,11 @@ else:
             # within max_size minutes of the burst; a connection costs a few ms to open again.
             "max_idle": env.float("DATABASE_POOL_MAX_IDLE_SECONDS", default=60),
         }
-        _db["CONN_HEALTH_CHECKS"] = True  # a connection broken by a server restart is replaced, not handed out
+        # A connection broken by a server restart is replaced, not handed out; the check looks at the socket, not
+        # at the server (no round trip per checkout: oms_project.postgresql.base).
+        _db["CONN_HEALTH_CHECKS"] = True
+        if _db["ENGINE"] == "django.db.backends.postgresql":
+            _db["ENGINE"] = "oms_project.postgresql"
     else:
         _db["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=60)
         _db["CONN_HEALTH_CHECKS"] = True

@@ -15,6 +15,7 @@ from typing import Any
 from django.utils import timezone
 
 from oms_project.money import format_amount
+from orders.domain import Status
 from orders.models import Order, OrderEvent, OrderLine, Shipment
 from orders.selectors import order_get_for_partner
 from returns.models import Return
@@ -61,14 +62,20 @@ def order_bodies(orders: Sequence[Order]) -> list[dict[str, Any]]:
     event_rows = OrderEvent.objects.filter(order_id__in=ids).order_by("id")
     for row in event_rows.values_list("order_id", "type", "at", "actor", "data"):
         events[row[0]].append(row)
+    # An order still ``created`` has never been confirmed (the status never moves back), so it has no shipment
+    # and no return yet: the 201 of a new order and the webhook body of its record skip both queries (issue #19).
+    later = [order.pk for order in orders if order.status != Status.CREATED]
     returns: dict[int, list[str]] = defaultdict(list)
-    for order_id, return_id in (
-        Return.objects.filter(order_id__in=ids).order_by("created_at", "id").values_list("order_id", "id")
-    ):
-        returns[order_id].append(return_id)
     shipments: dict[int, list[dict[str, Any]]] = defaultdict(list)
-    for shipment in Shipment.objects.filter(order_id__in=ids).order_by("order_id", "seq"):
-        shipments[shipment.order_id].append(shipment_body(shipment, currency=shipment_currency(orders, shipment)))
+    if later:
+        for order_id, return_id in (
+            Return.objects.filter(order_id__in=later).order_by("created_at", "id").values_list("order_id", "id")
+        ):
+            returns[order_id].append(return_id)
+        for shipment in Shipment.objects.filter(order_id__in=later).order_by("order_id", "seq"):
+            shipments[shipment.order_id].append(
+                shipment_body(shipment, currency=shipment_currency(orders, shipment))
+            )
     return [
         _order_body(order, lines[order.pk], events[order.pk], shipments[order.pk], returns[order.pk])
         for order in orders

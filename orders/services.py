@@ -68,7 +68,7 @@ from payments.errors import PaymentDeclined
 from vouchers.services import voucher_check, voucher_terms_of_order
 from webhooks.contracts import order_event_dedupe_key
 from webhooks.domain import REPEATABLE_EVENT_TYPES
-from webhooks.services import webhook_event_publish
+from webhooks.services import webhook_event_publish, webhook_partner_has_endpoints
 
 log = logging.getLogger(__name__)
 
@@ -431,6 +431,8 @@ def _publish_webhook_events(
     commit instead, for orders of OrderWorkflowV1. Orders without a partner publish nothing."""
     if order.partner_id is None or not event_types:
         return []
+    if not webhook_partner_has_endpoints(partner_id=order.partner_id):
+        return []  # nothing stored, nothing to send: skip the body (four queries) and the event lookups
     [data] = order_bodies([order])
     pending: list[int] = []
     for event_type in event_types:

@@ -76,6 +76,15 @@ def retry_schedule() -> RetrySchedule:
     )
 
 
+def webhook_partner_has_endpoints(*, partner_id: int) -> bool:
+    """Whether the partner has ever had an endpoint (deleted or inactive ones count): one indexed query. A partner
+    that never had one can have no stored event and no delivery, so its publishers may skip rendering the event's
+    body and every other lookup (issue #19: the order body was rendered on every order write for nobody). A
+    partner whose endpoints were all deleted still takes the full path: its earlier events and their pending
+    deliveries must still be found by a repeat."""
+    return WebhookEndpoint.objects.filter(partner_id=partner_id).exists()
+
+
 def _subscribed_endpoints(*, partner_id: int, event_type: str) -> list[WebhookEndpoint]:
     endpoints = WebhookEndpoint.objects.filter(partner_id=partner_id, is_active=True, deleted_at__isnull=True)
     return [endpoint for endpoint in endpoints.order_by("pk") if event_type in endpoint.events]
