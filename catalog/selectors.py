@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
@@ -61,9 +62,12 @@ def sellable_variants() -> Q:
 
 def variant_available_expression() -> Coalesce:
     """``available`` of the outer Variant row as a subquery (on hand minus allocated over active warehouses)."""
+    # Grouped by the column itself (``variant_id``, no default ordering): grouping by ``variant`` made PostgreSQL
+    # join catalog_variant again inside the subquery for every outer row.
     stock = (
-        StockLevel.objects.filter(variant=OuterRef("pk"), warehouse__is_active=True)
-        .values("variant")
+        StockLevel.objects.filter(variant_id=OuterRef("pk"), warehouse__is_active=True)
+        .order_by()
+        .values("variant_id")
         .annotate(total=Sum(F("on_hand") - F("allocated")))
         .values("total")
     )
@@ -82,6 +86,15 @@ def product_list(*, search: str = "", sku: str = "") -> QuerySet[Product]:
     ``search`` matches the product's name or description or an active variant's SKU or name (case-insensitive);
     ``sku`` keeps the product owning that exact active SKU.
     """
+    return sellable_products(search=search, sku=sku).prefetch_related(
+        Prefetch("variants", queryset=_variants_with_available(), to_attr="active_variants"),
+        Prefetch("images", queryset=ProductImage.objects.order_by("position", "id"), to_attr="ordered_images"),
+    )
+
+
+def sellable_products(*, search: str = "", sku: str = "") -> QuerySet[Product]:
+    """``product_list`` without its prefetches (one query), for callers that read a page's variants and images
+    with ``product_contents``."""
     active_variants = Variant.objects.filter(product=OuterRef("pk"), is_active=True)
     products = Product.objects.filter(is_active=True).filter(Exists(active_variants))
     if search:
@@ -92,10 +105,45 @@ def product_list(*, search: str = "", sku: str = "") -> QuerySet[Product]:
         )
     if sku:
         products = products.filter(Exists(active_variants.filter(sku=sku)))
-    return products.prefetch_related(
-        Prefetch("variants", queryset=_variants_with_available(), to_attr="active_variants"),
-        Prefetch("images", queryset=ProductImage.objects.order_by("position", "id"), to_attr="ordered_images"),
+    return products
+
+
+@dataclass(frozen=True)
+class VariantRow:
+    """What the product bodies show of an active variant."""
+
+    sku: str
+    name: str
+    price: Decimal
+    currency: str
+    available: int
+
+
+@dataclass(frozen=True)
+class ProductContents:
+    """The active variants (by id) and the pictures (in display order) of some products, by product id."""
+
+    variants: dict[int, list[VariantRow]]
+    images: dict[int, list[ProductImage]]
+
+
+def product_contents(product_ids: Iterable[int]) -> ProductContents:
+    """What ``product_list`` prefetches, for these products, in two queries and with the variants as plain rows
+    (no model instances, no prefetch machinery): the product list reads a page of ids first."""
+    ids = list(product_ids)
+    variants: dict[int, list[VariantRow]] = defaultdict(list)
+    rows = (
+        Variant.objects.filter(product_id__in=ids, is_active=True)
+        .annotate(available=variant_available_expression())
+        .order_by("id")
+        .values_list("product_id", "sku", "name", "price", "currency", "available")
     )
+    for product_id, *fields in rows:
+        variants[product_id].append(VariantRow(*fields))
+    images: dict[int, list[ProductImage]] = defaultdict(list)
+    for image in ProductImage.objects.filter(product_id__in=ids).order_by("position", "id"):
+        images[image.product_id].append(image)
+    return ProductContents(variants=variants, images=images)
 
 
 def product_get(*, product_id: int) -> Product | None:

@@ -10,6 +10,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from catalog.models import Product, ProductImage, Variant
+from catalog.selectors import product_contents
 from oms_project import money
 
 
@@ -70,16 +71,20 @@ class ProductSerializer(serializers.ModelSerializer):
 
 
 def product_bodies(products: Iterable[Product], *, request: HttpRequest | None = None) -> list[dict[str, Any]]:
-    """``ProductSerializer(product, context={"request": request}).data`` for each product (``active_variants`` and
-    ``ordered_images`` prefetched, as ``product_list`` and ``product_get`` return them), built without binding
-    serializer fields per product and variant; a test keeps the two equal byte for byte. ProductSerializer stays
-    the documented shape (OpenAPI)."""
+    """``ProductSerializer(product, context={"request": request}).data`` for each product, built without binding
+    serializer fields per product and variant, from the product's id, name and description and two queries for
+    the variants and pictures of all of them (``catalog.selectors.product_contents``); a test keeps the two equal
+    byte for byte. ProductSerializer stays the documented shape (OpenAPI)."""
+    products = list(products)
+    contents = product_contents(product.id for product in products)
     return [
         {
             "id": product.id,
             "name": product.name,
             "description": product.description,
-            "images": [{"url": image_url(image, request), "alt": image.alt_text} for image in product.ordered_images],
+            "images": [
+                {"url": image_url(image, request), "alt": image.alt_text} for image in contents.images[product.id]
+            ],
             "variants": [
                 {
                     "sku": variant.sku,
@@ -88,7 +93,7 @@ def product_bodies(products: Iterable[Product], *, request: HttpRequest | None =
                     "currency": variant.currency,
                     "available": int(variant.available),
                 }
-                for variant in product.active_variants
+                for variant in contents.variants[product.id]
             ],
         }
         for product in products

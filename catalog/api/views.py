@@ -11,7 +11,7 @@ from rest_framework.response import Response
 
 from catalog.api.serializers import ProductSerializer, product_bodies
 from catalog.models import Product
-from catalog.selectors import product_get, product_list
+from catalog.selectors import sellable_products
 from oms_project.api import CursorPagination, ErrorBodySerializer
 from partners.permissions import HasOrdersScope
 
@@ -57,7 +57,8 @@ class ProductListApi(generics.ListAPIView):
     def get_queryset(self) -> QuerySet[Product]:
         filters = ProductFilterSerializer(data=self.request.query_params)
         filters.is_valid(raise_exception=True)
-        return product_list(**filters.validated_data)
+        # The body reads only these columns of a product (catalog/api/serializers.py ``product_bodies``).
+        return sellable_products(**filters.validated_data).only("id", "name", "description")
 
 
 class ProductDetailApi(generics.GenericAPIView):
@@ -76,7 +77,9 @@ class ProductDetailApi(generics.GenericAPIView):
     )
     def get(self, request: Request, product_id: str) -> Response:
         is_id = product_id.isascii() and product_id.isdigit() and len(product_id) <= 18
-        product = product_get(product_id=int(product_id)) if is_id else None
+        product = (
+            sellable_products().filter(pk=int(product_id)).only("id", "name", "description").first() if is_id else None
+        )
         if product is None:
             raise NotFound("No such product.")
         return Response(product_bodies([product], request=request)[0])

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 from rest_framework.renderers import JSONRenderer
-from rest_framework.test import APIRequestFactory
+from rest_framework.test import APIClient, APIRequestFactory
 
 from catalog.api.serializers import ProductSerializer, product_bodies
 from catalog.models import Product, Variant
@@ -48,3 +48,27 @@ def test_hand_built_product_bodies_equal_the_serializer_byte_for_byte() -> None:
     assert tea["images"] == []
     assert [v["available"] for v in shirt["variants"]] == [4, 0]
     assert [v["sku"] for v in tea["variants"]] == ["PB-JPY"] and tea["variants"][0]["price"] == "1500"
+
+
+def test_the_list_and_detail_responses_are_the_serializer_bytes(orders_key: str) -> None:
+    """Pins the whole response body of the list and the detail (not only the hand-built part) to what the
+    documented ``ProductSerializer`` renders for the same rows."""
+    make_variant("PIN-S", product="Pinned", price="19.90")
+    make_variant("PIN-M", product="Pinned", price="0.05")
+    make_variant("PIN-JPY", product="Yen", price="1500", currency="JPY")
+    receive("PIN-S", "main", 5)
+    receive("PIN-S", "north", 2)
+    allocate("PIN-S", "main", 3)
+    product_image_add(product=Product.objects.get(name="Pinned"), content=picture("red"), alt_text="Front")
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Api-Key {orders_key}")
+    request = APIRequestFactory().get("/api/v1/products/", HTTP_HOST="testserver")
+    expected = [
+        ProductSerializer(product, context={"request": request}).data for product in product_list().order_by("id")
+    ]
+
+    listed = client.get("/api/v1/products/?page_size=20")
+    detail = client.get(f"/api/v1/products/{expected[0]['id']}/")
+
+    assert listed.content == JSONRenderer().render({"next": None, "previous": None, "results": expected})
+    assert detail.content == JSONRenderer().render(expected[0])

@@ -108,3 +108,27 @@ def test_key_is_stored_only_hashed() -> None:
     assert all(secret not in str(value) for value in row.values())
     assert issued.raw_key.startswith(f"oms_{row['prefix']}_")
     assert api_key_authenticate(issued.raw_key) == issued.api_key
+
+
+def test_the_key_lookup_reads_what_the_orm_reads() -> None:
+    """``api_key_authenticate`` reads the key with one hand-written statement: the same fields, converted the same."""
+    issued = api_key_create(partner_name="Shop", scopes=["orders", "fulfilment"], expires_in_days=3, name="wh")
+    ApiKey.objects.filter(pk=issued.api_key.pk).update(last_used_at=timezone.now())
+    looked_up = api_key_authenticate(issued.raw_key)
+    expected = ApiKey.objects.select_related("partner").get(pk=issued.api_key.pk)
+    assert looked_up is not None
+    fields = [f.attname for f in ApiKey._meta.concrete_fields]
+    assert [getattr(looked_up, f) for f in fields] == [getattr(expected, f) for f in fields]
+    assert looked_up.scopes == ["fulfilment", "orders"] and isinstance(looked_up.scopes, list)
+    partner_fields = [f.attname for f in Partner._meta.concrete_fields]
+    assert [getattr(looked_up.partner, f) for f in partner_fields] == [
+        getattr(expected.partner, f) for f in partner_fields
+    ]
+    assert not looked_up._state.adding and looked_up._state.db == "default"
+
+
+def test_a_revoked_key_is_refused_on_the_next_request() -> None:
+    issued = api_key_create(partner_name="Shop", scopes=["orders"])
+    assert call(f"Api-Key {issued.raw_key}")[0] == 200
+    ApiKey.objects.filter(pk=issued.api_key.pk).update(revoked_at=timezone.now())  # e.g. another process
+    assert "revoked" in assert_401(f"Api-Key {issued.raw_key}")["message"]
