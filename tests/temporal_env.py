@@ -12,9 +12,11 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Itera
 from typing import Any, TypeVar
 
 from temporalio.client import Client
+from temporalio.service import RPCError, RPCStatusCode
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
+from oms_project import temporal
 from oms_project.binaries import temporal_cli_path, temporal_test_server_path
 from oms_project.payload_codec import data_converter
 from oms_project.workers import EMAIL, QUEUES, WEBHOOK, ActivityPools, build_workers, run_until
@@ -144,3 +146,18 @@ def on_test_queues(inp: Any, queues: dict[str, str]) -> Any:
     """An order's input (``PlaceOrderInput``) whose webhook and e-mail dispatches go to this test's queues: placement
     reads the real queue names from settings, which no worker of ``workers_on`` polls."""
     return dataclasses.replace(inp, webhook_task_queue=queues[WEBHOOK], email_task_queue=queues[EMAIL])
+
+
+def workflow_exists(workflow_id: str) -> bool:
+    """Whether Temporal knows this workflow id (running or closed), through the project's client."""
+
+    async def call(client: Client) -> bool:
+        try:
+            await client.get_workflow_handle(workflow_id).describe()
+        except RPCError as error:
+            if error.status == RPCStatusCode.NOT_FOUND:
+                return False
+            raise
+        return True
+
+    return temporal.run(call)

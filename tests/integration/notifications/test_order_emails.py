@@ -14,7 +14,6 @@ from django.core.management import call_command
 from django.db import connection, transaction
 from django.test import Client
 from temporalio.client import Client as TemporalClient
-from temporalio.service import RPCError, RPCStatusCode
 
 from notifications.activities import notifications_email_dispatch
 from notifications.contracts import DispatchInput, email_workflow_id
@@ -28,7 +27,7 @@ from tests.faults.processes import poll_until
 from tests.integration.notifications.helpers import confirmed_order, pending_email, recorded_order
 from tests.integration.orders.helpers import api_client, order_arguments, order_body, post_order, seed_sku, wait_for
 from tests.smtp_sink import free_port, parts, smtp_sink
-from tests.temporal_env import settings_override
+from tests.temporal_env import settings_override, workflow_exists
 
 pytestmark = [pytest.mark.integration, pytest.mark.postgres]
 
@@ -195,19 +194,6 @@ def test_two_dispatches_of_one_email_at_once_send_it_once(live_oms) -> None:
     email.refresh_from_db()
     assert (email.status, email.attempts) == ("sent", 1)
     assert sink.message_ids() == {f"<oms-email-{email.pk}@oms.localhost>": 1}
-
-
-def workflow_exists(workflow_id: str) -> bool:
-    async def call(client: TemporalClient) -> bool:
-        try:
-            await client.get_workflow_handle(workflow_id).describe()
-        except RPCError as error:
-            if error.status == RPCStatusCode.NOT_FOUND:
-                return False
-            raise
-        return True
-
-    return temporal.run(call)
 
 
 def email_workflow_result(email_id: int) -> str:

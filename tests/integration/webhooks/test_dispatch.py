@@ -10,7 +10,6 @@ import pytest
 from django.conf import settings
 from django.db import connection
 from temporalio.converter import DataConverter
-from temporalio.service import RPCError, RPCStatusCode
 from temporalio.testing import ActivityEnvironment
 
 from oms_project import temporal
@@ -18,7 +17,7 @@ from oms_project.workers import WEBHOOK, collect_components
 from partners.models import Partner
 from tests.integration.webhooks.receiver import receiver
 from tests.integration.webhooks.test_webhooks import FAST_RETRIES, delivery_status, wait_for
-from tests.temporal_env import settings_override
+from tests.temporal_env import settings_override, workflow_exists
 from webhooks import domain
 from webhooks.activities import webhooks_dispatch
 from webhooks.contracts import DispatchInput, delivery_workflow_id, order_event_dedupe_key
@@ -41,19 +40,6 @@ def recorded_event(partner: Partner, number: str, urls: list[str]) -> tuple[str,
         start_deliveries=False,
     )
     return dedupe_key, deliveries
-
-
-def workflow_exists(workflow_id: str) -> bool:
-    async def call(client):  # type: ignore[no-untyped-def]
-        try:
-            await client.get_workflow_handle(workflow_id).describe()
-        except RPCError as error:
-            if error.status == RPCStatusCode.NOT_FOUND:
-                return False
-            raise
-        return True
-
-    return temporal.run(call)
 
 
 def runs_of(workflow_id: str) -> list[str]:
