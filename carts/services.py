@@ -76,11 +76,17 @@ def _new_cart(**owner: Any) -> Cart:
     return cart
 
 
-def _mutate(cart: Cart, update: Any, arg: Any) -> CartView:
-    """Apply one update, starting the cart's workflow with it if needed (no create race)."""
+def _mutate(cart: Cart, update: Any, arg: Any, *, new: bool = False) -> CartView:
+    """Apply one update, starting the cart's workflow with it if needed (no create race).
+
+    A cart row that existed before this request most likely has its workflow running: a plain update then, with
+    update-with-start only when Temporal answers not-found (``temporal.update_or_start``; #19: update-with-start
+    on a running workflow cost 1.3 to 3.1 ms more per add). A ``new`` cart, made in this request, starts at once.
+    """
     domain.ensure_open(cart.status)
+    send = temporal.update_with_start if new else temporal.update_or_start
     try:
-        view: CartView = temporal.update_with_start(
+        view: CartView = send(
             update,
             arg,
             workflow=CartWorkflow.run,
@@ -113,7 +119,7 @@ def _refresh_expiry_hint(cart: Cart, view: CartView) -> None:
 
 def cart_create_for_partner(*, partner: Any) -> CartView:
     cart = _new_cart(partner=partner)
-    return _mutate(cart, CartWorkflow.touch, TouchInput())
+    return _mutate(cart, CartWorkflow.touch, TouchInput(), new=True)
 
 
 def cart_for_customer(*, customer: Any) -> Cart:
