@@ -148,6 +148,9 @@ class CartView:
     subtotal: str
     expires_at: str  # ISO 8601 with offset
     voucher_code: str = ""  # the code applied to the cart ("" when none); its discount is priced by orders.pricing
+    # The workflow's count of applied mutations when this view was made: of two views of one cart, the higher is
+    # the later (the read model keeps it; views recorded before it existed decode as 0).
+    version: int = 0
 
 
 # --- Workflow input and carried state --------------------------------------------------------------------

@@ -163,6 +163,7 @@ def view(state: CartState) -> CartView:
         subtotal=_subtotal(state.lines, cur),
         expires_at=state.deadline,
         voucher_code=state.voucher_code,
+        version=state.mutations,
     )
 
 

@@ -1,7 +1,8 @@
-"""The cart read model: who owns a cart and whether it is still open.
+"""The cart read model: who owns a cart, whether it is still open, and what it held when its latest mutation
+answered.
 
-Contents live in the cart's workflow; this row exists so ownership checks and lists never need Temporal.
-Who writes what (no dual write of the same fact) is in docs/carts.md.
+The workflow owns the contents; this row exists so ownership checks, lists and cart pages never need Temporal.
+Who writes what is in docs/carts.md.
 """
 
 from __future__ import annotations
@@ -38,6 +39,11 @@ class Cart(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     expires_at = models.DateTimeField(null=True, blank=True)  # a hint for lists; the workflow's timer rules
+    # The CartView the workflow answered to the latest mutation (lines, subtotal, voucher code, deadline), and its
+    # version (the workflow's mutation count): cart pages and GETs read it instead of querying the workflow. Null
+    # only for carts opened before it existed (read from the workflow until their next mutation).
+    view = models.JSONField(null=True, blank=True)
+    view_version = models.PositiveIntegerField(default=0)
 
     class Meta:
         ordering = ["-created_at"]

@@ -1,13 +1,14 @@
-"""Cart reads. Ownership comes from the ``Cart`` row (never Temporal); contents from the workflow's query."""
+"""Cart reads. Ownership, status and contents come from the ``Cart`` row (the read model; see docs/carts.md)."""
 
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Any
 
 from django.db.models import QuerySet
 
 from carts import domain
-from carts.contracts import CartView, cart_workflow_id
+from carts.contracts import CartView, CartViewLine, cart_workflow_id
 from carts.models import Cart
 from oms_project import temporal
 from oms_project.errors import NotFound
@@ -44,8 +45,12 @@ def cart_open_for_customer(*, customer: object) -> Cart | None:
 
 
 def cart_view(*, cart: Cart) -> CartView:
-    """The cart's contents. A closed cart answers with its error (409 cart_expired / cart_checked_out)."""
+    """The cart's contents as its latest mutation left them (the row's read model, no Temporal query). A closed
+    cart answers with its error (409 cart_expired / cart_checked_out)."""
     domain.ensure_open(cart.status)
+    if cart.view is not None:
+        return view_from_json(cart.view)
+    # A cart opened before the read model existed: its workflow has the lines until its next mutation records them.
     try:
         view: CartView = temporal.query(cart_workflow_id(cart.cart_id), "get", result_type=CartView)
     except NotFound:
@@ -53,6 +58,10 @@ def cart_view(*, cart: Cart) -> CartView:
         return empty_view(cart)
     domain.ensure_open(view.status)  # closed a moment ago, the row not yet updated by the workflow
     return view
+
+
+def view_from_json(data: dict[str, Any]) -> CartView:
+    return CartView(**{**data, "lines": [CartViewLine(**line) for line in data["lines"]]})
 
 
 def empty_view(cart: Cart) -> CartView:

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import uuid
+
 import pytest
 from django.contrib.auth import get_user_model
 from django.test import Client
 
 from carts.models import Cart
 from catalog.models import Variant
+from oms_project import temporal
+from tests.integration.carts.seed import seed_variant
+from tests.temporal_env import RunningWorkers, settings_override
 
 pytestmark = pytest.mark.integration
 
@@ -114,3 +119,29 @@ def test_htmx_requests_get_the_cart_panel_only(skus) -> None:  # type: ignore[no
     panel = guest.post("/cart/lines/TEE-S/", {"quantity": 1000}, HTTP_HX_REQUEST="true")
     assert "Quantity must be a whole number from 0 to 999." in panel.content.decode()
     assert _cart_lines(guest) == {"TEE-S": 3}
+
+
+def test_cart_page_is_served_from_the_database_without_the_cart_workflow(  # type: ignore[no-untyped-def]
+    skus, temporal_loop, temporal_server, django_assert_num_queries
+) -> None:
+    for index in range(3):
+        seed_variant(f"PG-{index}", price="2.00", on_hand=20)
+    suffix = uuid.uuid4().hex[:8]
+    queues = {"cart": f"carts-page-{suffix}", "order": f"orders-page-{suffix}"}
+    workers = RunningWorkers(temporal_loop, temporal_loop.run(temporal.connect(temporal_server)), task_queues=queues)
+    guest = Client()
+    try:
+        with settings_override(CART_TASK_QUEUE=queues["cart"]):
+            for sku in ("TEE-S", "MUG", "PG-0", "PG-1", "PG-2"):
+                assert _add(guest, sku, 2).status_code == 200
+            guest.post("/cart/lines/MUG/", {"quantity": 1})  # the latest mutation is what the page shows
+            # No worker polls the cart's queue any more: a workflow query could not be answered.
+            workers.stop()
+            with django_assert_num_queries(5):  # session, cart row, pictures (2), the header's cart badge
+                page = guest.get("/cart/")
+    finally:
+        workers.stop()
+    assert page.status_code == 200
+    view = page.context["cart"]
+    assert {line.sku: line.quantity for line in view.lines} == {"TEE-S": 2, "MUG": 1, "PG-0": 2, "PG-1": 2, "PG-2": 2}
+    assert view.subtotal == "44.99" and b"44.99" in page.content  # 25.00 + 7.99 + 3 x 4.00

@@ -162,17 +162,31 @@ def test_one_trace_spans_http_workflow_activities_and_database(live_oms, tempora
     assert db_in_activities, names
 
 
-def test_cart_get_uses_a_fixed_number_of_queries(live_oms, django_assert_max_num_queries) -> None:  # type: ignore[no-untyped-def]
+def test_cart_add_and_get_use_a_fixed_number_of_queries_and_the_get_no_workflow(  # type: ignore[no-untyped-def]
+    live_oms, temporal_loop, temporal_server, django_assert_num_queries
+) -> None:
     seed_sku("CQ-1", on_hand=50)
     seed_sku("CQ-2", on_hand=50)
     client = api_client()
-    cart_id = client.post("/api/v1/carts/", {}, content_type="application/json").json()["id"]
-    for sku in ("CQ-1", "CQ-2"):
-        added = client.post(
-            f"/api/v1/carts/{cart_id}/items/", {"sku": sku, "quantity": 2}, content_type="application/json"
-        )
-        assert added.status_code == 200, added.content
-    client.get(f"/api/v1/carts/{cart_id}/")  # the key's last_used_at write happens once a minute
-    with django_assert_max_num_queries(2):  # key, cart row (the lines come from one workflow query)
-        response = client.get(f"/api/v1/carts/{cart_id}/")
-    assert response.status_code == 200 and len(response.json()["lines"]) == 2
+    suffix = uuid.uuid4().hex[:8]
+    queues = {"cart": f"carts-cq-{suffix}", "order": f"orders-cq-{suffix}"}
+    workers = RunningWorkers(temporal_loop, temporal_loop.run(temporal.connect(temporal_server)), task_queues=queues)
+    try:
+        with settings_override(CART_TASK_QUEUE=queues["cart"]):
+            cart_id = client.post("/api/v1/carts/", {}, content_type="application/json").json()["id"]
+            path = f"/api/v1/carts/{cart_id}/items/"
+            added = client.post(path, {"sku": "CQ-1", "quantity": 2}, content_type="application/json")
+            assert added.status_code == 200, added.content  # the key's last_used_at write happens once a minute
+            with django_assert_num_queries(3):  # key, cart row, the row's read model (one UPDATE)
+                added = client.post(path, {"sku": "CQ-2", "quantity": 2}, content_type="application/json")
+            assert added.status_code == 200, added.content
+            # No worker polls the cart's queue any more: a workflow query could not be answered.
+            workers.stop()
+            with django_assert_num_queries(2):  # key, cart row: the lines are the row's read model
+                response = client.get(f"/api/v1/carts/{cart_id}/")
+    finally:
+        workers.stop()
+    assert response.status_code == 200, response.content
+    body = response.json()
+    assert {line["sku"]: line["quantity"] for line in body["lines"]} == {"CQ-1": 2, "CQ-2": 2}
+    assert body == added.json()  # what the add answered is what the next read shows
