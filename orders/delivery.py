@@ -11,7 +11,6 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
 from django.utils.module_loading import import_string
 
 
@@ -46,14 +45,13 @@ class SandboxDeliveryProvider:
         from orders.models import SandboxDelivery
 
         reference = "D-" + hashlib.sha256(idempotency_key.encode()).hexdigest()[:16].upper()
-        try:
-            with transaction.atomic():
-                row, _ = SandboxDelivery.objects.get_or_create(
-                    order_number=request.order_number,
-                    defaults={"reference": reference, "priority": request.priority},
-                )
-        except IntegrityError:
-            row = SandboxDelivery.objects.get(order_number=request.order_number)
+        # get_or_create alone: called in autocommit (the activity), its own atomic block is the transaction, and
+        # a concurrent insert of the same order (unique order_number) is caught there and read back. Wrapping it
+        # in another atomic block made that block a savepoint: two more statements per order (issue #19).
+        row, _ = SandboxDelivery.objects.get_or_create(
+            order_number=request.order_number,
+            defaults={"reference": reference, "priority": request.priority},
+        )
         return DeliveryReceipt(reference=row.reference, provider=self.name)
 
     def cancel(self, order_number: str, *, idempotency_key: str) -> None:
