@@ -8,13 +8,12 @@ holds the two equal byte for byte.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any
 
-from django.utils import timezone
-
 from oms_project.money import format_amount
+from oms_project.timestamps import timestamp_formatter
 from orders.domain import Status
 from orders.models import Order, OrderEvent, OrderLine, Shipment
 from orders.selectors import order_get_for_partner
@@ -22,13 +21,9 @@ from returns.models import Return
 
 
 def _when(value: datetime | None) -> str | None:
-    """What DRF's ``DateTimeField`` renders (ISO 8601 in the current time zone, UTC as ``Z``)."""
-    if value is None:
-        return None
-    current = timezone.get_current_timezone()
-    local = value.astimezone(current) if timezone.is_aware(value) else timezone.make_aware(value, current)
-    text = local.isoformat()
-    return text[:-6] + "Z" if text.endswith("+00:00") else text
+    """What DRF's ``DateTimeField`` renders (ISO 8601 in the current time zone, UTC as ``Z``), for one value; a
+    list of bodies makes one ``timestamp_formatter`` for all of its timestamps."""
+    return timestamp_formatter()(value)
 
 
 api_time = _when  # public: the returns' bodies render their times the same way
@@ -66,6 +61,7 @@ def order_bodies(orders: Sequence[Order]) -> list[dict[str, Any]]:
     # and no return yet: the 201 of a new order and the webhook body of its record skip both queries (issue #19).
     later = [order.pk for order in orders if order.status != Status.CREATED]
     returns: dict[int, list[str]] = defaultdict(list)
+    when = timestamp_formatter()
     shipments: dict[int, list[dict[str, Any]]] = defaultdict(list)
     if later:
         for order_id, return_id in (
@@ -74,10 +70,10 @@ def order_bodies(orders: Sequence[Order]) -> list[dict[str, Any]]:
             returns[order_id].append(return_id)
         for shipment in Shipment.objects.filter(order_id__in=later).order_by("order_id", "seq"):
             shipments[shipment.order_id].append(
-                shipment_body(shipment, currency=shipment_currency(orders, shipment))
+                shipment_body(shipment, currency=shipment_currency(orders, shipment), when=when)
             )
     return [
-        _order_body(order, lines[order.pk], events[order.pk], shipments[order.pk], returns[order.pk])
+        _order_body(order, lines[order.pk], events[order.pk], shipments[order.pk], returns[order.pk], when)
         for order in orders
     ]
 
@@ -86,7 +82,9 @@ def shipment_currency(orders: Sequence[Order], shipment: Shipment) -> str:
     return next(order.currency for order in orders if order.pk == shipment.order_id)
 
 
-def shipment_body(shipment: Shipment, *, currency: str) -> dict[str, Any]:
+def shipment_body(
+    shipment: Shipment, *, currency: str, when: Callable[[datetime | None], str | None] = _when
+) -> dict[str, Any]:
     """One shipment as the API shows it (API.md "Shipments"): ``id`` is its number within the order."""
     return {
         "id": shipment.seq,
@@ -96,7 +94,7 @@ def shipment_body(shipment: Shipment, *, currency: str) -> dict[str, Any]:
         "delivery_status": _text(shipment.delivery_status),
         "amount_captured": format_amount(shipment.amount_captured, currency),
         "amount_refunded": format_amount(shipment.amount_refunded, currency),
-        "created_at": _when(shipment.created_at),
+        "created_at": when(shipment.created_at),
     }
 
 
@@ -106,6 +104,7 @@ def _order_body(
     events: list[tuple[Any, ...]],
     shipments: list[dict[str, Any]],
     returns: list[str],
+    when: Callable[[datetime | None], str | None],
 ) -> dict[str, Any]:
     currency = order.currency
     return {
@@ -151,19 +150,19 @@ def _order_body(
         },
         "delivery": {
             "priority": _text(order.delivery_priority),
-            "period_start": _when(order.delivery_period_start),
-            "period_end": _when(order.delivery_period_end),
+            "period_start": when(order.delivery_period_start),
+            "period_end": when(order.delivery_period_end),
         },
         "tracking": {"carrier": _text(order.tracking_carrier), "tracking_number": _text(order.tracking_number)},
         "external_ref": _text(order.external_ref),
-        "created_at": _when(order.created_at),
-        "updated_at": _when(order.updated_at),
+        "created_at": when(order.created_at),
+        "updated_at": when(order.updated_at),
         "events": [
-            {"type": _text(type_), "at": _when(at), "actor": _text(actor), "data": data}
+            {"type": _text(type_), "at": when(at), "actor": _text(actor), "data": data}
             for _, type_, at, actor, data in events
         ],
         "sla_breached": bool(order.sla_breached_status),
-        "sla_breached_at": _when(order.sla_breached_at),
+        "sla_breached_at": when(order.sla_breached_at),
         "pending_action": _text(order.pending_action) or None,
         "shipments": shipments,
         "returns": returns,
