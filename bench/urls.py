@@ -24,8 +24,9 @@ from orders.models import Order
 @csrf_exempt
 @require_POST
 def noop_cart_add(request: HttpRequest, cart_id: str) -> JsonResponse:
-    # The cart's call: update-with-start on the web's shared client through the sync-to-async bridge.
-    count = temporal.update_with_start(
+    # The cart add's call (carts/services.py): a plain update of the running workflow, update-with-start only when
+    # it is not found, on the web's shared client through the sync-to-async bridge.
+    count = temporal.update_or_start(
         NoopCart.add,
         len(request.body),
         workflow=NoopCart.run,
