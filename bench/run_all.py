@@ -603,8 +603,9 @@ def write(
             "/api/v1/orders/` at a fixed rate, latency = confirm write committed minus request sent. Cart adds: "
             "closed loop, one cart per client. Lists and the synchronous checkout: closed loop, keep-alive clients.",
             "The no-op cart update ceiling: `POST /bench/noop-cart/<id>/` (bench/urls.py), the cart add's path "
-            "(HTTP, bridge, update-with-start, one local activity) without the cart's own work, closed loop, one "
-            "workflow per client. CPU ms/op (stack): utime + stime over the phase of the stack's processes with "
+            "(HTTP, bridge, the update (plain once the workflow runs), one local activity) without the cart's own "
+            "work, closed loop, one workflow per client. CPU ms/op (stack): utime + stime over the phase of the "
+            "stack's processes with "
             "their children and the bench database's PostgreSQL backends (the saga ceilings: also the bench "
             "process, which runs their worker), per request or order; machine busy %: /proc/stat over the phase, "
             f"all {CpuWindow.core_count()} cores, every process on the machine.",
