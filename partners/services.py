@@ -123,7 +123,7 @@ def _instance(model: type[M], values: Sequence[Any]) -> M:
 # expiry and a partner's deactivation are read from the row on every request, whoever changed it and how.
 # Names come from the models' metadata only; the prefix is a bound parameter.
 _KEY_SQL = (
-    f"SELECT {_select_columns('k', ApiKey)}, {_select_columns('p', Partner)}"  # noqa: S608
+    f"SELECT {_select_columns('k', ApiKey)}, {_select_columns('p', Partner)}"  # noqa: S608  # nosec B608
     f' FROM "{ApiKey._meta.db_table}" k INNER JOIN "{Partner._meta.db_table}" p ON p."id" = k."partner_id"'
     ' WHERE k."prefix" = %s'
 )
