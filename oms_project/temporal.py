@@ -295,17 +295,32 @@ def update_with_start(
     """
 
     async def call(client: Client) -> Any:
-        operation = WithStartWorkflowOperation(
-            workflow,
-            workflow_arg,
-            id=workflow_id,
-            task_queue=task_queue,
-            id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
-            id_reuse_policy=id_reuse_policy,
+        return await _execute_update_with_start(
+            client, update, arg, workflow, workflow_arg, workflow_id, task_queue, id_reuse_policy
         )
-        return await client.execute_update_with_start_workflow(update, arg, start_workflow_operation=operation)
 
     return run(call)
+
+
+async def _execute_update_with_start(
+    client: Client,
+    update: Any,
+    arg: Any,
+    workflow: Any,
+    workflow_arg: Any,
+    workflow_id: str,
+    task_queue: str,
+    id_reuse_policy: WorkflowIDReusePolicy,
+) -> Any:
+    operation = WithStartWorkflowOperation(
+        workflow,
+        workflow_arg,
+        id=workflow_id,
+        task_queue=task_queue,
+        id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+        id_reuse_policy=id_reuse_policy,
+    )
+    return await client.execute_update_with_start_workflow(update, arg, start_workflow_operation=operation)
 
 
 def update_or_start(
@@ -331,15 +346,9 @@ def update_or_start(
         except RPCError as exc:
             if exc.status != RPCStatusCode.NOT_FOUND:
                 raise
-        operation = WithStartWorkflowOperation(
-            workflow,
-            workflow_arg,
-            id=workflow_id,
-            task_queue=task_queue,
-            id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
-            id_reuse_policy=id_reuse_policy,
+        return await _execute_update_with_start(
+            client, update, arg, workflow, workflow_arg, workflow_id, task_queue, id_reuse_policy
         )
-        return await client.execute_update_with_start_workflow(update, arg, start_workflow_operation=operation)
 
     return run(call)
 
