@@ -2,7 +2,7 @@
 
 ``POST /bench/sync-checkout/``: the order saga's steps without Temporal (bench/sync_checkout.py).
 ``POST /bench/noop-cart/<id>/``: one update of a no-op cart workflow (bench/noop_cart.py), no auth, no database.
-``GET /bench/floor/{drf,raw}/{orders,products}/``: the list benchmarks' floors (bench/floors.py).
+``GET /bench/floor/{drf,nested,raw}/{orders,products}/``: the list benchmarks' floors (bench/floors.py).
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from django.urls import path
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
-from bench.floors import OrderRowsFloor, ProductRowsFloor, raw_rows
+from bench.floors import OrderRowsFloor, OrdersWithRowsFloor, ProductRowsFloor, ProductsWithRowsFloor, raw_rows
 from bench.noop_cart import NOOP_CART_QUEUE, NoopCart
 from bench.sync_checkout import sync_checkout
 from catalog.models import Product
@@ -42,6 +42,8 @@ urlpatterns = [
     path("bench/noop-cart/<slug:cart_id>/", noop_cart_add),
     path("bench/floor/drf/orders/", OrderRowsFloor.as_view()),
     path("bench/floor/drf/products/", ProductRowsFloor.as_view()),
+    path("bench/floor/nested/orders/", OrdersWithRowsFloor.as_view()),
+    path("bench/floor/nested/products/", ProductsWithRowsFloor.as_view()),
     path("bench/floor/raw/orders/", raw_rows(Order)),
     path("bench/floor/raw/products/", raw_rows(Product)),
     *project_urls,
