@@ -109,13 +109,29 @@ def _select_columns(alias: str, model: type[models.Model]) -> str:
     return ", ".join(f'{alias}."{field.column}"' for field in model._meta.concrete_fields)
 
 
+def _converters(model: type[models.Model]) -> list[tuple[Any, list[Any]]]:
+    """Each column's value converters, as the ORM applies them: the backend's (SQLite hands datetimes back naive
+    and decimals as floats) and the field's own (``from_db_value``). Built once per model and database vendor."""
+    key = (model, connection.vendor)
+    if key not in _CONVERTERS:
+        columns = [field.get_col(model._meta.db_table) for field in model._meta.concrete_fields]
+        _CONVERTERS[key] = [
+            (column, connection.ops.get_db_converters(column) + column.get_db_converters(connection))
+            for column in columns
+        ]
+    return _CONVERTERS[key]
+
+
+_CONVERTERS: dict[tuple[type[models.Model], str], list[tuple[Any, list[Any]]]] = {}
+
+
 def _instance(model: type[M], values: Sequence[Any]) -> M:
-    fields = model._meta.concrete_fields
-    converted = [
-        field.from_db_value(value, None, connection) if hasattr(field, "from_db_value") else value
-        for field, value in zip(fields, values, strict=True)
-    ]
-    return model.from_db(connection.alias, [field.attname for field in fields], converted)
+    converted = []
+    for (column, converters), value in zip(_converters(model), values, strict=True):
+        for converter in converters:
+            value = converter(value, column, connection)
+        converted.append(value)
+    return model.from_db(connection.alias, [field.attname for field in model._meta.concrete_fields], converted)
 
 
 # Every API request runs this one statement. Written once instead of built by the ORM per request, it costs about

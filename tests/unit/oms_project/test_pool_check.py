@@ -6,6 +6,7 @@ from __future__ import annotations
 import psycopg
 import pytest
 from django.db import connection
+from psycopg_pool import ConnectionPool
 
 from oms_project.postgresql.base import check_idle_connection
 
@@ -45,18 +46,27 @@ def test_a_connection_the_server_closed_fails_the_check() -> None:
 
 
 def test_the_pool_replaces_connections_the_server_closed_while_idle() -> None:
-    """A PostgreSQL restart in small: every idle pooled connection is terminated; the next query still works."""
+    """A PostgreSQL restart in small, on a pool of its own with Django's check (terminating every idle connection of
+    the test database would also kill the suite's other connections): both idle connections are terminated; the
+    next two queries still work, on new connections. Without the check the pool hands out a dead one."""
     assert connection.pool is not None, "the test settings use the pool (DATABASE_POOL)"
-    assert connection.pool._check is check_idle_connection
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT 1")
-    connection.close()  # back to the pool, idle
-    with raw_connection() as admin:
-        admin.execute(
-            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
-            " WHERE datname = current_database() AND pid <> pg_backend_pid() AND state = 'idle'"
-        )
-        admin.execute("SELECT pg_sleep(0.1)")
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT 1")
-        assert cursor.fetchone() == (1,)
+    assert connection.pool._check is check_idle_connection  # what Django's pool checks with
+    params = connection.get_connection_params()
+    pool = ConnectionPool(
+        kwargs={**params, "autocommit": True}, min_size=2, max_size=2, check=check_idle_connection, open=True
+    )
+    try:
+        pool.wait(timeout=30)
+        first, second = pool.getconn(), pool.getconn()
+        killed = [first.info.backend_pid, second.info.backend_pid]
+        pool.putconn(first)
+        pool.putconn(second)
+        with raw_connection() as admin:
+            admin.execute("SELECT pg_terminate_backend(pid) FROM unnest(%s::int[]) AS pid", [killed])
+            admin.execute("SELECT pg_sleep(0.1)")
+        for _ in range(2):
+            with pool.connection(timeout=30) as conn:
+                assert conn.execute("SELECT 1").fetchone() == (1,)
+                assert conn.info.backend_pid not in killed
+    finally:
+        pool.close()
