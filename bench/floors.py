@@ -13,6 +13,7 @@ own work: the API key, the throttle, the body's shape and figures.
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 from django.db.models import Model, QuerySet
 from django.http import HttpRequest, JsonResponse
@@ -28,101 +29,44 @@ def newest(model: type[Model]) -> QuerySet:
     return model.objects.order_by("-pk")[:PAGE]
 
 
-class OrderRow(serializers.ModelSerializer):
-    class Meta:
-        model = Order
-        fields = "__all__"
+def rows_of(model: type[Model], **nested: Any) -> type[serializers.ModelSerializer]:
+    """A ``ModelSerializer`` of every column of ``model``, with ``nested`` related rows (serializer instances)."""
+    meta = type("Meta", (), {"model": model, "fields": "__all__"})
+    return type(f"{model.__name__}Rows", (serializers.ModelSerializer,), {"Meta": meta, **nested})
 
 
-class ProductRow(serializers.ModelSerializer):
-    class Meta:
-        model = Product
-        fields = "__all__"
+def many(model: type[Model], **nested: Any) -> serializers.Serializer:
+    return rows_of(model, **nested)(many=True, read_only=True)
 
 
-class LineRow(serializers.ModelSerializer):
-    class Meta:
-        model = OrderLine
-        fields = "__all__"
+def minimal_list(serializer: type[serializers.Serializer], model: type[Model], *related: str) -> Callable:
+    """A DRF ``ListAPIView`` of the newest rows of ``model`` (with ``related`` prefetched) and nothing else: no
+    authentication, permissions, throttling or pagination."""
+
+    class MinimalList(generics.ListAPIView):
+        authentication_classes: list = []
+        permission_classes: list = []
+        throttle_classes: list = []
+        pagination_class = None
+        serializer_class = serializer
+
+        def get_queryset(self) -> QuerySet:
+            return newest(model).prefetch_related(*related)
+
+    return MinimalList.as_view()
 
 
-class EventRow(serializers.ModelSerializer):
-    class Meta:
-        model = OrderEvent
-        fields = "__all__"
-
-
-class OrderWithRows(serializers.ModelSerializer):
-    lines = LineRow(many=True, read_only=True)
-    events = EventRow(many=True, read_only=True)
-
-    class Meta:
-        model = Order
-        fields = "__all__"
-
-
-class StockRow(serializers.ModelSerializer):
-    class Meta:
-        model = StockLevel
-        fields = "__all__"
-
-
-class VariantWithStock(serializers.ModelSerializer):
-    stock_levels = StockRow(many=True, read_only=True)
-
-    class Meta:
-        model = Variant
-        fields = "__all__"
-
-
-class ImageRow(serializers.ModelSerializer):
-    class Meta:
-        model = ProductImage
-        fields = "__all__"
-
-
-class ProductWithRows(serializers.ModelSerializer):
-    variants = VariantWithStock(many=True, read_only=True)
-    images = ImageRow(many=True, read_only=True)
-
-    class Meta:
-        model = Product
-        fields = "__all__"
-
-
-class MinimalList(generics.ListAPIView):
-    authentication_classes: list = []
-    permission_classes: list = []
-    throttle_classes: list = []
-    pagination_class = None
-
-
-class OrderRowsFloor(MinimalList):
-    serializer_class = OrderRow
-
-    def get_queryset(self) -> QuerySet:
-        return newest(Order)
-
-
-class ProductRowsFloor(MinimalList):
-    serializer_class = ProductRow
-
-    def get_queryset(self) -> QuerySet:
-        return newest(Product)
-
-
-class OrdersWithRowsFloor(MinimalList):
-    serializer_class = OrderWithRows
-
-    def get_queryset(self) -> QuerySet:
-        return newest(Order).prefetch_related("lines", "events")
-
-
-class ProductsWithRowsFloor(MinimalList):
-    serializer_class = ProductWithRows
-
-    def get_queryset(self) -> QuerySet:
-        return newest(Product).prefetch_related("variants__stock_levels", "images")
+ORDER_ROWS = minimal_list(rows_of(Order), Order)
+PRODUCT_ROWS = minimal_list(rows_of(Product), Product)
+ORDERS_WITH_ROWS = minimal_list(
+    rows_of(Order, lines=many(OrderLine), events=many(OrderEvent)), Order, "lines", "events"
+)
+PRODUCTS_WITH_ROWS = minimal_list(
+    rows_of(Product, variants=many(Variant, stock_levels=many(StockLevel)), images=many(ProductImage)),
+    Product,
+    "variants__stock_levels",
+    "images",
+)
 
 
 def raw_rows(model: type[Model]) -> Callable[[HttpRequest], JsonResponse]:

@@ -2,9 +2,9 @@
 
 A module of its own (pure), so a worker can run it in the sandbox like the project's workflows. The web reaches it
 through ``POST /bench/noop-cart/<id>/`` (bench/urls.py) with the cart's own client path
-(``temporal.update_or_start`` on the web's long-lived client and bridge: a plain update once the workflow runs);
-bench/noop_worker.py runs it as a process of the stack. What the cart add costs beyond this is the cart's own work:
-API key, cart row, validation, pricing, the read model's write.
+(``temporal.update_with_start(..., running_likely=True)`` on the web's long-lived client and bridge: a plain update
+once the workflow runs); bench/noop_worker.py runs it as a process of the stack. What the cart add costs beyond this
+is the cart's own work: API key, cart row, validation, pricing, the read model's write.
 """
 
 from __future__ import annotations

@@ -12,7 +12,7 @@ from django.urls import path
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
-from bench.floors import OrderRowsFloor, OrdersWithRowsFloor, ProductRowsFloor, ProductsWithRowsFloor, raw_rows
+from bench.floors import ORDER_ROWS, ORDERS_WITH_ROWS, PRODUCT_ROWS, PRODUCTS_WITH_ROWS, raw_rows
 from bench.noop_cart import NOOP_CART_QUEUE, NoopCart
 from bench.sync_checkout import sync_checkout
 from catalog.models import Product
@@ -26,13 +26,14 @@ from orders.models import Order
 def noop_cart_add(request: HttpRequest, cart_id: str) -> JsonResponse:
     # The cart add's call (carts/services.py): a plain update of the running workflow, update-with-start only when
     # it is not found, on the web's shared client through the sync-to-async bridge.
-    count = temporal.update_or_start(
+    count = temporal.update_with_start(
         NoopCart.add,
         len(request.body),
         workflow=NoopCart.run,
         workflow_arg=cart_id,
         workflow_id=f"bench-noop-cart-{cart_id}",
         task_queue=NOOP_CART_QUEUE,
+        running_likely=True,
     )
     return JsonResponse({"count": count})
 
@@ -40,10 +41,10 @@ def noop_cart_add(request: HttpRequest, cart_id: str) -> JsonResponse:
 urlpatterns = [
     path("bench/sync-checkout/", sync_checkout),
     path("bench/noop-cart/<slug:cart_id>/", noop_cart_add),
-    path("bench/floor/drf/orders/", OrderRowsFloor.as_view()),
-    path("bench/floor/drf/products/", ProductRowsFloor.as_view()),
-    path("bench/floor/nested/orders/", OrdersWithRowsFloor.as_view()),
-    path("bench/floor/nested/products/", ProductsWithRowsFloor.as_view()),
+    path("bench/floor/drf/orders/", ORDER_ROWS),
+    path("bench/floor/drf/products/", PRODUCT_ROWS),
+    path("bench/floor/nested/orders/", ORDERS_WITH_ROWS),
+    path("bench/floor/nested/products/", PRODUCTS_WITH_ROWS),
     path("bench/floor/raw/orders/", raw_rows(Order)),
     path("bench/floor/raw/products/", raw_rows(Product)),
     *project_urls,

@@ -288,67 +288,33 @@ def update_with_start(
     workflow_id: str,
     task_queue: str,
     id_reuse_policy: WorkflowIDReusePolicy = WorkflowIDReusePolicy.ALLOW_DUPLICATE,
+    running_likely: bool = False,
 ) -> Any:
     """Apply an update, starting the workflow first if it does not run yet (no create race).
 
     ``id_reuse_policy=REJECT_DUPLICATE`` keeps a finished workflow (a closed cart) from being started again.
+    ``running_likely``: the workflow most likely runs already, so a plain update goes first (cheaper for the server
+    and the client than update-with-start; issue #19) and update-with-start with the same arguments follows only when
+    the server answers not-found (never started, or ended: ``id_reuse_policy`` then decides exactly as it would
+    have). Both in one call on the bridge, so the fallback costs one more RPC, not one more thread hop.
     """
 
     async def call(client: Client) -> Any:
-        return await _execute_update_with_start(
-            client, update, arg, workflow, workflow_arg, workflow_id, task_queue, id_reuse_policy
+        if running_likely:
+            try:
+                return await client.get_workflow_handle(workflow_id).execute_update(update, arg)
+            except RPCError as exc:
+                if exc.status != RPCStatusCode.NOT_FOUND:
+                    raise
+        operation = WithStartWorkflowOperation(
+            workflow,
+            workflow_arg,
+            id=workflow_id,
+            task_queue=task_queue,
+            id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+            id_reuse_policy=id_reuse_policy,
         )
-
-    return run(call)
-
-
-async def _execute_update_with_start(
-    client: Client,
-    update: Any,
-    arg: Any,
-    workflow: Any,
-    workflow_arg: Any,
-    workflow_id: str,
-    task_queue: str,
-    id_reuse_policy: WorkflowIDReusePolicy,
-) -> Any:
-    operation = WithStartWorkflowOperation(
-        workflow,
-        workflow_arg,
-        id=workflow_id,
-        task_queue=task_queue,
-        id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
-        id_reuse_policy=id_reuse_policy,
-    )
-    return await client.execute_update_with_start_workflow(update, arg, start_workflow_operation=operation)
-
-
-def update_or_start(
-    update: Any,
-    arg: Any,
-    *,
-    workflow: Any,
-    workflow_arg: Any,
-    workflow_id: str,
-    task_queue: str,
-    id_reuse_policy: WorkflowIDReusePolicy = WorkflowIDReusePolicy.ALLOW_DUPLICATE,
-) -> Any:
-    """``update_with_start`` for a workflow that is most likely running already: a plain update first (cheaper for
-    the server and the client than update-with-start), and update-with-start with the same arguments only when the
-    server answers not-found (never started, or ended: then ``id_reuse_policy`` decides exactly as it would have).
-
-    Both in one call on the bridge, so the fallback costs one more RPC, not one more thread hop.
-    """
-
-    async def call(client: Client) -> Any:
-        try:
-            return await client.get_workflow_handle(workflow_id).execute_update(update, arg)
-        except RPCError as exc:
-            if exc.status != RPCStatusCode.NOT_FOUND:
-                raise
-        return await _execute_update_with_start(
-            client, update, arg, workflow, workflow_arg, workflow_id, task_queue, id_reuse_policy
-        )
+        return await client.execute_update_with_start_workflow(update, arg, start_workflow_operation=operation)
 
     return run(call)
 
