@@ -34,6 +34,8 @@ with tempfile.TemporaryDirectory(prefix="oms-ab-") as tmp, ra.BenchDatabase(admi
         ra.run_carts(table, stack, key, "A", (1,))
         order_bench.run_orders(stack, order_bench.Placer(stack.web_port, key), 2, 2, fetch=db.order_results)
         ra.run_order_ramp(table, stack, key, db, "A", [2], 15)
+        if hasattr(ra, "run_noop_orders"):
+            ra.run_noop_orders(table, stack, "A", [2], 15)
         ra.run_lists(table, stack, key, "A", 3, floors=hasattr(ra, "LIST_FLOORS"))
         for label, r, cpu in asyncio.run(ra.temporal_ceiling(stack, [2], 15, **NAIVE)):
             ra.order_row(table, r, "A", cpu, label)
@@ -52,6 +54,7 @@ GOALS = [
         1.3,
     ),
     ("cart add (update + local activity)", "no-op cart update ceiling (update + no-op local activity)", 1.3),
+    ("order placed -> confirmed", "no-op order", 1.6),
     ("order placed -> confirmed", "no-op saga", 1.6),
 ]
 

@@ -98,14 +98,18 @@ class Placer:
             "Content-Type": "application/json",
             "Idempotency-Key": uuid.uuid4().hex,
         }
-        # gunicorn closes idle keep-alive connections; the retry reuses the Idempotency-Key, so it can never
-        # place a second order (the API replays the first answer).
+        return self.post("/api/v1/orders/", body, headers)
+
+    def post(self, path: str, body: str, headers: dict[str, str]) -> str | None:
+        """POST on this thread's keep-alive connection; the 201's ``number``, or None (logged). gunicorn closes idle
+        keep-alive connections: the retry sends the same request (the order's Idempotency-Key, so it can never
+        place a second order: the API replays the first answer)."""
         for _ in range(3):
             conn = getattr(self.local, "conn", None)
             if conn is None:
                 conn = self.local.conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=60)
             try:
-                conn.request("POST", "/api/v1/orders/", body=body, headers=headers)
+                conn.request("POST", path, body=body, headers=headers)
                 response = conn.getresponse()
                 data = json.loads(response.read())
             except (OSError, http.client.HTTPException):

@@ -2,6 +2,7 @@
 
 ``POST /bench/sync-checkout/``: the order saga's steps without Temporal (bench/sync_checkout.py).
 ``POST /bench/noop-cart/<id>/``: one update of a no-op cart workflow (bench/noop_cart.py), no auth, no database.
+``POST /bench/noop-order/<number>/``: start a no-op order (bench/noop_order.py) as an order is started, no database.
 ``GET /bench/floor/{drf,nested,raw}/{orders,products}/``: the list benchmarks' floors (bench/floors.py).
 """
 
@@ -14,6 +15,7 @@ from django.views.decorators.http import require_POST
 
 from bench.floors import ORDER_ROWS, ORDERS_WITH_ROWS, PRODUCT_ROWS, PRODUCTS_WITH_ROWS, raw_rows
 from bench.noop_cart import NOOP_CART_QUEUE, NoopCart
+from bench.noop_order import NOOP_ORDER_QUEUE, NoopOrder
 from bench.sync_checkout import sync_checkout
 from catalog.models import Product
 from oms_project import temporal
@@ -38,9 +40,25 @@ def noop_cart_add(request: HttpRequest, cart_id: str) -> JsonResponse:
     return JsonResponse({"count": count})
 
 
+@csrf_exempt
+@require_POST
+def noop_order_place(request: HttpRequest, number: str) -> JsonResponse:
+    # The order's call (orders/services.py order_start): update-with-start, answered once the first step ran.
+    temporal.update_with_start(
+        NoopOrder.recorded,
+        number,
+        workflow=NoopOrder.run,
+        workflow_arg=number,
+        workflow_id=f"bench-noop-order-{number}",
+        task_queue=NOOP_ORDER_QUEUE,
+    )
+    return JsonResponse({"number": number}, status=201)
+
+
 urlpatterns = [
     path("bench/sync-checkout/", sync_checkout),
     path("bench/noop-cart/<slug:cart_id>/", noop_cart_add),
+    path("bench/noop-order/<slug:number>/", noop_order_place),
     path("bench/floor/drf/orders/", ORDER_ROWS),
     path("bench/floor/drf/products/", PRODUCT_ROWS),
     path("bench/floor/nested/orders/", ORDERS_WITH_ROWS),
