@@ -15,7 +15,6 @@ writer (``orders.services.order_write``). Deterministic code only.
 from __future__ import annotations
 
 import asyncio
-from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -50,6 +49,7 @@ with workflow.unsafe.imports_passed_through():
         business_error,
     )
     from returns.domain import ReturnStatus
+    from returns.workflow_state import Command, ReturnState
 
 # The refund: retried with backoff until the PSP answers (a refund owed is never dropped); a refusal
 # (non-retryable, e.g. refund_exceeds_captured) is recorded for staff.
@@ -71,31 +71,6 @@ _TARGETS = {
     RECEIVE: ReturnStatus.RECEIVED,
     EXPIRE: ReturnStatus.EXPIRED,
 }
-
-
-@dataclass
-class Command:
-    kind: str
-    id: str
-    step: StepInput | None = None
-    receive: ReceiveInput | None = None
-
-
-@dataclass
-class ReturnState:
-    """Everything the return process knows (the ``progress`` query shows it)."""
-
-    return_id: str = ""
-    status: str = ""  # "" until recorded
-    step: str = "starting"
-    pending_action: str = ""
-    recorded: bool = False
-    refusal: dict[str, Any] | None = None  # the request was refused: no row, the process ends
-    receive_deadline: str = ""  # ISO 8601, set at approval
-    pending: list[Command] = field(default_factory=list)
-    outcomes: dict[str, dict[str, Any] | None] = field(default_factory=dict)  # command id -> refusal or None
-    writes: int = 0
-    refund_failed: bool = False  # the PSP refused the refund: the return stays received, staff decide
 
 
 @workflow.defn(name=RETURN_WORKFLOW)

@@ -7,11 +7,17 @@ asks the freshly loaded ``orders`` package for ``domain``, and the sandbox then 
 its dataclasses and enums included, for every order, cart and e-mail (measured: an e-mail workflow run cost 10 ms of
 worker CPU instead of 5, docs/benchmarks.md, issue #19). Workflow modules write ``import orders.domain as domain``.
 This test replays one stored history of each workflow type and fails if any other module was loaded in the sandbox.
+
+What a workflow module itself defines is built again for every run too: a dataclass there (its methods generated and
+compiled) cost about 6 ms of worker CPU per order for the order process's four. State and command dataclasses live
+in a passed-through module (``orders.workflow_state``, ``returns.workflow_state``); the second test keeps it so.
 """
 
 from __future__ import annotations
 
+import ast
 import importlib._bootstrap as bootstrap
+import inspect
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -66,3 +72,27 @@ async def test_a_workflow_run_loads_only_its_own_module_afresh(workflow: type, p
     modules = {each.__module__ for each in workflows}
     allowed = modules | {module.rsplit(".", 1)[0] for module in modules}  # and the packages they are in
     assert set(loaded) <= allowed, f"loaded afresh in the sandbox: {sorted(set(loaded) - allowed)}"
+
+
+def _dataclasses_defined(module: Any) -> list[str]:
+    tree = ast.parse(inspect.getsource(module))
+    return [
+        node.name
+        for node in ast.walk(tree)
+        if isinstance(node, ast.ClassDef)
+        for decorator in node.decorator_list
+        if "dataclass" in ast.unparse(decorator)
+    ]
+
+
+def test_workflow_modules_define_no_dataclasses() -> None:
+    modules = {
+        inspect.getmodule(workflow)
+        for components in workers.collect_components().values()
+        for workflow in components.workflows
+    }
+    assert len(modules) >= 5, f"the registry's workflow modules: {sorted(m.__name__ for m in modules)}"
+    defined = {module.__name__: names for module in modules if (names := _dataclasses_defined(module))}
+    assert not defined, (
+        f"dataclasses built afresh for every workflow run (move them to a passed-through module): {defined}"
+    )
