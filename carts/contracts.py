@@ -9,6 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from oms_project.payload_types import resolve_annotations
+
 # Activity names are fixed strings: workflow histories hold them, so renaming one breaks replay.
 CART_PRICE_SKUS = "carts.price_skus"
 CART_RECORD_STATUS = "carts.record_status"
@@ -238,3 +240,6 @@ class RecordStatusInput:
     status: str
     checkout_key: str | None = None
     contents: CartContents | None = None
+
+
+resolve_annotations(globals())  # types, not strings, for the payload converter (oms_project.payload_types)

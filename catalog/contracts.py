@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from oms_project.payload_types import resolve_annotations
+
 STOCK_RESERVE = "stock.reserve"
 STOCK_RELEASE = "stock.release"
 STOCK_FULFIL = "stock.fulfil"
@@ -49,3 +51,6 @@ class StockOrderInput:
     # release only: give back exactly what the reserve with this idempotency key took (nothing if it never ran),
     # the compensation of an edit's extra units.
     reserved_by: str = ""
+
+
+resolve_annotations(globals())  # types, not strings, for the payload converter (oms_project.payload_types)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from oms_project.payload_types import resolve_annotations
+
 # Activity names live in workflow histories: never rename.
 SEND = "notifications.email_send"
 MARK_FAILED = "notifications.email_mark_failed"
@@ -51,3 +53,6 @@ class DispatchInput:
     """The e-mails an order write recorded (``emails_record_for_order_events``), sent on EMAIL_TASK_QUEUE."""
 
     email_ids: list[int]
+
+
+resolve_annotations(globals())  # types, not strings, for the payload converter (oms_project.payload_types)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from oms_project.payload_types import resolve_annotations
+
 RETENTION_PURGE = "retention.purge"  # the activity's fixed name (histories hold it)
 SCHEDULE_ID = "retention-purge"
 WORKFLOW_ID = "retention-purge"  # the schedule appends each run's time
@@ -31,3 +33,6 @@ class PurgeResult:
 @dataclass
 class PurgeRunResult:
     results: list[PurgeResult] = field(default_factory=list)
+
+
+resolve_annotations(globals())  # types, not strings, for the payload converter (oms_project.payload_types)

@@ -10,6 +10,7 @@ from typing import Any
 
 from temporalio.exceptions import ApplicationError
 
+from oms_project.payload_types import resolve_annotations
 from payments.contracts import PaymentResult
 
 # Activity names are fixed strings: workflow histories hold them, so never rename one.
@@ -276,3 +277,6 @@ def business_error(code: str, message: str) -> ApplicationError:
     """A non-retryable refusal shaped like ``DomainError.as_payload`` so the client bridge rebuilds it."""
     payload = {"code": code, "message": message, "field": None, "details": {}}
     return ApplicationError(message, payload, type=code, non_retryable=True)
+
+
+resolve_annotations(globals())  # types, not strings, for the payload converter (oms_project.payload_types)

@@ -12,6 +12,7 @@ from decimal import Decimal
 from enum import StrEnum
 
 from oms_project.money import allocate, quantize
+from oms_project.payload_types import resolve_annotations
 
 
 class Status(StrEnum):
@@ -484,3 +485,6 @@ def order_end(all_shipped: bool, shipment_statuses: Sequence[str]) -> Status | N
     if not all(DeliveryStatus(s) in DELIVERY_FINAL for s in shipment_statuses):
         return None
     return Status.DELIVERED if DeliveryStatus.DELIVERED in shipment_statuses else Status.CANCELLED
+
+
+resolve_annotations(globals())  # types, not strings, for the payload converter (oms_project.payload_types)

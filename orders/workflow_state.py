@@ -15,6 +15,7 @@ from decimal import Decimal
 from typing import Any
 
 import orders.domain as domain
+from oms_project.payload_types import resolve_annotations
 from orders.contracts import (
     CancelInput,
     ChangeDeliveryInput,
@@ -118,3 +119,6 @@ class OrderState:
 
     def remaining(self) -> dict[str, int]:
         return domain.remaining_to_ship(self.lines, self.shipped())
+
+
+resolve_annotations(globals())  # types, not strings, for the payload converter (oms_project.payload_types)

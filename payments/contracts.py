@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from oms_project.payload_types import resolve_annotations
+
 PAYMENT_AUTHORIZE = "payment.authorize"
 PAYMENT_CAPTURE = "payment.capture"
 PAYMENT_VOID = "payment.void"
@@ -59,3 +61,6 @@ class PaymentResult:
     expires_at: str | None  # ISO 8601; None when nothing expires (external, or nothing authorized)
     captured_amount: str = "0"
     refunded_amount: str = "0"
+
+
+resolve_annotations(globals())  # types, not strings, for the payload converter (oms_project.payload_types)

@@ -10,6 +10,8 @@ from typing import Any
 
 from temporalio.exceptions import ApplicationError
 
+from oms_project.payload_types import resolve_annotations
+
 RETURN_RECORD = "return.record"  # the row, written by the workflow's first activity (idempotent upsert)
 RETURN_WRITE = "return.write"  # a status change + the return's and the order's timeline + outbox, one transaction
 RETURN_RECEIVE = "return.receive"  # received quantities, restock flags and refund amounts, under the order's lock
@@ -152,3 +154,6 @@ def business_error(code: str, message: str, field_name: str | None = None) -> Ap
     """A non-retryable refusal shaped like ``DomainError.as_payload`` so the client bridge rebuilds it."""
     payload = {"code": code, "message": message, "field": field_name, "details": {}}
     return ApplicationError(message, payload, type=code, non_retryable=True)
+
+
+resolve_annotations(globals())  # types, not strings, for the payload converter (oms_project.payload_types)

@@ -12,6 +12,7 @@ from decimal import Decimal
 from enum import StrEnum
 
 from oms_project.money import allocate, quantize
+from oms_project.payload_types import resolve_annotations
 
 
 class ReturnStatus(StrEnum):
@@ -149,3 +150,6 @@ def line_refund(basis: LineRefundBasis, units: int, currency: str) -> Decimal:
 def capped_refund(amount: Decimal, refundable: Decimal) -> Decimal:
     """Refunds never exceed what was captured and not yet refunded (a goodwill refund may have taken part)."""
     return max(min(amount, refundable), Decimal("0"))
+
+
+resolve_annotations(globals())  # types, not strings, for the payload converter (oms_project.payload_types)

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from oms_project.payload_types import resolve_annotations
 from returns.contracts import ReceiveInput, StepInput
 
 
@@ -36,3 +37,6 @@ class ReturnState:
     outcomes: dict[str, dict[str, Any] | None] = field(default_factory=dict)  # command id -> refusal or None
     writes: int = 0
     refund_failed: bool = False  # the PSP refused the refund: the return stays received, staff decide
+
+
+resolve_annotations(globals())  # types, not strings, for the payload converter (oms_project.payload_types)

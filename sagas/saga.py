@@ -16,6 +16,8 @@ from typing import Any
 from temporalio import workflow
 from temporalio.common import RetryPolicy
 
+from oms_project.payload_types import resolve_annotations
+
 PENDING = "pending"
 RUNNING = "running"
 DONE = "done"
@@ -182,3 +184,6 @@ def _describe(error: BaseException) -> str:
     cause = error.__cause__ or error
     kind = getattr(cause, "type", None) or type(cause).__name__
     return f"{kind}: {cause}"[:500]
+
+
+resolve_annotations(globals())  # types, not strings, for the payload converter (oms_project.payload_types)

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from oms_project.payload_types import resolve_annotations
+
 VOUCHER_REDEEM = "voucher.redeem"
 VOUCHER_RELEASE = "voucher.release"
 
@@ -26,3 +28,6 @@ class RedeemInput:
 class ReleaseInput:
     order_number: str
     idempotency_key: str
+
+
+resolve_annotations(globals())  # types, not strings, for the payload converter (oms_project.payload_types)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from oms_project.payload_types import resolve_annotations
+
 # Activity names live in workflow histories: never rename.
 PUBLISH = "webhooks.publish"
 DISPATCH = "webhooks.dispatch"
@@ -84,3 +86,6 @@ class DeliverResult:
 class MarkFailedInput:
     delivery_id: int
     reason: str
+
+
+resolve_annotations(globals())  # types, not strings, for the payload converter (oms_project.payload_types)
