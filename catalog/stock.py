@@ -76,7 +76,8 @@ def _validate_lines(lines: Sequence[StockLine]) -> None:
                 field=f"lines[{index}].quantity",
                 details={"sku": line.sku, "quantity": line.quantity},
             )
-    known = set(Variant.objects.filter(sku__in={line.sku for line in lines}).values_list("sku", flat=True))
+    skus = {line.sku for line in lines}
+    known = set(Variant.objects.filter(sku__in=skus).order_by().values_list("sku", flat=True))  # no join for the order
     for index, line in enumerate(lines):
         if line.sku not in known:
             raise DomainError(
@@ -163,16 +164,17 @@ def stock_reserve(
     that cannot be served, ``InvalidInput``/``unknown_sku`` for bad lines. Same key again: same result."""
     prefix = _key_prefix(idempotency_key, Kind.RESERVE)
     stock_lines = [_as_line(line) for line in lines]
-    if (done := _recorded(prefix)) is not None:
-        return done
-    _validate_lines(stock_lines)
     skus = {line.sku for line in stock_lines}
     try:
         with transaction.atomic():
             levels = _lock(Q(variant__sku__in=skus, warehouse__is_active=True))
-            # A concurrent attempt with this key waited on the same locks; now its rows are visible.
+            # An earlier call with this key answers as it did (a retry, or a concurrent attempt that waited on the
+            # same locks: its rows are visible now), before the lines are checked again: a sku deactivated since
+            # must not turn a recorded reservation into an error. Looked up once, under the locks (a first call,
+            # the usual case, pays one look-up, not two).
             if (done := _recorded(prefix)) is not None:
                 return done
+            _validate_lines(stock_lines)
             picks = _pick(stock_lines, levels)
             by_pk = {level.pk: level for level in levels}
             return [

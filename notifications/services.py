@@ -17,7 +17,7 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.core.mail import get_connection
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.utils import timezone
 
 from notifications import domain, rendering
@@ -47,16 +47,13 @@ def emails_record_for_order_events(
     if not wanted or not order.contact_email:
         return []
     wanted = [(_saved(event), kind) for event, kind in wanted]
+    # One INSERT ... ON CONFLICT DO NOTHING: an event whose e-mail exists (a replayed write, or a concurrent one)
+    # keeps it (the unique constraint per event decides), without a savepoint or a look-up first.
+    Email.objects.bulk_create(
+        [Email(order=order, event=event, kind=kind, to=order.contact_email) for event, kind in wanted],
+        ignore_conflicts=True,
+    )
     originals = Email.objects.filter(event__in=[event for event, _ in wanted], resend_of__isnull=True)
-    existing = set(originals.values_list("event_id", flat=True))
-    for event, kind in wanted:
-        if event.pk in existing:
-            continue
-        try:
-            with transaction.atomic():  # a savepoint: a concurrent duplicate must not break the order write
-                Email.objects.create(order=order, event=event, kind=kind, to=order.contact_email)
-        except IntegrityError:
-            pass  # recorded by a concurrent replay of the same write
     pending = list(originals.filter(status=Email.Status.PENDING).order_by("pk").values_list("pk", flat=True))
     if start_after_commit:
         transaction.on_commit(lambda: _start_all(pending))

@@ -136,16 +136,18 @@ def payment_authorize(
         raise InvalidInput("An idempotency key is required.", field="idempotency_key")
     provider = get_provider()
     with transaction.atomic():
-        payment, _ = Payment.objects.select_for_update().get_or_create(
+        # The order's payment row, made by the first call (INSERT ... ON CONFLICT DO NOTHING: no get_or_create
+        # savepoint, no look-up first), then taken under its lock, whoever made it.
+        new = Payment(
             order_number=order_number,
-            defaults={
-                "method": method,
-                "provider": provider.name if method == METHOD_CARD else "",
-                "amount": value,
-                "currency": currency,
-                "authorize_key": idempotency_key,
-            },
+            method=method,
+            provider=provider.name if method == METHOD_CARD else "",
+            amount=value,
+            currency=currency,
+            authorize_key=idempotency_key,
         )
+        Payment.objects.bulk_create([new], ignore_conflicts=True)
+        payment = Payment.objects.select_for_update().get(order_number=order_number)
         if payment.status not in (Status.PENDING, Status.FAILED):
             return payment_result(payment)
         if payment.method == METHOD_EXTERNAL:
