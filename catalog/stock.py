@@ -169,9 +169,8 @@ def stock_reserve(
         with transaction.atomic():
             levels = _lock(Q(variant__sku__in=skus, warehouse__is_active=True))
             # An earlier call with this key answers as it did (a retry, or a concurrent attempt that waited on the
-            # same locks: its rows are visible now), before the lines are checked again: a sku deactivated since
-            # must not turn a recorded reservation into an error. Looked up once, under the locks (a first call,
-            # the usual case, pays one look-up, not two).
+            # same locks: its rows are visible now). Looked up once, under the locks: a first call, the usual case,
+            # pays one look-up, not two (a retry takes the locks for a moment before it answers).
             if (done := _recorded(prefix)) is not None:
                 return done
             _validate_lines(stock_lines)
