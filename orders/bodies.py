@@ -14,7 +14,7 @@ from typing import Any
 
 from oms_project.money import format_amount
 from oms_project.timestamps import timestamp_formatter
-from orders.domain import Status
+from orders.domain import MAY_HAVE_RETURNS, MAY_HAVE_SHIPMENTS
 from orders.models import Order, OrderEvent, OrderLine, Shipment
 from orders.selectors import order_get_for_partner
 from returns.models import Return
@@ -57,18 +57,21 @@ def order_bodies(orders: Sequence[Order]) -> list[dict[str, Any]]:
     event_rows = OrderEvent.objects.filter(order_id__in=ids).order_by("id")
     for row in event_rows.values_list("order_id", "type", "at", "actor", "data"):
         events[row[0]].append(row)
-    # An order still ``created`` has never been confirmed (the status never moves back), so it has no shipment
-    # and no return yet: the 201 of a new order and the webhook body of its record skip both queries (issue #19).
-    later = [order.pk for order in orders if order.status != Status.CREATED]
+    # Only orders that can have shipments or returns (``domain.MAY_HAVE_SHIPMENTS``, ``MAY_HAVE_RETURNS``: derived
+    # from the transition table) are looked up: a page of new or confirmed orders, the 201 of a new order and the
+    # webhook body of its record skip both queries (issue #19).
+    shipped = [order.pk for order in orders if order.status in MAY_HAVE_SHIPMENTS]
+    delivered = [order.pk for order in orders if order.status in MAY_HAVE_RETURNS]
     returns: dict[int, list[str]] = defaultdict(list)
     when = timestamp_formatter()
     shipments: dict[int, list[dict[str, Any]]] = defaultdict(list)
-    if later:
+    if delivered:
         for order_id, return_id in (
-            Return.objects.filter(order_id__in=later).order_by("created_at", "id").values_list("order_id", "id")
+            Return.objects.filter(order_id__in=delivered).order_by("created_at", "id").values_list("order_id", "id")
         ):
             returns[order_id].append(return_id)
-        for shipment in Shipment.objects.filter(order_id__in=later).order_by("order_id", "seq"):
+    if shipped:
+        for shipment in Shipment.objects.filter(order_id__in=shipped).order_by("order_id", "seq"):
             shipments[shipment.order_id].append(
                 shipment_body(shipment, currency=shipment_currency(orders, shipment), when=when)
             )

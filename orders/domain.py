@@ -104,6 +104,24 @@ PAYMENT_TRANSITIONS: dict[PaymentStatus, frozenset[PaymentStatus]] = {
 TERMINAL: frozenset[Status] = frozenset(s for s, targets in TRANSITIONS.items() if not targets)
 
 
+def _reachable(start: frozenset[Status]) -> frozenset[Status]:
+    """``start`` and every status the table can move an order to from there."""
+    seen, todo = set(start), list(start)
+    while todo:
+        for target in TRANSITIONS[todo.pop()] - seen:
+            seen.add(target)
+            todo.append(target)
+    return frozenset(seen)
+
+
+# Which orders can have shipment rows or returns. A shipment row is written by the same write that moves the order
+# to partially_shipped or shipped; a return only for a delivered order (``returns.services``); statuses never move
+# back. So an order in any other status has none, and reads (the bodies of lists, details, webhooks) skip the
+# query for it (issue #19). Derived from the table, so a new transition keeps them right.
+MAY_HAVE_SHIPMENTS: frozenset[Status] = _reachable(frozenset({Status.PARTIALLY_SHIPPED, Status.SHIPPED}))
+MAY_HAVE_RETURNS: frozenset[Status] = _reachable(frozenset({Status.DELIVERED}))
+
+
 class TransitionRefused(ValueError):
     """A status change the table does not allow: a bug in the caller, never a business answer."""
 

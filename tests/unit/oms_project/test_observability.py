@@ -12,13 +12,16 @@ from typing import Any
 import pytest
 from django.core.cache import cache
 from django.test import Client
+from django.utils.timezone import now
 
 from oms_project import metrics, observability, temporal
 from oms_project.logging_config import logging_config
 from orders import services
 from orders.contracts import ApplyInput, EventInput
+from orders.models import Order
 from partners.models import Partner
 from partners.services import api_key_create
+from returns.models import Return
 from tests.integration.orders.helpers import order_body, seed_sku
 from tests.temporal_env import settings_override
 
@@ -174,17 +177,54 @@ def _client() -> Client:
 def test_order_list_of_20_rows_uses_a_fixed_number_of_queries(django_assert_num_queries: Any) -> None:
     _orders(25)
     client = _client()
-    with django_assert_num_queries(6):  # key, orders page, lines, events, shipments, returns
+    # key, orders page, lines, events: confirmed orders cannot have shipments or returns (domain.MAY_HAVE_SHIPMENTS)
+    with django_assert_num_queries(4):
         response = client.get("/api/v1/orders/?page_size=20")
     assert response.status_code == 200 and len(response.json()["results"]) == 20
     assert all(len(order["lines"]) == 2 for order in response.json()["results"])
+
+
+def test_a_page_with_a_delivered_order_looks_up_its_shipments_and_returns(django_assert_num_queries: Any) -> None:
+    _orders(3)
+    delivered = Order.objects.order_by("pk").first()
+    for status, shipment in (
+        ("shipped", {"seq": 1, "lines": [{"sku": "QA", "quantity": 1}], "carrier": "DHL", "tracking_number": "T1"}),
+        ("delivered", {"seq": 1, "delivery_status": "delivered"}),
+    ):
+        services.order_apply(
+            inp=ApplyInput(
+                number=delivered.number,
+                idempotency_key=f"q:{status}",
+                actor="t",
+                at="2026-01-02T00:00:00+00:00",
+                status=status,
+                events=[EventInput(type=status, data={})],
+                shipment={**shipment, "amount_captured": "0"} if status == "shipped" else shipment,
+            )
+        )
+    Return.objects.create(
+        id="R-Q1",
+        order=delivered,
+        reason="damaged",
+        currency="EUR",
+        requested_by="t",
+        created_at=now(),
+        updated_at=now(),
+    )
+    client = _client()
+    with django_assert_num_queries(6):  # key, orders page, lines, events, shipments, returns
+        response = client.get("/api/v1/orders/?page_size=20")
+    bodies = {order["number"]: order for order in response.json()["results"]}
+    assert [s["id"] for s in bodies[delivered.number]["shipments"]] == [1]
+    assert bodies[delivered.number]["returns"] == ["R-Q1"]
+    assert all(not o["shipments"] and not o["returns"] for n, o in bodies.items() if n != delivered.number)
 
 
 def test_order_detail_uses_a_fixed_number_of_queries(django_assert_num_queries: Any) -> None:
     _orders(1)
     client = _client()
     number = client.get("/api/v1/orders/").json()["results"][0]["number"]
-    with django_assert_num_queries(6):  # key, order, lines, events, shipments, returns
+    with django_assert_num_queries(4):  # key, order, lines, events (confirmed: no shipments or returns)
         response = client.get(f"/api/v1/orders/{number}/")
     assert response.status_code == 200 and response.json()["status"] == "confirmed"
 

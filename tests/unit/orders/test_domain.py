@@ -5,6 +5,8 @@ import pytest
 
 from orders.domain import (
     CANCELLABLE,
+    MAY_HAVE_RETURNS,
+    MAY_HAVE_SHIPMENTS,
     TRANSITIONS,
     PricedLine,
     PricingRules,
@@ -100,3 +102,10 @@ def test_fixed_voucher_larger_than_the_subtotal_discounts_exactly_the_subtotal()
     assert totals.discount == Decimal("5.00")
     assert totals.total == Decimal("0.00")
     assert totals.voucher_code == "BIG"
+
+
+def test_only_orders_that_shipped_or_were_delivered_can_have_shipment_rows_or_returns() -> None:
+    # The bodies skip the shipment and return queries for every other status: the sets follow the table.
+    shipped = {Status.PARTIALLY_SHIPPED, Status.SHIPPED, Status.DELIVERED, Status.CANCELLED}  # cancelled: not delivered
+    assert shipped == MAY_HAVE_SHIPMENTS
+    assert {Status.DELIVERED} == MAY_HAVE_RETURNS
