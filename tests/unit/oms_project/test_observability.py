@@ -154,17 +154,22 @@ def _orders(count: int) -> None:
             actor="t",
         )
         services.order_record(inp=inp)
-        services.order_apply(
-            inp=ApplyInput(
-                number=inp.number,
-                idempotency_key=f"q{index}:confirm",
-                actor="t",
-                at="2026-01-01T00:00:00+00:00",
-                status="confirmed",
-                payment_status="authorized",
-                events=[EventInput(type="confirmed", data={})],
-            )
+        _move(inp.number, "confirmed", payment_status="authorized")
+
+
+def _move(number: str, status: str, **fields: Any) -> None:
+    """One write of the order process: ``status`` with its event (and ``fields``)."""
+    services.order_apply(
+        inp=ApplyInput(
+            number=number,
+            idempotency_key=f"{number}:{status}",
+            actor="t",
+            at="2026-01-01T00:00:00+00:00",
+            status=status,
+            events=[EventInput(type=status, data={})],
+            **fields,
         )
+    )
 
 
 def _client() -> Client:
@@ -187,21 +192,9 @@ def test_order_list_of_20_rows_uses_a_fixed_number_of_queries(django_assert_num_
 def test_a_page_with_a_delivered_order_looks_up_its_shipments_and_returns(django_assert_num_queries: Any) -> None:
     _orders(3)
     delivered = Order.objects.order_by("pk").first()
-    for status, shipment in (
-        ("shipped", {"seq": 1, "lines": [{"sku": "QA", "quantity": 1}], "carrier": "DHL", "tracking_number": "T1"}),
-        ("delivered", {"seq": 1, "delivery_status": "delivered"}),
-    ):
-        services.order_apply(
-            inp=ApplyInput(
-                number=delivered.number,
-                idempotency_key=f"q:{status}",
-                actor="t",
-                at="2026-01-02T00:00:00+00:00",
-                status=status,
-                events=[EventInput(type=status, data={})],
-                shipment={**shipment, "amount_captured": "0"} if status == "shipped" else shipment,
-            )
-        )
+    shipment = {"seq": 1, "lines": [{"sku": "QA", "quantity": 1}], "carrier": "DHL", "tracking_number": "T1"}
+    _move(delivered.number, "shipped", shipment={**shipment, "amount_captured": "0"})
+    _move(delivered.number, "delivered", shipment={"seq": 1, "delivery_status": "delivered"})
     Return.objects.create(
         id="R-Q1",
         order=delivered,
