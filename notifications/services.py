@@ -223,15 +223,14 @@ def email_send(*, email_id: int, claim_for: timedelta | None = None, timeout: fl
     except Exception as exc:
         Email.objects.filter(pk=email_id).update(last_error=f"{type(exc).__name__}: {exc}"[:2000], claimed_until=None)
         raise
-    with transaction.atomic():
-        email = Email.objects.select_for_update().get(pk=email_id)
-        if email.status != Email.Status.SENT:
-            email.status = Email.Status.SENT
-            email.sent_at = timezone.now()
-            email.subject = message.subject[:255]
-            email.last_error = ""
-            email.claimed_until = None
-            email.save(update_fields=["status", "sent_at", "subject", "last_error", "claimed_until"])
+    # Sent: one conditional UPDATE (a row another attempt already marked sent keeps its own time and subject).
+    Email.objects.filter(pk=email_id).exclude(status=Email.Status.SENT).update(
+        status=Email.Status.SENT,
+        sent_at=timezone.now(),
+        subject=message.subject[:255],
+        last_error="",
+        claimed_until=None,
+    )
     log.info("e-mail %s (%s of order %s) sent", email_id, email.kind, email.order_id)
     return True
 
