@@ -29,8 +29,13 @@ def is_supported_currency(code: str) -> bool:
     return code in MINOR_UNITS
 
 
+# Built once: every amount of every body is quantized (a list of 20 orders: about 320 amounts).
+_QUANTA: dict[str, Decimal] = {code: Decimal(1).scaleb(-digits) for code, digits in MINOR_UNITS.items()}
+_DEFAULT_QUANTUM = Decimal("0.01")
+
+
 def quantum(currency: str) -> Decimal:
-    return Decimal(1).scaleb(-MINOR_UNITS.get(currency, 2))
+    return _QUANTA.get(currency, _DEFAULT_QUANTUM)
 
 
 def quantize(amount: Decimal, currency: str) -> Decimal:
