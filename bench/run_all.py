@@ -655,7 +655,11 @@ def write(
             "closed loop, one cart per client. Lists and the synchronous checkout: closed loop, keep-alive clients.",
             "The no-op cart update ceiling: `POST /bench/noop-cart/<id>/` (bench/urls.py), the cart add's path "
             "(HTTP, bridge, the update (plain once the workflow runs), one local activity) without the cart's own "
-            "work, closed loop, one workflow per client. CPU ms/op (stack): utime + stime over the phase of the "
+            "work, closed loop, one workflow per client. The no-op order (the order's floor, bench/noop_order.py): "
+            "`POST /bench/noop-order/<number>/` starts it as an order is started (update-with-start answered after "
+            "the first step), sync no-op steps on the worker's thread pool (4 local, authorize regular, the e-mail's "
+            "dispatch on its own queue), then open with one timer; open loop at 5/s like the orders. "
+            "CPU ms/op (stack): utime + stime over the phase of the "
             "stack's processes with "
             "their children and the bench database's PostgreSQL backends (the saga ceilings: also the bench "
             "process, which runs their worker), per request or order; machine busy %: /proc/stat over the phase, "
