@@ -204,7 +204,11 @@ def email_send(*, email_id: int, claim_for: timedelta | None = None, timeout: fl
     ``EmailBusy`` while another's claim holds. ``timeout``: the SMTP timeout of this attempt
     (default ``EMAIL_TIMEOUT``)."""
     with transaction.atomic():
-        email = Email.objects.select_for_update().filter(pk=email_id).first()
+        # The order and event the message renders come with the claim in one statement; only the e-mail's row
+        # is locked (the order's row is its writes' lock).
+        email = (
+            Email.objects.select_for_update(of=("self",)).select_related("order", "event").filter(pk=email_id).first()
+        )
         if email is None:
             raise EmailGone(f"E-mail {email_id} does not exist.")
         if email.status == Email.Status.SENT:

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import time
 import uuid
+from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
@@ -76,53 +77,57 @@ class SandboxProvider:
 
     # --- the one pattern every operation follows --------------------------------------------------------
 
-    def _entry(self, idempotency_key: str, **defaults: Any) -> SandboxLedgerEntry:
-        try:
-            entry, _ = Entry.objects.get_or_create(idempotency_key=idempotency_key, defaults=defaults)
-        except IntegrityError:  # a concurrent first call created it
-            entry = Entry.objects.get(idempotency_key=idempotency_key)
-        if entry.operation != defaults["operation"]:
-            raise ValueError(f"idempotency key {idempotency_key!r} was used for {entry.operation}")
-        return entry
-
-    def _decide(self, entry: SandboxLedgerEntry, decide: Any) -> ProviderResult:
-        """Under a lock on the entry: a final entry answers as before; otherwise count the attempt and let
-        ``decide(entry)`` set the outcome. A transient failure is committed (so attempts count) and then
-        raised."""
+    def _decide(self, decide: Callable[[SandboxLedgerEntry], str | None], **entry: Any) -> ProviderResult:
+        """The entry of ``entry["idempotency_key"]``, made by the first call (INSERT ... ON CONFLICT DO NOTHING: no
+        look-up before it, no savepoint, a concurrent first call cannot fail it), then, under its row lock: a
+        final entry answers as before; otherwise count the attempt and let ``decide(entry)`` set the outcome. A
+        transient failure is committed (so attempts count) and then raised."""
         transient: str | None = None
+        key = entry["idempotency_key"]
         with transaction.atomic():
-            entry = Entry.objects.select_for_update().get(pk=entry.pk)
-            if entry.status != Entry.Status.PENDING:
-                return _result(entry)
-            entry.attempts += 1
-            transient = decide(entry)
+            Entry.objects.bulk_create([Entry(**entry)], ignore_conflicts=True)
+            found = Entry.objects.select_for_update().get(idempotency_key=key)
+            if found.operation != entry["operation"]:
+                raise ValueError(f"idempotency key {key!r} was used for {found.operation}")
+            if found.status != Entry.Status.PENDING:
+                return _result(found)
+            found.attempts += 1
+            transient = decide(found)
             if transient:
-                entry.last_error = transient
-            entry.save()
+                found.last_error = transient
+            found.save()
         if transient:
             raise ProviderUnavailable(transient)
-        return _result(entry)
+        return _result(found)
+
+    def _final(self, idempotency_key: str) -> ProviderResult | None:
+        """What the key's entry answered, if it is final (no entry yet: None)."""
+        entry = Entry.objects.filter(idempotency_key=idempotency_key).exclude(status=Entry.Status.PENDING).first()
+        return _result(entry) if entry else None
 
     # --- operations ---------------------------------------------------------------------------------------
 
     def authorize(
         self, *, idempotency_key: str, order_number: str, amount: Decimal, currency: str, token: str
     ) -> ProviderResult:
-        entry = self._entry(
-            idempotency_key,
-            operation=Op.AUTHORIZE,
-            order_number=order_number,
-            token=token,
-            amount=amount,
-            currency=currency,
-        )
-        if entry.status != Entry.Status.PENDING:
-            return _result(entry)
-        kind = token_kind(entry.token)
-        if kind == TOKEN_SLOW:
+        entry = {
+            "idempotency_key": idempotency_key,
+            "operation": Op.AUTHORIZE,
+            "order_number": order_number,
+            "token": token,
+            "amount": amount,
+            "currency": currency,
+        }
+        if token_kind(token) == TOKEN_SLOW:
+            # The PSP has the request (its entry, pending) while it thinks; a key it answered answers at once.
+            Entry.objects.bulk_create([Entry(**entry)], ignore_conflicts=True)
+            answered = self._final(idempotency_key)
+            if answered:
+                return answered
             _sleep(settings.SANDBOX_SLOW_SECONDS)
 
         def decide(entry: SandboxLedgerEntry) -> str | None:
+            kind = token_kind(entry.token)  # the first call's card, for every later call with its key too
             if kind == TOKEN_FLAKY and entry.attempts <= settings.SANDBOX_FLAKY_FAILURES:
                 return f"sandbox: temporary failure (attempt {entry.attempts})"
             if kind == TOKEN_LIMIT_100 and entry.amount > CARD_LIMIT:
@@ -137,7 +142,7 @@ class SandboxProvider:
                 entry.decline_reason = _DECLINES.get(kind or "", "invalid_token")
             return None
 
-        return self._decide(entry, decide)
+        return self._decide(decide, **entry)
 
     def find_authorization(self, *, idempotency_key: str) -> ProviderResult | None:
         entry = Entry.objects.filter(idempotency_key=idempotency_key, operation=Op.AUTHORIZE).first()
@@ -158,16 +163,16 @@ class SandboxProvider:
         authorization = Entry.objects.filter(
             operation=Op.AUTHORIZE, authorization_id=authorization_id, status=SUCCEEDED
         ).first()
-        entry = self._entry(
-            idempotency_key,
-            operation=operation,
-            order_number=authorization.order_number if authorization else "",
-            token=authorization.token if authorization else "",
-            authorization_id=authorization_id,
-            amount=amount or 0,
-            currency=currency or (authorization.currency if authorization else ""),
-            final=final,
-        )
+        entry = {
+            "idempotency_key": idempotency_key,
+            "operation": operation,
+            "order_number": authorization.order_number if authorization else "",
+            "token": authorization.token if authorization else "",
+            "authorization_id": authorization_id,
+            "amount": amount or 0,
+            "currency": currency or (authorization.currency if authorization else ""),
+            "final": final,
+        }
 
         def decide(entry: SandboxLedgerEntry) -> str | None:
             reason = self._refusal(operation, entry, authorization)
@@ -175,19 +180,22 @@ class SandboxProvider:
             entry.decline_reason = reason
             return None
 
+        def refuse_as_second(entry: SandboxLedgerEntry) -> str | None:
+            entry.status = DECLINED
+            entry.decline_reason = _ALREADY[operation]
+            return None
+
         try:
             if authorization is None:
-                return self._decide(entry, decide)
+                return self._decide(decide, **entry)
             with transaction.atomic():
                 # Serialises every operation on one authorization (the constraint is the backstop for voids).
                 Entry.objects.select_for_update().get(pk=authorization.pk)
-                return self._decide(entry, decide)
+                return self._decide(decide, **entry)
         except IntegrityError:
-            # Another key won the race to void this authorization: ours is refused like any second attempt.
-            Entry.objects.filter(pk=entry.pk, status=Entry.Status.PENDING).update(
-                status=DECLINED, decline_reason=_ALREADY[operation]
-            )
-            return _result(Entry.objects.get(pk=entry.pk))
+            # Another key won the race to void this authorization (our attempt, its entry included, was rolled
+            # back): ours is refused like any second attempt.
+            return self._decide(refuse_as_second, **entry)
 
     @staticmethod
     def _sums(authorization: SandboxLedgerEntry) -> dict[str, Decimal]:

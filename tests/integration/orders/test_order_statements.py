@@ -24,18 +24,20 @@ WEB_STATEMENTS = 9
 # delivery's row without a savepoint around it (delivery.request 5 -> 3). Then (42 -> 35): the payment row and the
 # order write's e-mail rows made by INSERT ... ON CONFLICT DO NOTHING instead of a look-up and a savepoint
 # (payment.authorize 10 -> 8, order.write 10 -> 7), the reservation's earlier call looked up once, under its locks
-# (stock.reserve 6 -> 5), the e-mail marked sent by one conditional UPDATE (8 -> 7).
+# (stock.reserve 6 -> 5), the e-mail marked sent by one conditional UPDATE (8 -> 7). Then (35 -> 32): the sandbox
+# ledger entry made by INSERT ... ON CONFLICT DO NOTHING (payment.authorize 8 -> 7), the e-mail's order and event
+# fetched with its claim (email_dispatch 7 -> 5).
 WORKER_STATEMENTS = {
     "order.record": 5,
     "stock.reserve": 5,
-    # The payment row (insert or nothing, lock), the sandbox PSP's ledger entry (look-up, insert, lock, update),
+    # The payment row (insert or nothing, lock), the sandbox PSP's ledger entry (insert or nothing, lock, update),
     # the payment under its lock again and its update.
-    "payment.authorize": 8,
+    "payment.authorize": 7,
     "delivery.request": 3,  # the order, the sandbox's row looked up, inserted (5 with the savepoint before)
     "order.write": 7,
-    # The confirmation e-mail, sent by the dispatch itself (ADR 0142): the pending e-mails, the claim (lock, update),
-    # the order, event and lines it renders, marked sent (one conditional update; a lock and an update before: 8).
-    "notifications.email_dispatch": 7,
+    # The confirmation e-mail, sent by the dispatch itself (ADR 0142): the pending e-mails, the claim with the order
+    # and event it renders (one locking join), the claim's update, the lines, marked sent (one conditional update).
+    "notifications.email_dispatch": 5,
 }
 
 
