@@ -18,7 +18,8 @@ Every row also gets the CPU its phase cost the stack per operation, the SQL stat
 of the workers (bench/statements.py), and the machine's busy share (CpuWindow in bench/stack.py), so a target that is
 not met shows whether the machine's cores were the limit. The goals of issue #19 are printed as ratios of CPU per
 operation to the floors of the same run.
-``--levers`` adds D (DATABASE_POOL=true) and E (WORKER_WORKFLOW_RUNNER=unsandboxed), each against A's numbers.
+``--levers`` adds D (DATABASE_PREPARED_STATEMENTS=false: Django's client-side parameters, no prepared statements)
+and E (WORKER_WORKFLOW_RUNNER=unsandboxed), each against A's numbers.
 """
 
 from __future__ import annotations
@@ -437,7 +438,9 @@ def main() -> None:
     parser.add_argument("--ramp-seconds", type=float, default=10)
     parser.add_argument("--list-seconds", type=float, default=8)
     parser.add_argument("--cart-ceiling-seconds", type=float, default=6, help="per level of the no-op cart update")
-    parser.add_argument("--levers", action="store_true", help="also measure DATABASE_POOL and the unsandboxed runner")
+    parser.add_argument(
+        "--levers", action="store_true", help="also measure without prepared statements and with the unsandboxed runner"
+    )
     parser.add_argument("--no-write", action="store_true")
     args = parser.parse_args()
     command = "python bench/run_all.py " + " ".join(sys.argv[1:])
@@ -492,7 +495,7 @@ def main() -> None:
             facts["cart_c"] = run_carts(table, stack, key, C, (16,))
         if args.levers:
             for name, label, env in (
-                ("d", "gunicorn, DATABASE_POOL", {"DATABASE_POOL": "true"}),
+                ("d", "gunicorn, no prepared statements", {"DATABASE_PREPARED_STATEMENTS": "false"}),
                 ("e", "gunicorn, unsandboxed runner", {"WORKER_WORKFLOW_RUNNER": "unsandboxed"}),
             ):
                 log(f"== {name.upper()}: {label}")
@@ -617,14 +620,20 @@ def lever_lines(f: dict) -> list[str]:
         f"{ratio(order_bench.sustained(f['ramp_b']), order_bench.sustained(f['ramp_a']))}"
         f" ({order_bench.sustained(f['ramp_b']):.1f} vs {order_bench.sustained(f['ramp_a']):.1f}/s)"
     )
-    for name, label in (("d", "DATABASE_POOL=true"), ("e", "unsandboxed workflow runner")):
+    for name, label in (
+        ("d", "no prepared statements (DATABASE_PREPARED_STATEMENTS=false)"),
+        ("e", "unsandboxed workflow runner"),
+    ):
         if f"cart_{name}" in f:
             lines.append(
                 f"- {label} vs A: cart p50 at 1 client "
                 f"{ratio(f[f'cart_{name}'][1]['p50_ms'], f['cart'][1]['p50_ms'])}, cart mutations/s at 16 "
                 f"{ratio(f[f'cart_{name}'][16]['rate'], f['cart'][16]['rate'])}, order p50 at 5/s "
                 f"{ratio(f[f'steady_{name}']['p50_ms'], f['steady']['p50_ms'])}, order list req/s "
-                f"{ratio(f[f'lists_{name}'][ORDERS]['rate'], order_a['rate'])}"
+                f"{ratio(f[f'lists_{name}'][ORDERS]['rate'], order_a['rate'])}; CPU ms per op: order at 5/s "
+                f"{ratio(f[f'steady_{name}']['cpu_ms_op'], f['steady']['cpu_ms_op'])}, cart add at 1 client "
+                f"{ratio(f[f'cart_{name}'][1]['cpu_ms_op'], f['cart'][1]['cpu_ms_op'])}, order list "
+                f"{ratio(f[f'lists_{name}'][ORDERS]['cpu_ms_op'], order_a['cpu_ms_op'])}"
             )
     return lines
 
@@ -674,7 +683,7 @@ def write(
             "Levers (ratios within this run):",
             "",
             *lever_lines(facts),
-            *([] if levers else ["- (DATABASE_POOL and the unsandboxed runner: run with `--levers`)"]),
+            *([] if levers else ["- (without prepared statements, the unsandboxed runner: run with `--levers`)"]),
             SECTION_END,
         ]
     )
