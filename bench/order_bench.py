@@ -162,7 +162,10 @@ def run_orders(
     if failed or errors:
         log(f"not confirmed: {failed} {sorted({status for status, _ in rows.values()})}; not placed: {errors}")
     last = max((rows[n][1] for n in sent if n in rows), default=start)
-    return summarize("orders via API", rate, total, latencies, last - start, errors + failed)
+    result = summarize("orders via API", rate, total, latencies, last - start, errors + failed)
+    # What a duplicate check needs: the numbers the API answered and when the phase began.
+    result.update(numbers=list(sent), started=start)
+    return result
 
 
 # --- the raw Temporal ceiling ----------------------------------------------------------------------------

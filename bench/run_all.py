@@ -117,6 +117,23 @@ class BenchDatabase:
             ).fetchall()
         return {number: [status, float(at)] for number, status, at in rows}
 
+    def duplicated(self, numbers: list[str], since: float) -> int:
+        """Orders placed twice or charged twice in a phase: orders created since ``since`` (epoch) whose number
+        the API never answered (a retried POST that made a second order), plus answered orders with more than one
+        successful authorization at the PSP."""
+        with psycopg.connect(self.url) as conn:
+            unanswered = conn.execute(
+                "SELECT count(*) FROM orders_order WHERE created_at >= to_timestamp(%s) AND NOT number = ANY(%s)",
+                [since, numbers],
+            ).fetchone()[0]
+            authorized_twice = conn.execute(
+                "SELECT count(*) FROM (SELECT order_number FROM payments_sandboxledgerentry WHERE operation = "
+                "'authorize' AND status = 'succeeded' AND order_number = ANY(%s) GROUP BY order_number "
+                "HAVING count(*) > 1) AS twice",
+                [numbers],
+            ).fetchone()[0]
+        return unanswered + authorized_twice
+
 
 # --- closed-loop HTTP load ---------------------------------------------------------------------------------
 Request = Callable[[ApiClient, int, int], int]  # (client, client index, request index) -> HTTP status
@@ -355,6 +372,7 @@ def run_order_ramp(
         log(f"orders at {rate:g}/s for {seconds:.0f}s ...")
         with CpuWindow(stack) as cpu:
             r = order_bench.run_orders(stack, placer, rate, seconds, fetch=db.order_results)
+        r["duplicated"] = db.duplicated(r["numbers"], r["started"])
         row = order_row(table, r, label, cpu)
         # The evidence of targets() and cost_goals().
         r.update({name: row[name] for name in ("load", "cpu_ms_op", "busy_pct", "sql_web_op", "sql_worker_op")})
@@ -374,7 +392,9 @@ def run_sustained(
     placer = order_bench.Placer(stack.web_port, key)
     with CpuWindow(stack) as cpu:
         r = order_bench.run_orders(stack, placer, rate, seconds, fetch=db.order_results)
-    return order_row(table, r, label, cpu, "order placed -> confirmed, sustained")
+    row = order_row(table, r, label, cpu, "order placed -> confirmed, sustained")
+    row["duplicated"] = db.duplicated(r["numbers"], r["started"])
+    return row
 
 
 NOOP_SAGA = f"no-op saga, {NOOP_PLAN.count('local')} local + {NOOP_PLAN.count('regular')} regular"
@@ -581,6 +601,8 @@ def cost_goals(f: dict) -> list[str]:
     order5 = f["steady"]
     order10 = next((r for r in f["ramp_a"] if r["offered"] == 10), None)
     lost = sum(r["errors"] for r in [*f["ramp_a"], *f["ramp_b"]])
+    orders_rows = [*f["ramp_a"], *f["ramp_b"], *(f[k] for k in ("sustained_a", "sustained_b") if k in f)]
+    duplicated = sum(r.get("duplicated", 0) for r in orders_rows)
     p99 = f"{order10['p99_ms']:.0f} ms ({'met' if order10['p99_ms'] < 1000 else 'NOT met'})" if order10 else "not run"
     return [
         "",
@@ -596,7 +618,7 @@ def cost_goals(f: dict) -> list[str]:
         f"- order placed -> confirmed at 5/s vs the {NOOP_ORDER} at 5/s: {ratio(order5, f['noop_order'], 1.6)}; "
         f"vs the bare {NOOP_SAGA} (started by the bench process, async steps, completes) at 5/s: "
         f"{ratio(order5, steady, 1.6)}; p99 at 10/s under 1 s: {p99}; orders not placed or not confirmed in the "
-        f"ramps: {lost}",
+        f"ramps: {lost}; orders placed twice or authorized twice in the ramps and sustained runs: {duplicated}",
         f"- SQL statements per order: web {order5['sql_web_op']:.1f}, worker {order5['sql_worker_op']:.1f}; per cart "
         f"add: web {f['cart'][1]['sql_web_op']:.1f}, worker {f['cart'][1]['sql_worker_op']:.1f}; per order list: web "
         f"{lists[ORDERS]['sql_web_op']:.1f}; per product list: web {lists[PRODUCTS]['sql_web_op']:.1f}",
