@@ -85,7 +85,7 @@ class SandboxProvider:
         transient: str | None = None
         key = entry["idempotency_key"]
         with transaction.atomic():
-            Entry.objects.bulk_create([Entry(**entry)], ignore_conflicts=True)
+            self._receive(**entry)
             found = Entry.objects.select_for_update().get(idempotency_key=key)
             if found.operation != entry["operation"]:
                 raise ValueError(f"idempotency key {key!r} was used for {found.operation}")
@@ -99,6 +99,11 @@ class SandboxProvider:
         if transient:
             raise ProviderUnavailable(transient)
         return _result(found)
+
+    @staticmethod
+    def _receive(**entry: Any) -> None:
+        """The request's entry, pending, unless its key has one already (INSERT ... ON CONFLICT DO NOTHING)."""
+        Entry.objects.bulk_create([Entry(**entry)], ignore_conflicts=True)
 
     def _final(self, idempotency_key: str) -> ProviderResult | None:
         """What the key's entry answered, if it is final (no entry yet: None)."""
@@ -120,7 +125,7 @@ class SandboxProvider:
         }
         if token_kind(token) == TOKEN_SLOW:
             # The PSP has the request (its entry, pending) while it thinks; a key it answered answers at once.
-            Entry.objects.bulk_create([Entry(**entry)], ignore_conflicts=True)
+            self._receive(**entry)
             answered = self._final(idempotency_key)
             if answered:
                 return answered
